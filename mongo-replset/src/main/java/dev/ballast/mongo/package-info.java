@@ -1,0 +1,2 @@
+/** MongoDB replica sets. Not built yet. */
+package dev.ballast.mongo;
