@@ -1,0 +1,32 @@
+package dev.ballast.rules;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A validated cluster configuration. Build it with {@link ClusterConfigLoader}; every instance that
+ * exists has passed validation. Maps keep the order of the YAML file.
+ */
+public record ClusterConfig(String name, String database, Credentials credentials, PoolSettings pool,
+                            ReadPolicy readPolicy, Map<String, GroupConfig> groups, Map<String, TableRule> tables,
+                            List<List<String>> bindingTables) {
+
+    public ClusterConfig {
+        groups = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(groups));
+        tables = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(tables));
+        bindingTables = bindingTables.stream().map(List::copyOf).toList();
+    }
+
+    public GroupConfig group(String groupName) {
+        GroupConfig group = groups.get(groupName);
+        if (group == null) {
+            throw new IllegalArgumentException("[cluster=" + name + "] no group '" + groupName + "'; groups are " + groups.keySet());
+        }
+        return group;
+    }
+
+    public Optional<TableRule> table(String tableName) {
+        return Optional.ofNullable(tables.get(tableName));
+    }
+}

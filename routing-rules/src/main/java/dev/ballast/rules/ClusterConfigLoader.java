@@ -1,0 +1,373 @@
+package dev.ballast.rules;
+
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.YAMLException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+/**
+ * Reads and validates a cluster config (YAML). Validation fails fast on the first problem, and the
+ * {@link ConfigException} names the key path, the bad value and what is expected. The reference of
+ * every key is in README.md ("Cluster config").
+ */
+public final class ClusterConfigLoader {
+
+    private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,63}");
+    private static final Pattern CLUSTER_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+
+    private final Function<String, String> env;
+
+    private ClusterConfigLoader(Function<String, String> env) {
+        this.env = env;
+    }
+
+    /** Loads a file, substituting {@code ${VAR}} from the process environment. */
+    public static ClusterConfig load(Path file) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (IOException e) {
+            throw new ConfigException("", "cannot read cluster config " + file.toAbsolutePath() + ": " + e);
+        }
+        return parse(text, System::getenv);
+    }
+
+    /** Parses YAML text, taking {@code ${VAR}} values from {@code env} (null = unset). */
+    public static ClusterConfig parse(String yaml, Function<String, String> env) {
+        Object document;
+        try {
+            document = new Yaml(new SafeConstructor(new LoaderOptions())).load(yaml);
+        } catch (YAMLException e) {
+            throw new ConfigException("", "not valid YAML: " + e.getMessage());
+        }
+        return new ClusterConfigLoader(env).read(ConfigNode.root(document, env));
+    }
+
+    private ClusterConfig read(ConfigNode root) {
+        root.onlyKeys(Set.of("name", "database", "flavour", "credentials", "pool", "readPolicy", "groups", "tables",
+                "bindingTables"));
+        String name = matching(root, "name", CLUSTER_NAME, "letters, digits, '_', '.', '-' (at most 64)");
+        String database = matching(root, "database", NAME, "a schema name: letters, digits, '_' (at most 64)");
+        Flavour defaultFlavour = enumValue(root, "flavour", Flavour.MARIADB);
+
+        ConfigNode cred = root.child("credentials");
+        cred.onlyKeys(Set.of("user", "password"));
+        Credentials credentials = new Credentials(cred.string("user"), cred.string("password", ""));
+
+        PoolSettings pool = pool(root.optionalChild("pool"));
+        ReadPolicy readPolicy = readPolicy(root.optionalChild("readPolicy"));
+        Map<String, GroupConfig> groups = groups(root.child("groups"), defaultFlavour);
+        Map<String, TableRule> tables = tables(root.optionalChild("tables"), groups);
+        List<List<String>> binding = bindingTables(root, tables);
+        return new ClusterConfig(name, database, credentials, pool, readPolicy, groups, tables, binding);
+    }
+
+    private static PoolSettings pool(ConfigNode node) {
+        node.onlyKeys(Set.of("maxPoolSize", "minIdle", "connectionTimeoutMs", "idleTimeoutMs", "maxLifetimeMs",
+                "connectTimeoutMs", "socketTimeoutMs", "jdbcProperties"));
+        PoolSettings d = PoolSettings.DEFAULTS;
+        int max = (int) node.number("maxPoolSize", 1, 10_000, d.maxPoolSize());
+        int minIdle = (int) node.number("minIdle", 0, 10_000, Math.min(d.minIdle(), max));
+        if (minIdle > max) {
+            throw new ConfigException(node.pathOf("minIdle"), minIdle + " is more than maxPoolSize " + max);
+        }
+        Map<String, String> jdbc = new LinkedHashMap<>();
+        ConfigNode props = node.optionalChild("jdbcProperties");
+        for (String key : props.keys()) {
+            jdbc.put(key, props.string(key));
+        }
+        return new PoolSettings(max, minIdle,
+                node.number("connectionTimeoutMs", 250, 600_000, d.connectionTimeoutMs()),
+                node.number("idleTimeoutMs", 10_000, 86_400_000, d.idleTimeoutMs()),
+                node.number("maxLifetimeMs", 30_000, 86_400_000, d.maxLifetimeMs()),
+                (int) node.number("connectTimeoutMs", 100, 600_000, d.connectTimeoutMs()),
+                (int) node.number("socketTimeoutMs", 0, 86_400_000, d.socketTimeoutMs()),
+                jdbc);
+    }
+
+    private static ReadPolicy readPolicy(ConfigNode node) {
+        node.onlyKeys(Set.of("loadBalance"));
+        String text = node.string("loadBalance", ReadPolicy.DEFAULTS.loadBalance().configName());
+        for (ReadPolicy.LoadBalance lb : ReadPolicy.LoadBalance.values()) {
+            if (lb.configName().equals(text)) {
+                return new ReadPolicy(lb);
+            }
+        }
+        throw new ConfigException(node.pathOf("loadBalance"), "'" + text + "' is not one of round-robin, random");
+    }
+
+    private static Map<String, GroupConfig> groups(ConfigNode node, Flavour defaultFlavour) {
+        if (node.keys().isEmpty()) {
+            throw new ConfigException(node.path(), "at least one replica group is required");
+        }
+        Map<String, GroupConfig> groups = new LinkedHashMap<>();
+        Map<NodeAddress, String> seen = new HashMap<>();
+        for (String groupName : node.keys()) {
+            String path = node.pathOf(groupName);
+            if (!NAME.matcher(groupName).matches()) {
+                throw new ConfigException(path, "'" + groupName + "' is not a valid group name; use letters, digits, '_'");
+            }
+            ConfigNode g = node.child(groupName);
+            g.onlyKeys(Set.of("master", "replicas", "flavour"));
+            NodeAddress master = address(g, "master", g.string("master"), seen, groupName);
+            List<NodeAddress> replicas = new ArrayList<>();
+            if (g.has("replicas")) {
+                List<Object> list = g.list("replicas");
+                for (int i = 0; i < list.size(); i++) {
+                    String keyPath = g.pathOf("replicas") + "[" + i + "]";
+                    replicas.add(address(g, keyPath, g.substitute(keyPath, String.valueOf(list.get(i))), seen, groupName));
+                }
+            }
+            groups.put(groupName, new GroupConfig(groupName, master, replicas, enumValue(g, "flavour", defaultFlavour)));
+        }
+        return groups;
+    }
+
+    private static NodeAddress address(ConfigNode g, String key, String text, Map<NodeAddress, String> seen, String group) {
+        String keyPath = key.contains(".") ? key : g.pathOf(key);
+        NodeAddress address;
+        try {
+            address = NodeAddress.parse(text.trim());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(keyPath, e.getMessage() + "; expected host:port, e.g. 10.0.0.7:3306");
+        }
+        String other = seen.putIfAbsent(address, group);
+        if (other != null) {
+            throw new ConfigException(keyPath, "server " + address + " is already listed in group '" + other
+                    + "'; a server belongs to exactly one group");
+        }
+        return address;
+    }
+
+    private Map<String, TableRule> tables(ConfigNode node, Map<String, GroupConfig> groups) {
+        Map<String, TableRule> tables = new LinkedHashMap<>();
+        Set<String> lowerNames = new HashSet<>();
+        for (String tableName : node.keys()) {
+            String path = node.pathOf(tableName);
+            if (!NAME.matcher(tableName).matches()) {
+                throw new ConfigException(path, "'" + tableName + "' is not a valid table name; use letters, digits, '_'");
+            }
+            if (!lowerNames.add(tableName.toLowerCase(Locale.ROOT))) {
+                throw new ConfigException(path, "table is listed twice (names are case-insensitive)");
+            }
+            tables.put(tableName, table(tableName, node.child(tableName), groups));
+        }
+        // Physical names of sharded tables (name_i) must not collide with another logical table.
+        for (TableRule rule : tables.values()) {
+            for (DataNode dn : rule.dataNodes()) {
+                TableRule other = tables.get(dn.table());
+                if (!dn.table().equals(rule.name()) && other != null) {
+                    throw new ConfigException(node.pathOf(rule.name()), "its physical table " + dn
+                            + " has the same name as the logical table '" + other.name() + "'; rename one of them");
+                }
+            }
+        }
+        return tables;
+    }
+
+    private TableRule table(String name, ConfigNode t, Map<String, GroupConfig> groups) {
+        boolean broadcast = t.bool("broadcast", false);
+        boolean placed = t.has("group");
+        boolean sharded = t.has("shardingColumn");
+        int kinds = (broadcast ? 1 : 0) + (placed ? 1 : 0) + (sharded ? 1 : 0);
+        if (kinds != 1) {
+            throw new ConfigException(t.path(), kinds == 0
+                    ? "say where the table lives: 'shardingColumn' (sharded), 'group' (whole table on one group) or 'broadcast: true'"
+                    : "'shardingColumn', 'group' and 'broadcast: true' exclude each other; keep one");
+        }
+        if (broadcast) {
+            t.onlyKeys(Set.of("broadcast"));
+            return new TableRule.Broadcast(name, List.copyOf(groups.keySet()));
+        }
+        if (placed) {
+            t.onlyKeys(Set.of("group", "keyGenerator"));
+            return new TableRule.Placed(name, groupName(t, "group", t.string("group"), groups), keyGenerator(t));
+        }
+        t.onlyKeys(Set.of("shardingColumn", "groups", "tablesPerGroup", "algorithm", "keyGenerator"));
+        String column = matching(t, "shardingColumn", NAME, "a column name");
+        List<String> tableGroups = new ArrayList<>();
+        if (t.has("groups")) {
+            List<Object> list = t.list("groups");
+            for (int i = 0; i < list.size(); i++) {
+                String g = groupName(t, t.pathOf("groups") + "[" + i + "]", String.valueOf(list.get(i)), groups);
+                if (tableGroups.contains(g)) {
+                    throw new ConfigException(t.pathOf("groups") + "[" + i + "]", "group '" + g + "' is listed twice");
+                }
+                tableGroups.add(g);
+            }
+            if (tableGroups.isEmpty()) {
+                throw new ConfigException(t.pathOf("groups"), "empty; list at least one group");
+            }
+        } else {
+            tableGroups.addAll(groups.keySet());
+        }
+        int perGroup = (int) t.number("tablesPerGroup", 1, 1024, 1);
+        int nodeCount = tableGroups.size() * perGroup;
+        AlgorithmSpec algorithm = algorithm(t.child("algorithm"), nodeCount);
+        return new TableRule.Sharded(name, column, tableGroups, perGroup, algorithm, keyGenerator(t));
+    }
+
+    private static String groupName(ConfigNode t, String key, String value, Map<String, GroupConfig> groups) {
+        String keyPath = key.contains(".") ? key : t.pathOf(key);
+        if (!groups.containsKey(value)) {
+            throw new ConfigException(keyPath, "'" + value + "' is not a group; groups are " + String.join(", ", groups.keySet()));
+        }
+        return value;
+    }
+
+    private static AlgorithmSpec algorithm(ConfigNode a, int nodeCount) {
+        String type = a.string("type");
+        switch (type) {
+            case "hash-mod" -> {
+                a.onlyKeys(Set.of("type"));
+                return new AlgorithmSpec.HashMod();
+            }
+            case "consistent-hash" -> {
+                a.onlyKeys(Set.of("type", "virtualNodes"));
+                return new AlgorithmSpec.ConsistentHash((int) a.number("virtualNodes", 1, 10_000,
+                        dev.ballast.rules.algorithm.ConsistentHashShardFunction.DEFAULT_VIRTUAL_NODES));
+            }
+            case "range" -> {
+                a.onlyKeys(Set.of("type", "bounds"));
+                List<Object> raw = a.list("bounds");
+                List<Long> bounds = new ArrayList<>();
+                for (int i = 0; i < raw.size(); i++) {
+                    String keyPath = a.pathOf("bounds") + "[" + i + "]";
+                    long value;
+                    try {
+                        value = Long.parseLong(String.valueOf(raw.get(i)).trim());
+                    } catch (NumberFormatException e) {
+                        throw new ConfigException(keyPath, "'" + raw.get(i) + "' is not a whole number");
+                    }
+                    if (!bounds.isEmpty() && value <= bounds.get(bounds.size() - 1)) {
+                        throw new ConfigException(keyPath, value + " is not greater than the bound before it ("
+                                + bounds.get(bounds.size() - 1) + "); bounds must ascend strictly");
+                    }
+                    bounds.add(value);
+                }
+                if (bounds.size() != nodeCount - 1) {
+                    throw new ConfigException(a.pathOf("bounds"), bounds.size() + " bounds for " + nodeCount
+                            + " data nodes; expected " + (nodeCount - 1) + " (one less than groups x tablesPerGroup)");
+                }
+                return new AlgorithmSpec.Range(bounds);
+            }
+            case "interval" -> {
+                a.onlyKeys(Set.of("type", "start", "unit", "amount"));
+                String startText = a.string("start").trim();
+                LocalDateTime start;
+                try {
+                    start = startText.length() == 10 ? LocalDate.parse(startText).atStartOfDay()
+                            : LocalDateTime.parse(startText.replace(' ', 'T'));
+                } catch (DateTimeParseException e) {
+                    throw new ConfigException(a.pathOf("start"), "'" + startText
+                            + "' is not a date; expected yyyy-MM-dd or yyyy-MM-ddTHH:mm:ss");
+                }
+                String unitText = a.string("unit", "month");
+                ChronoUnit unit = switch (unitText) {
+                    case "hour" -> ChronoUnit.HOURS;
+                    case "day" -> ChronoUnit.DAYS;
+                    case "month" -> ChronoUnit.MONTHS;
+                    case "year" -> ChronoUnit.YEARS;
+                    default -> throw new ConfigException(a.pathOf("unit"), "'" + unitText + "' is not one of hour, day, month, year");
+                };
+                return new AlgorithmSpec.Interval(start, unit, (int) a.number("amount", 1, 100_000, 1));
+            }
+            default -> throw new ConfigException(a.pathOf("type"), "'" + type + "' is not one of "
+                    + String.join(", ", AlgorithmSpec.TYPE_NAMES));
+        }
+    }
+
+    private static Optional<KeyGeneratorSpec> keyGenerator(ConfigNode t) {
+        if (!t.has("keyGenerator")) {
+            return Optional.empty();
+        }
+        ConfigNode k = t.child("keyGenerator");
+        k.onlyKeys(Set.of("column", "type"));
+        String column = matching(k, "column", NAME, "a column name");
+        String type = k.string("type", "snowflake");
+        return Optional.of(new KeyGeneratorSpec(column, switch (type) {
+            case "snowflake" -> KeyGeneratorSpec.Type.SNOWFLAKE;
+            case "uuid" -> KeyGeneratorSpec.Type.UUID;
+            default -> throw new ConfigException(k.pathOf("type"), "'" + type + "' is not one of snowflake, uuid");
+        }));
+    }
+
+    private static List<List<String>> bindingTables(ConfigNode root, Map<String, TableRule> tables) {
+        if (!root.has("bindingTables")) {
+            return List.of();
+        }
+        List<List<String>> result = new ArrayList<>();
+        List<Object> groupsOfTables = root.list("bindingTables");
+        Set<String> bound = new HashSet<>();
+        for (int i = 0; i < groupsOfTables.size(); i++) {
+            String path = "bindingTables[" + i + "]";
+            if (!(groupsOfTables.get(i) instanceof List<?> names) || names.size() < 2) {
+                throw new ConfigException(path, "expected a list of at least two sharded tables, e.g. [t_order, t_order_item]");
+            }
+            TableRule.Sharded first = null;
+            List<String> group = new ArrayList<>();
+            for (Object o : names) {
+                String n = String.valueOf(o);
+                if (!(tables.get(n) instanceof TableRule.Sharded s)) {
+                    throw new ConfigException(path, "'" + n + "' is not a sharded table in 'tables'");
+                }
+                if (!bound.add(n)) {
+                    throw new ConfigException(path, "'" + n + "' is already in another binding group");
+                }
+                if (first == null) {
+                    first = s;
+                } else if (!s.groups().equals(first.groups()) || s.tablesPerGroup() != first.tablesPerGroup()
+                        || !s.algorithm().equals(first.algorithm())) {
+                    throw new ConfigException(path, "'" + n + "' is not sharded like '" + first.name()
+                            + "'; bound tables need the same groups, tablesPerGroup and algorithm");
+                }
+                group.add(n);
+            }
+            result.add(group);
+        }
+        return result;
+    }
+
+    private static String matching(ConfigNode node, String key, Pattern pattern, String expected) {
+        String value = node.string(key);
+        if (!pattern.matcher(value).matches()) {
+            throw new ConfigException(node.pathOf(key), "'" + value + "' is not valid; expected " + expected);
+        }
+        return value;
+    }
+
+    private static <E extends Enum<E>> E enumValue(ConfigNode node, String key, E defaultValue) {
+        if (!node.has(key)) {
+            return defaultValue;
+        }
+        String text = node.string(key);
+        List<String> names = new ArrayList<>();
+        for (E e : defaultValue.getDeclaringClass().getEnumConstants()) {
+            String n = e.name().toLowerCase(Locale.ROOT);
+            if (n.equals(text)) {
+                return e;
+            }
+            names.add(n);
+        }
+        throw new ConfigException(node.pathOf(key), "'" + text + "' is not one of " + String.join(", ", names));
+    }
+}

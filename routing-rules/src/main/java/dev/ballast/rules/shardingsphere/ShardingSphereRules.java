@@ -1,0 +1,164 @@
+package dev.ballast.rules.shardingsphere;
+
+import dev.ballast.rules.AlgorithmSpec;
+import dev.ballast.rules.ClusterConfig;
+import dev.ballast.rules.DataNode;
+import dev.ballast.rules.GroupConfig;
+import dev.ballast.rules.KeyGeneratorSpec;
+import dev.ballast.rules.ReadPolicy;
+import dev.ballast.rules.TableRule;
+import org.apache.shardingsphere.broadcast.config.BroadcastRuleConfiguration;
+import org.apache.shardingsphere.infra.algorithm.core.config.AlgorithmConfiguration;
+import org.apache.shardingsphere.infra.config.rule.RuleConfiguration;
+import org.apache.shardingsphere.readwritesplitting.config.ReadwriteSplittingRuleConfiguration;
+import org.apache.shardingsphere.readwritesplitting.config.rule.ReadwriteSplittingDataSourceGroupRuleConfiguration;
+import org.apache.shardingsphere.readwritesplitting.transaction.TransactionalReadQueryStrategy;
+import org.apache.shardingsphere.sharding.api.config.ShardingRuleConfiguration;
+import org.apache.shardingsphere.sharding.api.config.rule.ShardingTableReferenceRuleConfiguration;
+import org.apache.shardingsphere.sharding.api.config.rule.ShardingTableRuleConfiguration;
+import org.apache.shardingsphere.sharding.api.config.strategy.keygen.KeyGenerateStrategyConfiguration;
+import org.apache.shardingsphere.sharding.api.config.strategy.sharding.NoneShardingStrategyConfiguration;
+import org.apache.shardingsphere.sharding.api.config.strategy.sharding.StandardShardingStrategyConfiguration;
+
+import java.time.LocalDateTime;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Collectors;
+
+/**
+ * Translates a {@link ClusterConfig} into ShardingSphere rule configuration. Each replica group is one
+ * logical data source named after the group; it is a read/write-splitting group over the storage
+ * units {@link #masterUnit(String)} and {@link #replicaUnit(String, int)}.
+ */
+public final class ShardingSphereRules {
+
+    private ShardingSphereRules() {
+    }
+
+    public static String masterUnit(String group) {
+        return group + "__master";
+    }
+
+    public static String replicaUnit(String group, int index) {
+        return group + "__replica" + index;
+    }
+
+    /** Every rule for the cluster: sharding (sharded and placed tables), broadcast, read/write splitting. */
+    public static List<RuleConfiguration> rules(ClusterConfig config) {
+        List<RuleConfiguration> rules = new ArrayList<>();
+        rules.add(sharding(config));
+        List<String> broadcast = config.tables().values().stream()
+                .filter(t -> t instanceof TableRule.Broadcast).map(TableRule::name).toList();
+        if (!broadcast.isEmpty()) {
+            rules.add(new BroadcastRuleConfiguration(broadcast));
+        }
+        rules.add(readwriteSplitting(config));
+        return rules;
+    }
+
+    static ShardingRuleConfiguration sharding(ClusterConfig config) {
+        ShardingRuleConfiguration result = new ShardingRuleConfiguration();
+        result.setDefaultDatabaseShardingStrategy(new NoneShardingStrategyConfiguration());
+        result.setDefaultTableShardingStrategy(new NoneShardingStrategyConfiguration());
+        for (TableRule table : config.tables().values()) {
+            if (table instanceof TableRule.Sharded sharded) {
+                result.getTables().add(shardedTable(sharded, result));
+            } else if (table instanceof TableRule.Placed placed) {
+                // One data node and no strategy: every statement, DDL included, goes to that group.
+                ShardingTableRuleConfiguration rule = new ShardingTableRuleConfiguration(placed.name(),
+                        placed.dataNodes().get(0).toString());
+                placed.keyGenerator().ifPresent(k -> rule.setKeyGenerateStrategy(keyGenerator(placed.name(), k, result)));
+                result.getTables().add(rule);
+            }
+        }
+        for (List<String> binding : config.bindingTables()) {
+            String joined = String.join(",", binding);
+            result.getBindingTableGroups().add(new ShardingTableReferenceRuleConfiguration("binding_" + binding.get(0), joined));
+        }
+        return result;
+    }
+
+    private static ShardingTableRuleConfiguration shardedTable(TableRule.Sharded table, ShardingRuleConfiguration rules) {
+        List<DataNode> nodes = table.dataNodes();
+        ShardingTableRuleConfiguration rule = new ShardingTableRuleConfiguration(table.name(),
+                nodes.stream().map(DataNode::toString).collect(Collectors.joining(",")));
+        String dbAlgorithm = table.name() + "_database";
+        rules.getShardingAlgorithms().put(dbAlgorithm, algorithm(table, BallastShardingAlgorithm.Role.DATABASE));
+        rule.setDatabaseShardingStrategy(new StandardShardingStrategyConfiguration(table.shardingColumn(), dbAlgorithm));
+        if (table.tablesPerGroup() > 1) {
+            String tableAlgorithm = table.name() + "_table";
+            rules.getShardingAlgorithms().put(tableAlgorithm, algorithm(table, BallastShardingAlgorithm.Role.TABLE));
+            rule.setTableShardingStrategy(new StandardShardingStrategyConfiguration(table.shardingColumn(), tableAlgorithm));
+        } else {
+            rule.setTableShardingStrategy(new NoneShardingStrategyConfiguration());
+        }
+        table.keyGenerator().ifPresent(k -> rule.setKeyGenerateStrategy(keyGenerator(table.name(), k, rules)));
+        return rule;
+    }
+
+    private static KeyGenerateStrategyConfiguration keyGenerator(String table, KeyGeneratorSpec spec, ShardingRuleConfiguration rules) {
+        String name = table + "_" + spec.column() + "_keys";
+        rules.getKeyGenerators().put(name, new AlgorithmConfiguration(spec.type().name(), new Properties()));
+        return new KeyGenerateStrategyConfiguration(spec.column(), name);
+    }
+
+    static AlgorithmConfiguration algorithm(TableRule.Sharded table, BallastShardingAlgorithm.Role role) {
+        Properties props = new Properties();
+        props.setProperty(BallastShardingAlgorithm.TABLE, table.name());
+        props.setProperty(BallastShardingAlgorithm.COLUMN, table.shardingColumn());
+        props.setProperty(BallastShardingAlgorithm.ROLE, role.name());
+        props.setProperty(BallastShardingAlgorithm.NODES,
+                table.dataNodes().stream().map(DataNode::toString).collect(Collectors.joining(",")));
+        encode(table.algorithm(), props);
+        return new AlgorithmConfiguration(BallastShardingAlgorithm.TYPE, props);
+    }
+
+    static void encode(AlgorithmSpec spec, Properties props) {
+        props.setProperty("algorithm", spec.typeName());
+        if (spec instanceof AlgorithmSpec.Range r) {
+            props.setProperty("bounds", r.bounds().stream().map(String::valueOf).collect(Collectors.joining(",")));
+        } else if (spec instanceof AlgorithmSpec.ConsistentHash c) {
+            props.setProperty("virtualNodes", String.valueOf(c.virtualNodes()));
+        } else if (spec instanceof AlgorithmSpec.Interval i) {
+            props.setProperty("start", i.start().toString());
+            props.setProperty("unit", i.unit().name());
+            props.setProperty("amount", String.valueOf(i.amount()));
+        }
+    }
+
+    static AlgorithmSpec decode(Properties props) {
+        String type = props.getProperty("algorithm");
+        return switch (type) {
+            case "hash-mod" -> new AlgorithmSpec.HashMod();
+            case "range" -> new AlgorithmSpec.Range(Arrays.stream(props.getProperty("bounds").split(","))
+                    .map(Long::valueOf).toList());
+            case "consistent-hash" -> new AlgorithmSpec.ConsistentHash(Integer.parseInt(props.getProperty("virtualNodes")));
+            case "interval" -> new AlgorithmSpec.Interval(LocalDateTime.parse(props.getProperty("start")),
+                    ChronoUnit.valueOf(props.getProperty("unit")), Integer.parseInt(props.getProperty("amount")));
+            default -> throw new IllegalArgumentException("unknown Ballast sharding algorithm '" + type + "'");
+        };
+    }
+
+    static ReadwriteSplittingRuleConfiguration readwriteSplitting(ClusterConfig config) {
+        String balancer = config.readPolicy().loadBalance() == ReadPolicy.LoadBalance.RANDOM ? "RANDOM" : "ROUND_ROBIN";
+        Collection<ReadwriteSplittingDataSourceGroupRuleConfiguration> groups = new ArrayList<>();
+        for (GroupConfig group : config.groups().values()) {
+            List<String> reads = new ArrayList<>();
+            for (int i = 0; i < group.replicas().size(); i++) {
+                reads.add(replicaUnit(group.name(), i));
+            }
+            if (reads.isEmpty()) {
+                // A group without replicas reads from its master.
+                reads.add(masterUnit(group.name()));
+            }
+            groups.add(new ReadwriteSplittingDataSourceGroupRuleConfiguration(group.name(), masterUnit(group.name()),
+                    reads, TransactionalReadQueryStrategy.PRIMARY, "reads"));
+        }
+        return new ReadwriteSplittingRuleConfiguration(groups, Map.of("reads", new AlgorithmConfiguration(balancer, new Properties())));
+    }
+}

@@ -1,0 +1,186 @@
+package dev.ballast.rules;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.LocalDateTime;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ClusterConfigLoaderTest {
+
+    static final String FULL = """
+            name: shop
+            database: shop
+            credentials:
+              user: app
+              password: ${SHOP_PW}
+            pool:
+              maxPoolSize: 20
+              connectTimeoutMs: 1500
+              jdbcProperties:
+                sslMode: DISABLED
+            readPolicy:
+              loadBalance: random
+            groups:
+              g0:
+                master: 127.0.0.1:3311
+                replicas: [127.0.0.1:3312, 127.0.0.1:3313]
+              g1:
+                master: 127.0.0.1:3321
+                replicas: [127.0.0.1:3322]
+                flavour: mysql
+            tables:
+              t_order:
+                shardingColumn: user_id
+                tablesPerGroup: 2
+                algorithm: {type: hash-mod}
+                keyGenerator: {column: order_id}
+              t_order_item:
+                shardingColumn: user_id
+                tablesPerGroup: 2
+                algorithm: {type: hash-mod}
+              t_event:
+                shardingColumn: created_at
+                groups: [g1, g0]
+                algorithm: {type: interval, start: 2026-01-01, unit: month, amount: 6}
+              t_account:
+                shardingColumn: id
+                algorithm: {type: range, bounds: [1000000]}
+              t_ring:
+                shardingColumn: k
+                algorithm: {type: consistent-hash, virtualNodes: 64}
+              t_user:
+                group: g1
+              t_region:
+                broadcast: true
+            bindingTables:
+              - [t_order, t_order_item]
+            """;
+
+    static ClusterConfig parse(String yaml) {
+        return ClusterConfigLoader.parse(yaml, Map.of("SHOP_PW", "secret")::get);
+    }
+
+    static String errorOf(String yaml) {
+        return assertThrows(ConfigException.class, () -> parse(yaml)).getMessage();
+    }
+
+    @Test
+    void fullConfigIsReadWithDefaultsAndEnvironmentSubstitution() {
+        ClusterConfig c = parse(FULL);
+        assertEquals("shop", c.name());
+        assertEquals("secret", c.credentials().password());
+        assertEquals(20, c.pool().maxPoolSize());
+        assertEquals(2, c.pool().minIdle());
+        assertEquals(1500, c.pool().connectTimeoutMs());
+        assertEquals(30_000, c.pool().socketTimeoutMs());
+        assertEquals(Map.of("sslMode", "DISABLED"), c.pool().jdbcProperties());
+        assertEquals(ReadPolicy.LoadBalance.RANDOM, c.readPolicy().loadBalance());
+        assertEquals(List.of("g0", "g1"), List.copyOf(c.groups().keySet()));
+        assertEquals(Flavour.MARIADB, c.group("g0").flavour());
+        assertEquals(Flavour.MYSQL, c.group("g1").flavour());
+        assertEquals(List.of(NodeAddress.parse("127.0.0.1:3312"), NodeAddress.parse("127.0.0.1:3313")), c.group("g0").replicas());
+
+        TableRule.Sharded order = assertInstanceOf(TableRule.Sharded.class, c.tables().get("t_order"));
+        assertEquals(List.of(new DataNode("g0", "t_order_0"), new DataNode("g0", "t_order_1"),
+                new DataNode("g1", "t_order_2"), new DataNode("g1", "t_order_3")), order.dataNodes());
+        assertEquals(Optional.of(new KeyGeneratorSpec("order_id", KeyGeneratorSpec.Type.SNOWFLAKE)), order.keyGenerator());
+
+        TableRule.Sharded event = assertInstanceOf(TableRule.Sharded.class, c.tables().get("t_event"));
+        assertEquals(new AlgorithmSpec.Interval(LocalDateTime.of(2026, 1, 1, 0, 0), ChronoUnit.MONTHS, 6), event.algorithm());
+        assertEquals(List.of(new DataNode("g1", "t_event"), new DataNode("g0", "t_event")), event.dataNodes());
+        assertEquals(new AlgorithmSpec.Range(List.of(1_000_000L)),
+                ((TableRule.Sharded) c.tables().get("t_account")).algorithm());
+        assertEquals(new AlgorithmSpec.ConsistentHash(64), ((TableRule.Sharded) c.tables().get("t_ring")).algorithm());
+        assertEquals(List.of(new DataNode("g1", "t_user")), c.tables().get("t_user").dataNodes());
+        assertEquals(List.of(new DataNode("g0", "t_region"), new DataNode("g1", "t_region")), c.tables().get("t_region").dataNodes());
+        assertEquals(List.of(List.of("t_order", "t_order_item")), c.bindingTables());
+    }
+
+    @Test
+    void misspelledAlgorithmTypeNamesKeyPathValueAndChoices() {
+        assertEquals("tables.t_order.algorithm.type: 'hsah' is not one of hash-mod, range, consistent-hash, interval",
+                errorOf(FULL.replace("algorithm: {type: hash-mod}\n    keyGenerator", "algorithm: {type: hsah}\n    keyGenerator")));
+    }
+
+    @Test
+    void unsetEnvironmentVariableIsAnErrorUnlessDefaulted() {
+        String yaml = FULL.replace("${SHOP_PW}", "${NOT_SET}");
+        assertEquals("credentials.password: environment variable NOT_SET is not set; set it or write ${NOT_SET:-default}",
+                errorOf(yaml));
+        assertEquals("fallback", parse(FULL.replace("${SHOP_PW}", "${NOT_SET:-fallback}")).credentials().password());
+    }
+
+    @Test
+    void unknownKeyIsRejectedWithTheAllowedKeys() {
+        String msg = errorOf(FULL.replace("shardingColumn: user_id\n    tablesPerGroup: 2\n    algorithm: {type: hash-mod}\n    keyGenerator",
+                "shardingcolumn: user_id\n    tablesPerGroup: 2\n    algorithm: {type: hash-mod}\n    keyGenerator"));
+        assertTrue(msg.startsWith("tables.t_order:"), msg);
+    }
+
+    @Test
+    void tableMustSayWhereItLives() {
+        assertTrue(errorOf(FULL.replace("t_user:\n    group: g1", "t_user:\n    groupp: g1")).startsWith("tables.t_user: say where"));
+        assertTrue(errorOf(FULL.replace("t_user:\n    group: g1", "t_user:\n    group: g1\n    broadcast: true"))
+                .contains("exclude each other"));
+    }
+
+    @Test
+    void unknownGroupIsNamed() {
+        assertEquals("tables.t_user.group: 'g9' is not a group; groups are g0, g1",
+                errorOf(FULL.replace("group: g1", "group: g9")));
+        assertEquals("tables.t_event.groups[1]: 'g7' is not a group; groups are g0, g1",
+                errorOf(FULL.replace("groups: [g1, g0]", "groups: [g1, g7]")));
+    }
+
+    @Test
+    void rangeBoundsMustMatchDataNodesAndAscend() {
+        assertEquals("tables.t_account.algorithm.bounds: 2 bounds for 2 data nodes; expected 1 (one less than groups x tablesPerGroup)",
+                errorOf(FULL.replace("bounds: [1000000]", "bounds: [10, 20]")));
+        assertEquals("tables.t_account.algorithm.bounds[1]: 5 is not greater than the bound before it (10); bounds must ascend strictly",
+                errorOf(FULL.replace("bounds: [1000000]", "bounds: [10, 5]")));
+    }
+
+    @Test
+    void badAddressesAndDuplicateServersAreRejected() {
+        assertEquals("groups.g0.replicas[0]: '127.0.0.1' is not host:port; expected host:port, e.g. 10.0.0.7:3306",
+                errorOf(FULL.replace("[127.0.0.1:3312, 127.0.0.1:3313]", "[127.0.0.1, 127.0.0.1:3313]")));
+        assertEquals("groups.g1.master: server 127.0.0.1:3311 is already listed in group 'g0'; a server belongs to exactly one group",
+                errorOf(FULL.replace("master: 127.0.0.1:3321", "master: 127.0.0.1:3311")));
+    }
+
+    @Test
+    void numbersAreRangeChecked() {
+        assertEquals("pool.maxPoolSize: 0 is out of range; expected 1..10000", errorOf(FULL.replace("maxPoolSize: 20", "maxPoolSize: 0")));
+        assertEquals("pool.connectTimeoutMs: 'soon' is not a whole number", errorOf(FULL.replace("connectTimeoutMs: 1500", "connectTimeoutMs: soon")));
+    }
+
+    @Test
+    void bindingTablesMustBeShardedAlike() {
+        assertEquals("bindingTables[0]: 't_user' is not a sharded table in 'tables'",
+                errorOf(FULL.replace("[t_order, t_order_item]", "[t_order, t_user]")));
+        assertEquals("bindingTables[0]: 't_account' is not sharded like 't_order'; bound tables need the same groups, tablesPerGroup and algorithm",
+                errorOf(FULL.replace("[t_order, t_order_item]", "[t_order, t_account]")));
+    }
+
+    @Test
+    void physicalTableNamesMustNotShadowLogicalTables() {
+        String yaml = FULL.replace("t_region:\n    broadcast: true", "t_region:\n    broadcast: true\n  t_order_1:\n    group: g0");
+        assertEquals("tables.t_order: its physical table g0.t_order_1 has the same name as the logical table 't_order_1'; rename one of them",
+                errorOf(yaml));
+    }
+
+    @Test
+    void invalidYamlAndMissingSectionsAreReported() {
+        assertTrue(errorOf("name: [unclosed").startsWith("not valid YAML"));
+        assertEquals("groups: missing; this key is required", errorOf("name: x\ndatabase: d\ncredentials: {user: app}\n"));
+        assertEquals("the cluster config must be a YAML mapping at top level, found 'just text'", errorOf("just text"));
+    }
+}
