@@ -85,6 +85,11 @@ final class ConfigNode {
         if (value instanceof Map<?, ?> || value instanceof List<?>) {
             throw new ConfigException(pathOf(key), "expected a single value, found " + describe(value));
         }
+        if (value instanceof java.util.Date date) {
+            // YAML reads an unquoted 2026-01-01 as a UTC timestamp; give the text back as it was written.
+            java.time.LocalDateTime t = java.time.LocalDateTime.ofInstant(date.toInstant(), java.time.ZoneOffset.UTC);
+            return t.toLocalTime().equals(java.time.LocalTime.MIDNIGHT) ? t.toLocalDate().toString() : t.toString();
+        }
         return substitute(pathOf(key), String.valueOf(value));
     }
 
