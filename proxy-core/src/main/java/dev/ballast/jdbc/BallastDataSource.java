@@ -1,0 +1,141 @@
+package dev.ballast.jdbc;
+
+import dev.ballast.jdbc.internal.NodeDataSource;
+import dev.ballast.jdbc.internal.Wrappers;
+import dev.ballast.rules.ClusterConfig;
+import dev.ballast.rules.ClusterConfigLoader;
+import dev.ballast.rules.GroupConfig;
+import dev.ballast.rules.shardingsphere.ShardingSphereRules;
+import org.apache.shardingsphere.driver.api.ShardingSphereDataSourceFactory;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.logging.Logger;
+import javax.sql.DataSource;
+
+/**
+ * Ballast's data plane as a {@link DataSource}: sharding and scatter-gather by ShardingSphere over one
+ * logical data source per replica group; writes, locking reads and transactions on the group's master,
+ * autocommit reads on its replicas. One HikariCP pool per physical server. Thread-safe; close it when done.
+ */
+public final class BallastDataSource implements DataSource, AutoCloseable {
+
+    private final ClusterConfig config;
+    private final List<NodeDataSource> nodes = new ArrayList<>();
+    private final DataSource shardingSphere;
+    private volatile boolean closed;
+
+    /** Builds the data plane of a validated config. Connections to the servers are made lazily. */
+    public BallastDataSource(ClusterConfig config) throws SQLException {
+        this.config = config;
+        Map<String, DataSource> units = new LinkedHashMap<>();
+        try {
+            for (GroupConfig group : config.groups().values()) {
+                NodeDataSource master = new NodeDataSource(config, group.name(), "master", group.master());
+                nodes.add(master);
+                units.put(ShardingSphereRules.masterUnit(group.name()), master);
+                for (int i = 0; i < group.replicas().size(); i++) {
+                    NodeDataSource replica = new NodeDataSource(config, group.name(), "replica", group.replicas().get(i));
+                    nodes.add(replica);
+                    units.put(ShardingSphereRules.replicaUnit(group.name(), i), replica);
+                }
+            }
+            Properties props = new Properties();
+            props.setProperty("sql-show", "false");
+            shardingSphere = ShardingSphereDataSourceFactory.createDataSource(config.database(), null, units,
+                    ShardingSphereRules.rules(config), props);
+        } catch (SQLException | RuntimeException e) {
+            nodes.forEach(NodeDataSource::shutdown);
+            throw e;
+        }
+    }
+
+    /** Loads and validates a cluster config file, then builds the data source. */
+    public static BallastDataSource fromYaml(Path file) throws SQLException {
+        return new BallastDataSource(ClusterConfigLoader.load(file));
+    }
+
+    public ClusterConfig config() {
+        return config;
+    }
+
+    @Override
+    public Connection getConnection() throws SQLException {
+        if (closed) {
+            throw new SQLException("[cluster=" + config.name() + "] this BallastDataSource is closed", "08003");
+        }
+        return Wrappers.connection(shardingSphere.getConnection(), config.name());
+    }
+
+    @Override
+    public Connection getConnection(String username, String password) throws SQLException {
+        throw new SQLFeatureNotSupportedException("[cluster=" + config.name()
+                + "] per-call credentials are not supported; set credentials in the cluster config");
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            if (shardingSphere instanceof AutoCloseable c) {
+                c.close();
+            }
+        } catch (Exception e) {
+            Logger.getLogger("dev.ballast").warning("[cluster=" + config.name() + "] closing ShardingSphere: " + e);
+        } finally {
+            nodes.forEach(NodeDataSource::shutdown);
+        }
+    }
+
+    @Override
+    public PrintWriter getLogWriter() {
+        return null;
+    }
+
+    @Override
+    public void setLogWriter(PrintWriter out) {
+    }
+
+    @Override
+    public void setLoginTimeout(int seconds) {
+    }
+
+    @Override
+    public int getLoginTimeout() {
+        return 0;
+    }
+
+    @Override
+    public Logger getParentLogger() {
+        return Logger.getLogger("dev.ballast");
+    }
+
+    @Override
+    public <T> T unwrap(Class<T> iface) throws SQLException {
+        if (iface.isInstance(this)) {
+            return iface.cast(this);
+        }
+        throw new SQLException("not a wrapper for " + iface.getName());
+    }
+
+    @Override
+    public boolean isWrapperFor(Class<?> iface) {
+        return iface.isInstance(this);
+    }
+
+    @Override
+    public String toString() {
+        return "BallastDataSource[cluster=" + config.name() + ", groups=" + config.groups().keySet() + "]";
+    }
+}
