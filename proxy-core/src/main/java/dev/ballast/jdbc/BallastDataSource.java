@@ -1,10 +1,12 @@
 package dev.ballast.jdbc;
 
+import dev.ballast.jdbc.internal.MergeGuard;
 import dev.ballast.jdbc.internal.NodeDataSource;
 import dev.ballast.jdbc.internal.Wrappers;
 import dev.ballast.rules.ClusterConfig;
 import dev.ballast.rules.ClusterConfigLoader;
 import dev.ballast.rules.GroupConfig;
+import dev.ballast.rules.TableRule;
 import dev.ballast.rules.shardingsphere.ShardingSphereRules;
 import org.apache.shardingsphere.driver.api.ShardingSphereDataSourceFactory;
 
@@ -31,11 +33,15 @@ public final class BallastDataSource implements DataSource, AutoCloseable {
     private final ClusterConfig config;
     private final List<NodeDataSource> nodes = new ArrayList<>();
     private final DataSource shardingSphere;
+    private final MergeGuard mergeGuard;
     private volatile boolean closed;
 
     /** Builds the data plane of a validated config. Connections to the servers are made lazily. */
     public BallastDataSource(ClusterConfig config) throws SQLException {
         this.config = config;
+        this.mergeGuard = new MergeGuard(config.tables().values().stream()
+                .filter(t -> t instanceof TableRule.Sharded && t.dataNodes().size() > 1)
+                .map(t -> t.name().toLowerCase(java.util.Locale.ROOT)).toList());
         Map<String, DataSource> units = new LinkedHashMap<>();
         try {
             for (GroupConfig group : config.groups().values()) {
@@ -72,7 +78,7 @@ public final class BallastDataSource implements DataSource, AutoCloseable {
         if (closed) {
             throw new SQLException("[cluster=" + config.name() + "] this BallastDataSource is closed", "08003");
         }
-        return Wrappers.connection(shardingSphere.getConnection(), config.name());
+        return Wrappers.connection(shardingSphere.getConnection(), config.name(), mergeGuard);
     }
 
     @Override

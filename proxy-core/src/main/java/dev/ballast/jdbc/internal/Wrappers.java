@@ -20,18 +20,20 @@ public final class Wrappers {
     private Wrappers() {
     }
 
-    public static Connection connection(Connection target, String cluster) {
+    public static Connection connection(Connection target, String cluster, MergeGuard guard) {
         return (Connection) Proxy.newProxyInstance(Wrappers.class.getClassLoader(), new Class<?>[]{Connection.class},
-                new ConnectionHandler(target, cluster));
+                new ConnectionHandler(target, cluster, guard));
     }
 
     private static final class ConnectionHandler implements InvocationHandler {
         private final Connection target;
         private final String cluster;
+        private final MergeGuard guard;
 
-        ConnectionHandler(Connection target, String cluster) {
+        ConnectionHandler(Connection target, String cluster, MergeGuard guard) {
             this.target = target;
             this.cluster = cluster;
+            this.guard = guard;
         }
 
         @Override
@@ -56,6 +58,9 @@ public final class Wrappers {
                     return "BallastConnection[cluster=" + cluster + ", " + target + "]";
                 case "prepareStatement":
                 case "prepareCall":
+                    guard.check((String) args[0], cluster);
+                    args[0] = SqlHints.rewrite((String) args[0]);
+                    break;
                 case "nativeSQL":
                     args[0] = SqlHints.rewrite((String) args[0]);
                     break;
@@ -66,11 +71,11 @@ public final class Wrappers {
             if (result instanceof Statement statement && !(result instanceof PreparedStatement)
                     && !(result instanceof CallableStatement)) {
                 return Proxy.newProxyInstance(Wrappers.class.getClassLoader(), new Class<?>[]{Statement.class},
-                        new StatementHandler(statement, (Connection) proxy, cluster));
+                        new StatementHandler(statement, (Connection) proxy, cluster, guard));
             }
             if (result instanceof PreparedStatement ps && !(result instanceof CallableStatement)) {
                 return Proxy.newProxyInstance(Wrappers.class.getClassLoader(), new Class<?>[]{PreparedStatement.class},
-                        new StatementHandler(ps, (Connection) proxy, cluster));
+                        new StatementHandler(ps, (Connection) proxy, cluster, guard));
             }
             return result;
         }
@@ -80,11 +85,13 @@ public final class Wrappers {
         private final Statement target;
         private final Connection connection;
         private final String cluster;
+        private final MergeGuard guard;
 
-        StatementHandler(Statement target, Connection connection, String cluster) {
+        StatementHandler(Statement target, Connection connection, String cluster, MergeGuard guard) {
             this.target = target;
             this.connection = connection;
             this.cluster = cluster;
+            this.guard = guard;
         }
 
         @Override
@@ -112,6 +119,7 @@ public final class Wrappers {
                 default:
                     if (args != null && args.length > 0 && args[0] instanceof String sql
                             && (name.startsWith("execute") || name.equals("addBatch"))) {
+                        guard.check(sql, cluster);
                         args[0] = SqlHints.rewrite(sql);
                     }
                     break;
