@@ -1,0 +1,69 @@
+package dev.ballast.it;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Writes cluster configs for servers the test bed started. */
+public final class ClusterYaml {
+
+    private final String name;
+    private final String database;
+    private final String user;
+    private final String password;
+    private final Map<String, List<String>> groups = new LinkedHashMap<>();
+    private String extra = "";
+
+    public ClusterYaml(String name, String database, String user, String password) {
+        this.name = name;
+        this.database = database;
+        this.user = user;
+        this.password = password;
+    }
+
+    /** Adds a group: its master first, then its replicas, each {@code host:port}. */
+    public ClusterYaml group(String group, String master, List<String> replicas) {
+        groups.put(group, concat(master, replicas));
+        return this;
+    }
+
+    /** YAML appended as it is: {@code tables:}, {@code pool:}, {@code bindingTables:} sections. */
+    public ClusterYaml with(String yaml) {
+        extra = extra + yaml + (yaml.endsWith("\n") ? "" : "\n");
+        return this;
+    }
+
+    public String text() {
+        StringBuilder b = new StringBuilder();
+        b.append("name: ").append(name).append('\n');
+        b.append("database: ").append(database).append('\n');
+        b.append("credentials:\n  user: ").append(user).append("\n  password: ").append(password).append('\n');
+        b.append("groups:\n");
+        groups.forEach((g, nodes) -> {
+            b.append("  ").append(g).append(":\n");
+            b.append("    master: ").append(nodes.get(0)).append('\n');
+            b.append("    replicas: ").append(nodes.subList(1, nodes.size())).append('\n');
+        });
+        return b.append(extra).toString();
+    }
+
+    public Path writeTo(Path file) {
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            return Files.writeString(file, text());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static List<String> concat(String first, List<String> rest) {
+        java.util.ArrayList<String> all = new java.util.ArrayList<>();
+        all.add(first);
+        all.addAll(rest);
+        return all;
+    }
+}
