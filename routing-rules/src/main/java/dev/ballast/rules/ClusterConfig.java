@@ -8,9 +8,10 @@ import java.util.Optional;
  * A validated cluster configuration. Build it with {@link ClusterConfigLoader}; every instance that
  * exists has passed validation. Maps keep the order of the YAML file.
  */
-public record ClusterConfig(String name, String database, Credentials credentials, PoolSettings pool,
+public record ClusterConfig(String name, String database, Credentials credentials,
+                            java.util.Optional<MonitorCredentials> monitor, PoolSettings pool,
                             ReadPolicy readPolicy, Map<String, GroupConfig> groups, Map<String, TableRule> tables,
-                            List<List<String>> bindingTables) {
+                            List<List<String>> bindingTables, boolean fastPath) {
 
     public ClusterConfig {
         groups = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(groups));

@@ -63,8 +63,8 @@ public final class ClusterConfigLoader {
     }
 
     private ClusterConfig read(ConfigNode root) {
-        root.onlyKeys(Set.of("name", "database", "flavour", "credentials", "pool", "readPolicy", "groups", "tables",
-                "bindingTables"));
+        root.onlyKeys(Set.of("name", "database", "flavour", "credentials", "monitor", "pool", "readPolicy", "groups",
+                "tables", "bindingTables", "fastPath"));
         String name = matching(root, "name", CLUSTER_NAME, "letters, digits, '_', '.', '-' (at most 64)");
         String database = matching(root, "database", NAME, "a schema name: letters, digits, '_' (at most 64)");
         Flavour defaultFlavour = enumValue(root, "flavour", Flavour.MARIADB);
@@ -73,12 +73,19 @@ public final class ClusterConfigLoader {
         cred.onlyKeys(Set.of("user", "password"));
         Credentials credentials = new Credentials(cred.string("user"), cred.string("password", ""));
 
+        Optional<MonitorCredentials> monitor = Optional.empty();
+        if (root.has("monitor")) {
+            ConfigNode m = root.child("monitor");
+            m.onlyKeys(Set.of("user", "password"));
+            monitor = Optional.of(new MonitorCredentials(m.string("user"), m.string("password", "")));
+        }
         PoolSettings pool = pool(root.optionalChild("pool"));
         ReadPolicy readPolicy = readPolicy(root.optionalChild("readPolicy"));
         Map<String, GroupConfig> groups = groups(root.child("groups"), defaultFlavour);
         Map<String, TableRule> tables = tables(root.optionalChild("tables"), groups);
         List<List<String>> binding = bindingTables(root, tables);
-        return new ClusterConfig(name, database, credentials, pool, readPolicy, groups, tables, binding);
+        return new ClusterConfig(name, database, credentials, monitor, pool, readPolicy, groups, tables, binding,
+                root.bool("fastPath", true));
     }
 
     private static PoolSettings pool(ConfigNode node) {
@@ -96,7 +103,7 @@ public final class ClusterConfigLoader {
             jdbc.put(key, props.string(key));
         }
         return new PoolSettings(max, minIdle,
-                node.number("connectionTimeoutMs", 250, 600_000, d.connectionTimeoutMs()),
+                node.number("connectionTimeoutMs", 500, 600_000, d.connectionTimeoutMs()),
                 node.number("idleTimeoutMs", 10_000, 86_400_000, d.idleTimeoutMs()),
                 node.number("maxLifetimeMs", 30_000, 86_400_000, d.maxLifetimeMs()),
                 (int) node.number("connectTimeoutMs", 100, 600_000, d.connectTimeoutMs()),
@@ -105,14 +112,37 @@ public final class ClusterConfigLoader {
     }
 
     private static ReadPolicy readPolicy(ConfigNode node) {
-        node.onlyKeys(Set.of("loadBalance"));
-        String text = node.string("loadBalance", ReadPolicy.DEFAULTS.loadBalance().configName());
-        for (ReadPolicy.LoadBalance lb : ReadPolicy.LoadBalance.values()) {
-            if (lb.configName().equals(text)) {
-                return new ReadPolicy(lb);
-            }
+        node.onlyKeys(Set.of("loadBalance", "maxReplicaLagMs", "fallback", "probeIntervalMs", "readYourWrites",
+                "masterAfterWriteMs"));
+        ReadPolicy d = ReadPolicy.DEFAULTS;
+        ReadPolicy.LoadBalance loadBalance = named(node, "loadBalance", ReadPolicy.LoadBalance.values(),
+                ReadPolicy.LoadBalance::configName, d.loadBalance());
+        ReadPolicy.ReadYourWrites ryw = named(node, "readYourWrites", ReadPolicy.ReadYourWrites.values(),
+                ReadPolicy.ReadYourWrites::configName, d.readYourWrites());
+        return new ReadPolicy(loadBalance,
+                node.number("maxReplicaLagMs", 0, 86_400_000, d.maxReplicaLagMs()),
+                enumValue(node, "fallback", d.fallback()),
+                node.number("probeIntervalMs", 50, 60_000, d.probeIntervalMs()),
+                ryw,
+                node.number("masterAfterWriteMs", 0, 3_600_000, d.masterAfterWriteMs()));
+    }
+
+    private static <E> E named(ConfigNode node, String key, E[] values, Function<E, String> name, E defaultValue) {
+        if (!node.has(key)) {
+            return defaultValue;
         }
-        throw new ConfigException(node.pathOf("loadBalance"), "'" + text + "' is not one of round-robin, random");
+        String text = node.string(key);
+        if (text.equals("false")) {
+            text = "off"; // YAML 1.1 reads an unquoted off as false
+        }
+        List<String> names = new ArrayList<>();
+        for (E e : values) {
+            if (name.apply(e).equals(text)) {
+                return e;
+            }
+            names.add(name.apply(e));
+        }
+        throw new ConfigException(node.pathOf(key), "'" + text + "' is not one of " + String.join(", ", names));
     }
 
     private static Map<String, GroupConfig> groups(ConfigNode node, Flavour defaultFlavour) {

@@ -48,8 +48,17 @@ public final class ShardingSphereRules {
         return group + "__replica" + index;
     }
 
-    /** Every rule for the cluster: sharding (sharded and placed tables), broadcast, read/write splitting. */
+    /**
+     * Every rule for the cluster: sharding (sharded and placed tables), broadcast, read/write splitting
+     * with ShardingSphere's own round-robin or random read balancer (no health, no read-your-writes).
+     */
     public static List<RuleConfiguration> rules(ClusterConfig config) {
+        String balancer = config.readPolicy().loadBalance() == ReadPolicy.LoadBalance.RANDOM ? "RANDOM" : "ROUND_ROBIN";
+        return rules(config, new AlgorithmConfiguration(balancer, new Properties()));
+    }
+
+    /** Every rule for the cluster, with the given read load balancer. */
+    public static List<RuleConfiguration> rules(ClusterConfig config, AlgorithmConfiguration readBalancer) {
         List<RuleConfiguration> rules = new ArrayList<>();
         rules.add(sharding(config));
         List<String> broadcast = config.tables().values().stream()
@@ -57,7 +66,7 @@ public final class ShardingSphereRules {
         if (!broadcast.isEmpty()) {
             rules.add(new BroadcastRuleConfiguration(broadcast));
         }
-        rules.add(readwriteSplitting(config));
+        rules.add(readwriteSplitting(config, readBalancer));
         return rules;
     }
 
@@ -144,8 +153,7 @@ public final class ShardingSphereRules {
         };
     }
 
-    static ReadwriteSplittingRuleConfiguration readwriteSplitting(ClusterConfig config) {
-        String balancer = config.readPolicy().loadBalance() == ReadPolicy.LoadBalance.RANDOM ? "RANDOM" : "ROUND_ROBIN";
+    static ReadwriteSplittingRuleConfiguration readwriteSplitting(ClusterConfig config, AlgorithmConfiguration balancer) {
         Collection<ReadwriteSplittingDataSourceGroupRuleConfiguration> groups = new ArrayList<>();
         for (GroupConfig group : config.groups().values()) {
             List<String> reads = new ArrayList<>();
@@ -159,6 +167,6 @@ public final class ShardingSphereRules {
             groups.add(new ReadwriteSplittingDataSourceGroupRuleConfiguration(group.name(), masterUnit(group.name()),
                     reads, TransactionalReadQueryStrategy.PRIMARY, "reads"));
         }
-        return new ReadwriteSplittingRuleConfiguration(groups, Map.of("reads", new AlgorithmConfiguration(balancer, new Properties())));
+        return new ReadwriteSplittingRuleConfiguration(groups, Map.of("reads", balancer));
     }
 }
