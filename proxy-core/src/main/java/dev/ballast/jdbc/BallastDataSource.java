@@ -1,6 +1,9 @@
 package dev.ballast.jdbc;
 
+import dev.ballast.jdbc.health.HealthProbe;
+import dev.ballast.jdbc.internal.BallastLoadBalancer;
 import dev.ballast.jdbc.internal.MergeGuard;
+import dev.ballast.jdbc.internal.ReadRouter;
 import dev.ballast.jdbc.internal.NodeDataSource;
 import dev.ballast.jdbc.internal.Wrappers;
 import dev.ballast.rules.ClusterConfig;
@@ -9,6 +12,7 @@ import dev.ballast.rules.GroupConfig;
 import dev.ballast.rules.TableRule;
 import dev.ballast.rules.shardingsphere.ShardingSphereRules;
 import org.apache.shardingsphere.driver.api.ShardingSphereDataSourceFactory;
+import org.apache.shardingsphere.infra.algorithm.core.config.AlgorithmConfiguration;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -33,35 +37,58 @@ public final class BallastDataSource implements DataSource, AutoCloseable {
     private final ClusterConfig config;
     private final List<NodeDataSource> nodes = new ArrayList<>();
     private final DataSource shardingSphere;
-    private final MergeGuard mergeGuard;
+    private final HealthProbe probe;
+    private final ReadRouter router;
+    private final Wrappers.Plane plane;
     private volatile boolean closed;
 
     /** Builds the data plane of a validated config. Connections to the servers are made lazily. */
     public BallastDataSource(ClusterConfig config) throws SQLException {
         this.config = config;
-        this.mergeGuard = new MergeGuard(config.tables().values().stream()
+        MergeGuard mergeGuard = new MergeGuard(config.tables().values().stream()
                 .filter(t -> t instanceof TableRule.Sharded && t.dataNodes().size() > 1)
                 .map(t -> t.name().toLowerCase(java.util.Locale.ROOT)).toList());
-        Map<String, DataSource> units = new LinkedHashMap<>();
+        Map<String, NodeDataSource> units = new LinkedHashMap<>();
+        HealthProbe startedProbe = null;
+        ReadRouter createdRouter = null;
         try {
             for (GroupConfig group : config.groups().values()) {
-                NodeDataSource master = new NodeDataSource(config, group.name(), "master", group.master());
+                NodeDataSource master = new NodeDataSource(config, group.name(), NodeDataSource.MASTER, group.master());
                 nodes.add(master);
                 units.put(ShardingSphereRules.masterUnit(group.name()), master);
                 for (int i = 0; i < group.replicas().size(); i++) {
-                    NodeDataSource replica = new NodeDataSource(config, group.name(), "replica", group.replicas().get(i));
+                    NodeDataSource replica = new NodeDataSource(config, group.name(), NodeDataSource.REPLICA, group.replicas().get(i));
                     nodes.add(replica);
                     units.put(ShardingSphereRules.replicaUnit(group.name(), i), replica);
                 }
             }
+            startedProbe = new HealthProbe(config);
+            startedProbe.start();
+            createdRouter = new ReadRouter(config, startedProbe, units);
+            for (NodeDataSource node : nodes) {
+                if (NodeDataSource.REPLICA.equals(node.role())) {
+                    node.routeFailuresThrough(createdRouter);
+                }
+            }
+            Properties balancer = new Properties();
+            balancer.setProperty(BallastLoadBalancer.ROUTER, createdRouter.id());
             Properties props = new Properties();
             props.setProperty("sql-show", "false");
-            shardingSphere = ShardingSphereDataSourceFactory.createDataSource(config.database(), null, units,
-                    ShardingSphereRules.rules(config), props);
+            shardingSphere = ShardingSphereDataSourceFactory.createDataSource(config.database(), null, new LinkedHashMap<>(units),
+                    ShardingSphereRules.rules(config, new AlgorithmConfiguration(BallastLoadBalancer.TYPE, balancer)), props);
         } catch (SQLException | RuntimeException e) {
+            if (createdRouter != null) {
+                createdRouter.close();
+            }
+            if (startedProbe != null) {
+                startedProbe.close();
+            }
             nodes.forEach(NodeDataSource::shutdown);
             throw e;
         }
+        this.probe = startedProbe;
+        this.router = createdRouter;
+        this.plane = new Wrappers.Plane(config, mergeGuard, createdRouter);
     }
 
     /** Loads and validates a cluster config file, then builds the data source. */
@@ -78,7 +105,7 @@ public final class BallastDataSource implements DataSource, AutoCloseable {
         if (closed) {
             throw new SQLException("[cluster=" + config.name() + "] this BallastDataSource is closed", "08003");
         }
-        return Wrappers.connection(shardingSphere.getConnection(), config.name(), mergeGuard);
+        return Wrappers.connection(shardingSphere.getConnection(), plane);
     }
 
     @Override
@@ -100,6 +127,8 @@ public final class BallastDataSource implements DataSource, AutoCloseable {
         } catch (Exception e) {
             Logger.getLogger("dev.ballast").warning("[cluster=" + config.name() + "] closing ShardingSphere: " + e);
         } finally {
+            router.close();
+            probe.close();
             nodes.forEach(NodeDataSource::shutdown);
         }
     }

@@ -29,7 +29,7 @@ public final class Errors {
     }
 
     static SQLException unreachable(NodeDataSource node, SQLException cause) {
-        String what = node.describe().contains("role=master") ? "no reachable master" : "replica unreachable";
+        String what = NodeDataSource.MASTER.equals(node.role()) ? "no reachable master" : "replica unreachable";
         return new SQLTransientConnectionException("[" + node.describe() + "] " + what + ": " + cause.getMessage()
                 + "; check that the server is up and accepts connections from Ballast", CANNOT_CONNECT, cause);
     }
@@ -39,6 +39,9 @@ public final class Errors {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof SQLTransientConnectionException c && c.getMessage() != null && c.getMessage().startsWith("[cluster=")) {
                 return c == e ? e : withCause(new SQLTransientConnectionException(c.getMessage(), c.getSQLState(), c), e);
+            }
+            if (t instanceof ReadRouter.NoReplicaException n) {
+                return new SQLTransientConnectionException(n.getMessage(), CANNOT_CONNECT, e);
             }
             if (t instanceof BallastShardingAlgorithm.MissingShardingValueException m) {
                 return new SQLException("[cluster=" + cluster + "] " + m.getMessage(), MISSING_SHARDING_VALUE, 1048, e);
@@ -63,6 +66,9 @@ public final class Errors {
      * routing errors); JDBC callers expect SQLException, so turn them into one.
      */
     public static SQLException translate(RuntimeException e, String cluster) {
+        if (e instanceof ReadRouter.NoReplicaException) {
+            return new SQLTransientConnectionException(e.getMessage(), CANNOT_CONNECT, e);
+        }
         if (e instanceof TableNotFoundException) {
             return new SQLException("[cluster=" + cluster + "] " + e.getMessage() + " It is not in the cluster config's "
                     + "'tables' section: add it there (sharded, placed on a group, or broadcast) and create it through Ballast",

@@ -6,7 +6,16 @@ import dev.ballast.rules.ClusterConfig;
 import dev.ballast.rules.NodeAddress;
 import dev.ballast.rules.PoolSettings;
 
+import com.mysql.cj.jdbc.JdbcConnection;
+import com.mysql.cj.protocol.ServerSessionStateController;
+import dev.ballast.rules.Flavour;
+import dev.ballast.rules.ReadPolicy;
+
 import java.io.PrintWriter;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
@@ -24,16 +33,36 @@ public final class NodeDataSource implements DataSource {
     private final String role;
     private final NodeAddress address;
     private final HikariDataSource pool;
+    private final boolean trackCommits;
+    private final Map<Object, CommitTracker> trackers = Collections.synchronizedMap(new WeakHashMap<>());
+    private volatile ReadRouter router;
 
     public NodeDataSource(ClusterConfig config, String group, String role, NodeAddress address) {
         this.cluster = config.name();
         this.group = group;
         this.role = role;
         this.address = address;
-        this.pool = new HikariDataSource(hikariConfig(config, group, role, address));
+        this.trackCommits = MASTER.equals(role) && config.readPolicy().readYourWrites() == ReadPolicy.ReadYourWrites.GTID_WAIT;
+        HikariConfig h = hikariConfig(config, group, role, address);
+        if (trackCommits) {
+            // The server then reports each commit's GTID in its OK packet: read-your-writes at no extra round trip.
+            h.addDataSourceProperty("trackSessionState", "true");
+            h.setConnectionInitSql(config.group(group).flavour() == Flavour.MYSQL
+                    ? "SET SESSION session_track_gtids = OWN_GTID"
+                    : "SET SESSION session_track_system_variables = CONCAT_WS(',', @@session_track_system_variables, 'last_gtid')");
+        }
+        this.pool = new HikariDataSource(h);
     }
 
-    static HikariConfig hikariConfig(ClusterConfig config, String group, String role, NodeAddress address) {
+    public static final String MASTER = "master";
+    public static final String REPLICA = "replica";
+
+    /** Replicas hand reads elsewhere through the router when they cannot connect. */
+    public void routeFailuresThrough(ReadRouter router) {
+        this.router = router;
+    }
+
+    public static HikariConfig hikariConfig(ClusterConfig config, String group, String role, NodeAddress address) {
         PoolSettings p = config.pool();
         HikariConfig h = new HikariConfig();
         h.setPoolName("ballast-" + config.name() + "-" + group + "-" + role + "-" + address);
@@ -42,11 +71,14 @@ public final class NodeDataSource implements DataSource {
         h.setPassword(config.credentials().password());
         h.setMaximumPoolSize(p.maxPoolSize());
         h.setMinimumIdle(p.minIdle());
-        h.setConnectionTimeout(p.connectionTimeoutMs());
+        // A read waits at most 1 s for a replica connection before it goes to another server.
+        long connectionTimeout = REPLICA.equals(role) ? Math.max(500, Math.min(p.connectionTimeoutMs(), 1_000))
+                : p.connectionTimeoutMs();
+        h.setConnectionTimeout(connectionTimeout);
         h.setIdleTimeout(p.idleTimeoutMs());
         h.setMaxLifetime(p.maxLifetimeMs());
         // Checking an idle connection must not take longer than opening a new one would.
-        h.setValidationTimeout(Math.max(250, Math.min(p.connectTimeoutMs(), p.connectionTimeoutMs() - 1)));
+        h.setValidationTimeout(Math.max(250, Math.min(p.connectTimeoutMs(), connectionTimeout - 250)));
         // A server that is down at start must not stop the cluster from starting: the pool fills when it is back.
         h.setInitializationFailTimeout(-1);
         h.addDataSourceProperty("connectTimeout", String.valueOf(p.connectTimeoutMs()));
@@ -90,11 +122,72 @@ public final class NodeDataSource implements DataSource {
 
     @Override
     public Connection getConnection() throws SQLException {
+        ReadRouter r = router;
+        if (r == null) {
+            return getConnectionNoFallback();
+        }
         try {
-            return pool.getConnection();
+            return getConnectionNoFallback();
+        } catch (SQLException e) {
+            return r.connectionInsteadOf(this, e);
+        }
+    }
+
+    /** A connection to this very server, or an error naming it. */
+    Connection getConnectionNoFallback() throws SQLException {
+        Connection c;
+        try {
+            c = pool.getConnection();
         } catch (SQLException e) {
             throw Errors.unreachable(this, e);
         }
+        if (trackCommits) {
+            track(c);
+        }
+        return c;
+    }
+
+    /** Points the connection's commit reports at the session that borrows it now. */
+    private void track(Connection c) throws SQLException {
+        JdbcConnection physical = c.unwrap(JdbcConnection.class);
+        CommitTracker tracker = trackers.get(physical);
+        if (tracker == null) {
+            tracker = new CommitTracker(group);
+            trackers.put(physical, tracker);
+            physical.getServerSessionStateController().addSessionStateChangesListener(tracker);
+        }
+        tracker.session = Session.current();
+    }
+
+    /** Receives the GTID of each commit from the server's OK packets. */
+    private static final class CommitTracker implements ServerSessionStateController.SessionStateChangesListener {
+        private final String group;
+        volatile Session session;
+
+        CommitTracker(String group) {
+            this.group = group;
+        }
+
+        @Override
+        public void handleSessionStateChanges(ServerSessionStateController.ServerSessionStateChanges changes) {
+            Session s = session;
+            if (s == null) {
+                return;
+            }
+            for (ServerSessionStateController.SessionStateChange change : changes.getSessionStateChangesList()) {
+                List<String> values = change.getValues();
+                if (change.getType() == ServerSessionStateController.SESSION_TRACK_SYSTEM_VARIABLES
+                        && values.size() >= 2 && "last_gtid".equals(values.get(0)) && !values.get(1).isEmpty()) {
+                    s.committed(group, values.get(1));
+                } else if (change.getType() == ServerSessionStateController.SESSION_TRACK_GTIDS && !values.isEmpty()) {
+                    s.committed(group, values.get(values.size() - 1));
+                }
+            }
+        }
+    }
+
+    public String role() {
+        return role;
     }
 
     @Override

@@ -8,138 +8,227 @@ import java.sql.CallableStatement;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
 
 /**
- * Thin wrappers around ShardingSphere's connection and statements: they rewrite Ballast SQL hints
- * and pass every SQLException through {@link Errors#translate} so that failures name the cluster,
- * group and node. Everything else is delegated unchanged.
+ * Thin wrappers around ShardingSphere's connection and statements. They make the connection's
+ * {@link Session} current while a call runs (routing and read-your-writes read it), rewrite Ballast SQL
+ * hints, refuse queries ShardingSphere would merge wrongly, retry once elsewhere a read whose replica
+ * failed before returning rows, and pass every failure through {@link Errors#translate}.
  */
 public final class Wrappers {
+
+    /** What every wrapper of one data source shares. */
+    public record Plane(String cluster, MergeGuard guard, ReadRouter router, Templates templates) {
+        public Plane(dev.ballast.rules.ClusterConfig config, MergeGuard guard, ReadRouter router) {
+            this(config.name(), guard, router, new Templates(config));
+        }
+    }
 
     private Wrappers() {
     }
 
-    public static Connection connection(Connection target, String cluster, MergeGuard guard) {
+    public static Connection connection(Connection target, Plane plane) {
         return (Connection) Proxy.newProxyInstance(Wrappers.class.getClassLoader(), new Class<?>[]{Connection.class},
-                new ConnectionHandler(target, cluster, guard));
+                new ConnectionHandler(target, plane, new Session()));
     }
 
-    private static final class ConnectionHandler implements InvocationHandler {
-        private final Connection target;
-        private final String cluster;
-        private final MergeGuard guard;
+    abstract static class Handler implements InvocationHandler {
+        final Plane plane;
+        final Session session;
 
-        ConnectionHandler(Connection target, String cluster, MergeGuard guard) {
+        Handler(Plane plane, Session session) {
+            this.plane = plane;
+            this.session = session;
+        }
+
+        /** Answers the Object and Wrapper methods for the proxy itself; null when the call is for the target. */
+        Object own(Object proxy, String name, Object[] args, String kind) {
+            return switch (name) {
+                case "unwrap" -> ((Class<?>) args[0]).isInstance(proxy) ? proxy : null;
+                case "isWrapperFor" -> ((Class<?>) args[0]).isInstance(proxy) ? Boolean.TRUE : null;
+                case "equals" -> proxy == args[0];
+                case "hashCode" -> System.identityHashCode(proxy);
+                case "toString" -> kind + "[cluster=" + plane.cluster() + "]";
+                default -> null;
+            };
+        }
+
+        Object call(Object target, Method method, Object[] args) throws Throwable {
+            Session previous = session.enter();
+            try {
+                return method.invoke(target, args);
+            } catch (InvocationTargetException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof SQLException sql) {
+                    throw Errors.translate(sql, plane.cluster());
+                }
+                if (cause instanceof RuntimeException runtime) {
+                    throw Errors.translate(runtime, plane.cluster());
+                }
+                throw cause;
+            } finally {
+                Session.restore(previous);
+            }
+        }
+    }
+
+    static final class ConnectionHandler extends Handler {
+        private static final java.util.Set<String> SESSION_SETTINGS = java.util.Set.of("setCatalog", "setSchema",
+                "setTransactionIsolation", "setReadOnly", "setHoldability", "setNetworkTimeout", "setClientInfo", "setTypeMap");
+        private final Connection target;
+        /** physical connections the fast path keeps for this logical connection, one per server */
+        private final java.util.Map<NodeDataSource, Connection> pins = new java.util.IdentityHashMap<>();
+        private boolean autoCommit = true;
+        private boolean sessionSettingsChanged;
+
+        ConnectionHandler(Connection target, Plane plane, Session session) {
+            super(plane, session);
             this.target = target;
-            this.cluster = cluster;
-            this.guard = guard;
+        }
+
+        /** The fast path only runs autocommit statements on a connection with default session settings. */
+        boolean fastPathAllowed() {
+            return autoCommit && !sessionSettingsChanged;
+        }
+
+        Connection pin(NodeDataSource node) throws SQLException {
+            Connection c = pins.get(node);
+            if (c == null || c.isClosed()) {
+                c = node.getConnectionNoFallback();
+                pins.put(node, c);
+            }
+            return c;
+        }
+
+        void unpin(NodeDataSource node) {
+            Connection c = pins.remove(node);
+            if (c != null) {
+                try {
+                    c.close();
+                } catch (SQLException ignored) {
+                    // the pool discards a broken connection
+                }
+            }
+        }
+
+        Object prepareThroughShardingSphere(Connection proxy, String sql) throws Throwable {
+            Object ps = call(target, Connection.class.getMethod("prepareStatement", String.class), new Object[]{SqlHints.rewrite(sql)});
+            return Proxy.newProxyInstance(Wrappers.class.getClassLoader(), new Class<?>[]{PreparedStatement.class},
+                    new StatementHandler((Statement) ps, proxy, target, plane, session));
         }
 
         @Override
         public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
             String name = method.getName();
-            switch (name) {
-                case "unwrap":
-                    if (((Class<?>) args[0]).isInstance(proxy)) {
-                        return proxy;
-                    }
-                    break;
-                case "isWrapperFor":
-                    if (((Class<?>) args[0]).isInstance(proxy)) {
-                        return true;
-                    }
-                    break;
-                case "equals":
-                    return proxy == args[0];
-                case "hashCode":
-                    return System.identityHashCode(proxy);
-                case "toString":
-                    return "BallastConnection[cluster=" + cluster + ", " + target + "]";
-                case "prepareStatement":
-                case "prepareCall":
-                    guard.check((String) args[0], cluster);
-                    args[0] = SqlHints.rewrite((String) args[0]);
-                    break;
-                case "nativeSQL":
-                    args[0] = SqlHints.rewrite((String) args[0]);
-                    break;
-                default:
-                    break;
+            Object own = own(proxy, name, args, "BallastConnection");
+            if (own != null) {
+                return own;
             }
-            Object result = call(target, method, args, cluster);
-            if (result instanceof Statement statement && !(result instanceof PreparedStatement)
-                    && !(result instanceof CallableStatement)) {
-                return Proxy.newProxyInstance(Wrappers.class.getClassLoader(), new Class<?>[]{Statement.class},
-                        new StatementHandler(statement, (Connection) proxy, cluster, guard));
+            if (name.equals("prepareStatement") || name.equals("prepareCall")) {
+                plane.guard().check((String) args[0], plane.cluster());
+                if (args.length == 1 && name.equals("prepareStatement")) {
+                    dev.ballast.jdbc.fastpath.RouteTemplate template = plane.templates().of((String) args[0]);
+                    if (template != null) {
+                        return Proxy.newProxyInstance(Wrappers.class.getClassLoader(), new Class<?>[]{PreparedStatement.class},
+                                new FastStatement(template, (String) args[0], this, (Connection) proxy));
+                    }
+                }
+                args[0] = SqlHints.rewrite((String) args[0]);
+            } else if (name.equals("nativeSQL")) {
+                args[0] = SqlHints.rewrite((String) args[0]);
+            } else if (name.equals("setAutoCommit")) {
+                Object r = call(target, method, args);
+                autoCommit = (Boolean) args[0];
+                return r;
+            } else if (SESSION_SETTINGS.contains(name)) {
+                sessionSettingsChanged = true;
+            } else if (name.equals("close")) {
+                for (NodeDataSource node : java.util.List.copyOf(pins.keySet())) {
+                    unpin(node);
+                }
             }
-            if (result instanceof PreparedStatement ps && !(result instanceof CallableStatement)) {
-                return Proxy.newProxyInstance(Wrappers.class.getClassLoader(), new Class<?>[]{PreparedStatement.class},
-                        new StatementHandler(ps, (Connection) proxy, cluster, guard));
+            Object result = call(target, method, args);
+            if (result instanceof CallableStatement) {
+                return result;
+            }
+            Class<?> type = result instanceof PreparedStatement ? PreparedStatement.class : Statement.class;
+            if (result instanceof Statement statement) {
+                return Proxy.newProxyInstance(Wrappers.class.getClassLoader(), new Class<?>[]{type},
+                        new StatementHandler(statement, (Connection) proxy, target, plane, session));
             }
             return result;
         }
     }
 
-    private static final class StatementHandler implements InvocationHandler {
+    private static final class StatementHandler extends Handler {
         private final Statement target;
+        private final Connection proxyConnection;
         private final Connection connection;
-        private final String cluster;
-        private final MergeGuard guard;
 
-        StatementHandler(Statement target, Connection connection, String cluster, MergeGuard guard) {
+        StatementHandler(Statement target, Connection proxyConnection, Connection connection, Plane plane, Session session) {
+            super(plane, session);
             this.target = target;
+            this.proxyConnection = proxyConnection;
             this.connection = connection;
-            this.cluster = cluster;
-            this.guard = guard;
         }
 
         @Override
         public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
             String name = method.getName();
-            switch (name) {
-                case "getConnection":
-                    return connection;
-                case "unwrap":
-                    if (((Class<?>) args[0]).isInstance(proxy)) {
-                        return proxy;
-                    }
-                    break;
-                case "isWrapperFor":
-                    if (((Class<?>) args[0]).isInstance(proxy)) {
-                        return true;
-                    }
-                    break;
-                case "equals":
-                    return proxy == args[0];
-                case "hashCode":
-                    return System.identityHashCode(proxy);
-                case "toString":
-                    return "BallastStatement[" + target + "]";
-                default:
-                    if (args != null && args.length > 0 && args[0] instanceof String sql
-                            && (name.startsWith("execute") || name.equals("addBatch"))) {
-                        guard.check(sql, cluster);
-                        args[0] = SqlHints.rewrite(sql);
-                    }
-                    break;
+            if (name.equals("getConnection")) {
+                return proxyConnection;
             }
-            return call(target, method, args, cluster);
+            Object own = own(proxy, name, args, "BallastStatement");
+            if (own != null) {
+                return own;
+            }
+            if (args != null && args.length > 0 && args[0] instanceof String sql
+                    && (name.startsWith("execute") || name.equals("addBatch"))) {
+                plane.guard().check(sql, plane.cluster());
+                args[0] = SqlHints.rewrite(sql);
+            }
+            if (name.equals("executeQuery")) {
+                return query(method, args);
+            }
+            Object result = call(target, method, args);
+            if (name.startsWith("executeUpdate") || name.startsWith("executeLargeUpdate") || name.contains("Batch")
+                    && name.startsWith("execute") || name.equals("execute") && Boolean.FALSE.equals(result)) {
+                session.wrote();
+            }
+            return result;
+        }
+
+        /** A read whose replica failed before any row came back is retried once; the replica is ejected first. */
+        private Object query(Method method, Object[] args) throws Throwable {
+            session.takeLastReplica();
+            try {
+                return call(target, method, args);
+            } catch (SQLException e) {
+                NodeDataSource replica = session.takeLastReplica();
+                if (replica == null || !isConnectionFailure(e) || !connection.getAutoCommit()) {
+                    throw e;
+                }
+                plane.router().readFailedOn(replica, e);
+                return call(target, method, args);
+            }
         }
     }
 
-    private static Object call(Object target, Method method, Object[] args, String cluster) throws Throwable {
-        try {
-            return method.invoke(target, args);
-        } catch (InvocationTargetException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof SQLException sql) {
-                throw Errors.translate(sql, cluster);
+    static boolean isConnectionFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLTransientConnectionException || t instanceof SQLRecoverableException) {
+                return true;
             }
-            if (cause instanceof RuntimeException runtime) {
-                throw Errors.translate(runtime, cluster);
+            if (t instanceof SQLException s && s.getSQLState() != null && s.getSQLState().startsWith("08")) {
+                return true;
             }
-            throw cause;
+            if (t.getClass().getSimpleName().equals("CommunicationsException")) {
+                return true;
+            }
         }
+        return false;
     }
 }

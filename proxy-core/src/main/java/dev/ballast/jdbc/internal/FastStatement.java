@@ -1,0 +1,273 @@
+package dev.ballast.jdbc.internal;
+
+import dev.ballast.jdbc.fastpath.RouteTemplate;
+import dev.ballast.rules.DataNode;
+import org.apache.shardingsphere.infra.hint.HintManager;
+
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.Map;
+
+/**
+ * A PreparedStatement whose route a {@link RouteTemplate} decides from its sharding parameter: it runs on
+ * the data node's server directly, on a physical connection the logical connection keeps, skipping
+ * ShardingSphere's parse, route, rewrite and merge. Parameters are recorded so that anything the fast
+ * path does not do (batches, generated keys, a transaction, statement options) hands the statement over
+ * to ShardingSphere, replaying them, for the rest of its life.
+ */
+final class FastStatement implements InvocationHandler {
+
+    private final RouteTemplate template;
+    private final String sql;
+    private final Wrappers.ConnectionHandler connection;
+    private final Connection proxyConnection;
+    private Object[][] parameters;
+    private final Map<NodeDataSource, PreparedStatement[]> physical = new IdentityHashMap<>();
+    private PreparedStatement last;
+    private PreparedStatement shardingSphere;
+    private boolean closed;
+
+    FastStatement(RouteTemplate template, String sql, Wrappers.ConnectionHandler connection, Connection proxyConnection) {
+        this.template = template;
+        this.sql = sql;
+        this.connection = connection;
+        this.proxyConnection = proxyConnection;
+        this.parameters = new Object[Math.max(1, template.parameterCount() + 1)][];
+    }
+
+    @Override
+    public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+        String name = method.getName();
+        if (shardingSphere != null) {
+            return delegate(proxy, method, args);
+        }
+        switch (name) {
+            case "executeQuery":
+            case "executeUpdate":
+            case "execute":
+            case "executeLargeUpdate":
+                if (args == null && connection.fastPathAllowed() && !HintManager.isInstantiated()) {
+                    return execute(name);
+                }
+                break;
+            case "clearParameters":
+                Arrays.fill(parameters, null);
+                return null;
+            case "getConnection":
+                return proxyConnection;
+            case "close":
+                close();
+                return null;
+            case "isClosed":
+                return closed;
+            case "getResultSet":
+                return last == null ? null : last.getResultSet();
+            case "getUpdateCount":
+                return last == null ? -1 : last.getUpdateCount();
+            case "getLargeUpdateCount":
+                return last == null ? -1L : last.getLargeUpdateCount();
+            case "getMoreResults":
+                return last != null && last.getMoreResults();
+            case "getWarnings":
+                return last == null ? null : last.getWarnings();
+            case "clearWarnings":
+                if (last != null) {
+                    last.clearWarnings();
+                }
+                return null;
+            case "equals":
+                return proxy == args[0];
+            case "hashCode":
+                return System.identityHashCode(proxy);
+            case "toString":
+                return "BallastFastStatement[" + sql + "]";
+            case "unwrap":
+                if (((Class<?>) args[0]).isInstance(proxy)) {
+                    return proxy;
+                }
+                break;
+            case "isWrapperFor":
+                if (((Class<?>) args[0]).isInstance(proxy)) {
+                    return true;
+                }
+                break;
+            default:
+                if (name.startsWith("set") && args != null && args.length >= 2 && args[0] instanceof Integer index
+                        && method.getParameterTypes()[0] == int.class) {
+                    record(index, method, args);
+                    return null;
+                }
+                break;
+        }
+        return delegate(proxy, method, args);
+    }
+
+    private void record(int index, Method method, Object[] args) throws SQLException {
+        if (index < 1 || index > template.parameterCount()) {
+            throw new SQLException("parameter index " + index + " is out of range 1.." + template.parameterCount(), "07009");
+        }
+        parameters[index] = new Object[]{method, args.clone()};
+    }
+
+    private Object execute(String kind) throws Throwable {
+        if (closed) {
+            throw new SQLException("statement is closed", "HY010");
+        }
+        int node;
+        try {
+            Object key = null;
+            if (template.keyParameter() > 0) {
+                Object[] set = parameters[template.keyParameter()];
+                if (set == null) {
+                    throw new SQLException("no value set for parameter " + template.keyParameter(), "07001");
+                }
+                key = ((Object[]) set[1])[1];
+            }
+            node = template.nodeIndex(key);
+        } catch (IllegalArgumentException e) {
+            // Same wording and SQLSTATE as the ShardingSphere path.
+            String table = template.table().name();
+            throw key(e, table);
+        }
+        DataNode dataNode = template.node(node);
+        Session previous = connection.session.enter();
+        try {
+            boolean read = template.isRead();
+            NodeDataSource target = read ? connection.plane.router().chooseNode(dataNode.group())
+                    : connection.plane.router().master(dataNode.group());
+            try {
+                return run(kind, target, node);
+            } catch (SQLException e) {
+                if (!read || target == connection.plane.router().master(dataNode.group()) || !Wrappers.isConnectionFailure(e)) {
+                    throw e;
+                }
+                // The replica failed before any row came back: eject it and read once elsewhere.
+                connection.plane.router().readFailedOn(target, e);
+                connection.unpin(target);
+                physical.remove(target);
+                return run(kind, connection.plane.router().chooseNode(dataNode.group()), node);
+            }
+        } finally {
+            Session.restore(previous);
+        }
+    }
+
+    private SQLException key(IllegalArgumentException e, String table) {
+        String column = template.table() instanceof dev.ballast.rules.TableRule.Sharded s ? s.shardingColumn() : "?";
+        Object[] set = template.keyParameter() > 0 ? parameters[template.keyParameter()] : null;
+        if (set != null && ((Object[]) set[1])[1] == null) {
+            return new SQLException("[cluster=" + connection.plane.cluster() + "] table " + table
+                    + " needs a value for its sharding column " + column + " (the statement gives none or NULL); every row must carry one",
+                    Errors.MISSING_SHARDING_VALUE, 1048, e);
+        }
+        return new SQLException("[cluster=" + connection.plane.cluster() + "] table " + table + ", column " + column + ": "
+                + e.getMessage(), Errors.BAD_SHARDING_VALUE, e);
+    }
+
+    private Object run(String kind, NodeDataSource target, int node) throws SQLException {
+        Connection c = connection.pin(target);
+        PreparedStatement[] byNode = physical.computeIfAbsent(target, t -> new PreparedStatement[template.nodeCount()]);
+        PreparedStatement ps = byNode[node];
+        if (ps == null || ps.isClosed() || ps.getConnection() != c) {
+            ps = c.prepareStatement(template.sql(node));
+            byNode[node] = ps;
+        }
+        for (int i = 1; i < parameters.length; i++) {
+            Object[] set = parameters[i];
+            if (set == null) {
+                continue;
+            }
+            try {
+                ((Method) set[0]).invoke(ps, (Object[]) set[1]);
+            } catch (InvocationTargetException e) {
+                throw e.getCause() instanceof SQLException s ? s : new SQLException(e.getCause());
+            } catch (IllegalAccessException e) {
+                throw new SQLException(e);
+            }
+        }
+        last = ps;
+        try {
+            return switch (kind) {
+                case "executeQuery" -> ps.executeQuery();
+                case "executeUpdate" -> {
+                    int n = ps.executeUpdate();
+                    connection.session.wrote();
+                    yield n;
+                }
+                case "executeLargeUpdate" -> {
+                    long n = ps.executeLargeUpdate();
+                    connection.session.wrote();
+                    yield n;
+                }
+                default -> {
+                    boolean result = ps.execute();
+                    if (!result) {
+                        connection.session.wrote();
+                    }
+                    yield result;
+                }
+            };
+        } catch (SQLException e) {
+            if (Wrappers.isConnectionFailure(e)) {
+                connection.unpin(target);
+            }
+            throw e;
+        }
+    }
+
+    /** Hands the statement to ShardingSphere for good: prepares it there and replays the parameters. */
+    private Object delegate(Object proxy, Method method, Object[] args) throws Throwable {
+        if (shardingSphere == null) {
+            if (closed) {
+                throw new SQLException("statement is closed", "HY010");
+            }
+            shardingSphere = (PreparedStatement) connection.prepareThroughShardingSphere(proxyConnection, sql);
+            for (Object[] set : parameters) {
+                if (set != null) {
+                    ((Method) set[0]).invoke(shardingSphere, (Object[]) set[1]);
+                }
+            }
+            closePhysical();
+        }
+        if (method.getName().equals("close")) {
+            closed = true;
+        }
+        try {
+            return method.invoke(shardingSphere, args);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+
+    private void close() throws SQLException {
+        closed = true;
+        closePhysical();
+    }
+
+    private void closePhysical() throws SQLException {
+        SQLException first = null;
+        for (PreparedStatement[] byNode : physical.values()) {
+            for (PreparedStatement ps : byNode) {
+                if (ps != null) {
+                    try {
+                        ps.close();
+                    } catch (SQLException e) {
+                        first = first == null ? e : first;
+                    }
+                }
+            }
+        }
+        physical.clear();
+        last = null;
+        if (first != null) {
+            throw first;
+        }
+    }
+
+}
