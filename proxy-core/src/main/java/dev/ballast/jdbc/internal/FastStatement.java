@@ -27,7 +27,9 @@ final class FastStatement implements InvocationHandler {
     private final String sql;
     private final Wrappers.ConnectionHandler connection;
     private final Connection proxyConnection;
-    private Object[][] parameters;
+    /** per 1-based parameter index: the setter called last and its arguments (the proxy's own fresh array) */
+    private final Method[] setters;
+    private final Object[][] values;
     private final Map<NodeDataSource, PreparedStatement[]> physical = new IdentityHashMap<>();
     private PreparedStatement last;
     private PreparedStatement shardingSphere;
@@ -38,7 +40,8 @@ final class FastStatement implements InvocationHandler {
         this.sql = sql;
         this.connection = connection;
         this.proxyConnection = proxyConnection;
-        this.parameters = new Object[Math.max(1, template.parameterCount() + 1)][];
+        this.setters = new Method[template.parameterCount() + 1];
+        this.values = new Object[template.parameterCount() + 1][];
     }
 
     @Override
@@ -57,7 +60,8 @@ final class FastStatement implements InvocationHandler {
                 }
                 break;
             case "clearParameters":
-                Arrays.fill(parameters, null);
+                Arrays.fill(setters, null);
+                Arrays.fill(values, null);
                 return null;
             case "getConnection":
                 return proxyConnection;
@@ -112,7 +116,8 @@ final class FastStatement implements InvocationHandler {
         if (index < 1 || index > template.parameterCount()) {
             throw new SQLException("parameter index " + index + " is out of range 1.." + template.parameterCount(), "07009");
         }
-        parameters[index] = new Object[]{method, args.clone()};
+        setters[index] = method;
+        values[index] = args;
     }
 
     private Object execute(String kind) throws Throwable {
@@ -123,11 +128,11 @@ final class FastStatement implements InvocationHandler {
         try {
             Object key = null;
             if (template.keyParameter() > 0) {
-                Object[] set = parameters[template.keyParameter()];
+                Object[] set = values[template.keyParameter()];
                 if (set == null) {
                     throw new SQLException("no value set for parameter " + template.keyParameter(), "07001");
                 }
-                key = ((Object[]) set[1])[1];
+                key = set[1];
             }
             node = template.nodeIndex(key);
         } catch (IllegalArgumentException e) {
@@ -160,8 +165,8 @@ final class FastStatement implements InvocationHandler {
 
     private SQLException key(IllegalArgumentException e, String table) {
         String column = template.table() instanceof dev.ballast.rules.TableRule.Sharded s ? s.shardingColumn() : "?";
-        Object[] set = template.keyParameter() > 0 ? parameters[template.keyParameter()] : null;
-        if (set != null && ((Object[]) set[1])[1] == null) {
+        Object[] set = template.keyParameter() > 0 ? values[template.keyParameter()] : null;
+        if (set != null && set[1] == null) {
             return new SQLException("[cluster=" + connection.plane.cluster() + "] table " + table
                     + " needs a value for its sharding column " + column + " (the statement gives none or NULL); every row must carry one",
                     Errors.MISSING_SHARDING_VALUE, 1048, e);
@@ -178,13 +183,13 @@ final class FastStatement implements InvocationHandler {
             ps = c.prepareStatement(template.sql(node));
             byNode[node] = ps;
         }
-        for (int i = 1; i < parameters.length; i++) {
-            Object[] set = parameters[i];
-            if (set == null) {
+        for (int i = 1; i < setters.length; i++) {
+            Method setter = setters[i];
+            if (setter == null) {
                 continue;
             }
             try {
-                ((Method) set[0]).invoke(ps, (Object[]) set[1]);
+                setter.invoke(ps, values[i]);
             } catch (InvocationTargetException e) {
                 throw e.getCause() instanceof SQLException s ? s : new SQLException(e.getCause());
             } catch (IllegalAccessException e) {
@@ -228,9 +233,9 @@ final class FastStatement implements InvocationHandler {
                 throw new SQLException("statement is closed", "HY010");
             }
             shardingSphere = (PreparedStatement) connection.prepareThroughShardingSphere(proxyConnection, sql);
-            for (Object[] set : parameters) {
-                if (set != null) {
-                    ((Method) set[0]).invoke(shardingSphere, (Object[]) set[1]);
+            for (int i = 1; i < setters.length; i++) {
+                if (setters[i] != null) {
+                    setters[i].invoke(shardingSphere, values[i]);
                 }
             }
             closePhysical();
