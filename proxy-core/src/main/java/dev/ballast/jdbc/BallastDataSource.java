@@ -2,6 +2,7 @@ package dev.ballast.jdbc;
 
 import dev.ballast.jdbc.health.HealthProbe;
 import dev.ballast.jdbc.internal.BallastLoadBalancer;
+import dev.ballast.jdbc.internal.MemoryRepository;
 import dev.ballast.jdbc.internal.MergeGuard;
 import dev.ballast.jdbc.internal.ReadRouter;
 import dev.ballast.jdbc.internal.NodeDataSource;
@@ -13,6 +14,8 @@ import dev.ballast.rules.TableRule;
 import dev.ballast.rules.shardingsphere.ShardingSphereRules;
 import org.apache.shardingsphere.driver.api.ShardingSphereDataSourceFactory;
 import org.apache.shardingsphere.infra.algorithm.core.config.AlgorithmConfiguration;
+import org.apache.shardingsphere.infra.config.mode.ModeConfiguration;
+import org.apache.shardingsphere.mode.repository.standalone.StandalonePersistRepositoryConfiguration;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -74,7 +77,9 @@ public final class BallastDataSource implements DataSource, AutoCloseable {
             balancer.setProperty(BallastLoadBalancer.ROUTER, createdRouter.id());
             Properties props = new Properties();
             props.setProperty("sql-show", "false");
-            shardingSphere = ShardingSphereDataSourceFactory.createDataSource(config.database(), null, new LinkedHashMap<>(units),
+            ModeConfiguration mode = new ModeConfiguration("Standalone",
+                    new StandalonePersistRepositoryConfiguration(MemoryRepository.TYPE, new Properties()));
+            shardingSphere = ShardingSphereDataSourceFactory.createDataSource(config.database(), mode, new LinkedHashMap<>(units),
                     ShardingSphereRules.rules(config, new AlgorithmConfiguration(BallastLoadBalancer.TYPE, balancer)), props);
         } catch (SQLException | RuntimeException e) {
             if (createdRouter != null) {

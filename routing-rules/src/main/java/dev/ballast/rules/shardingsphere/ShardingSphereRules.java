@@ -80,7 +80,7 @@ public final class ShardingSphereRules {
             } else if (table instanceof TableRule.Placed placed) {
                 // One data node and no strategy: every statement, DDL included, goes to that group.
                 ShardingTableRuleConfiguration rule = new ShardingTableRuleConfiguration(placed.name(),
-                        placed.dataNodes().get(0).toString());
+                        literal(placed.dataNodes()));
                 placed.keyGenerator().ifPresent(k -> rule.setKeyGenerateStrategy(keyGenerator(placed.name(), k, result)));
                 result.getTables().add(rule);
             }
@@ -94,8 +94,7 @@ public final class ShardingSphereRules {
 
     private static ShardingTableRuleConfiguration shardedTable(TableRule.Sharded table, ShardingRuleConfiguration rules) {
         List<DataNode> nodes = table.dataNodes();
-        ShardingTableRuleConfiguration rule = new ShardingTableRuleConfiguration(table.name(),
-                nodes.stream().map(DataNode::toString).collect(Collectors.joining(",")));
+        ShardingTableRuleConfiguration rule = new ShardingTableRuleConfiguration(table.name(), literal(nodes));
         String dbAlgorithm = table.name() + "_database";
         rules.getShardingAlgorithms().put(dbAlgorithm, algorithm(table, BallastShardingAlgorithm.Role.DATABASE));
         rule.setDatabaseShardingStrategy(new StandardShardingStrategyConfiguration(table.shardingColumn(), dbAlgorithm));
@@ -108,6 +107,14 @@ public final class ShardingSphereRules {
         }
         table.keyGenerator().ifPresent(k -> rule.setKeyGenerateStrategy(keyGenerator(table.name(), k, rules)));
         return rule;
+    }
+
+    /**
+     * Data nodes as a literal list. Without the prefix ShardingSphere evaluates each list as a Groovy
+     * expression: measured here, that took over 25 s for 10 000 tables.
+     */
+    private static String literal(List<DataNode> nodes) {
+        return "<LITERAL>" + nodes.stream().map(DataNode::toString).collect(Collectors.joining(","));
     }
 
     private static KeyGenerateStrategyConfiguration keyGenerator(String table, KeyGeneratorSpec spec, ShardingRuleConfiguration rules) {
