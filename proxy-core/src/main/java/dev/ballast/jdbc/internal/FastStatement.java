@@ -177,7 +177,11 @@ final class FastStatement implements InvocationHandler {
 
     private Object run(String kind, NodeDataSource target, int node) throws SQLException {
         Connection c = connection.pin(target);
-        PreparedStatement[] byNode = physical.computeIfAbsent(target, t -> new PreparedStatement[template.nodeCount()]);
+        PreparedStatement[] byNode = physical.get(target);
+        if (byNode == null) {
+            byNode = new PreparedStatement[template.nodeCount()];
+            physical.put(target, byNode);
+        }
         PreparedStatement ps = byNode[node];
         if (ps == null || ps.isClosed() || ps.getConnection() != c) {
             ps = c.prepareStatement(template.sql(node));
@@ -188,13 +192,7 @@ final class FastStatement implements InvocationHandler {
             if (setter == null) {
                 continue;
             }
-            try {
-                setter.invoke(ps, values[i]);
-            } catch (InvocationTargetException e) {
-                throw e.getCause() instanceof SQLException s ? s : new SQLException(e.getCause());
-            } catch (IllegalAccessException e) {
-                throw new SQLException(e);
-            }
+            bind(ps, setter, values[i]);
         }
         last = ps;
         try {
@@ -223,6 +221,48 @@ final class FastStatement implements InvocationHandler {
                 connection.unpin(target);
             }
             throw e;
+        }
+    }
+
+    /** Replays one recorded setter; the common ones without reflection, which costs an access check per call. */
+    private static void bind(PreparedStatement ps, Method setter, Object[] a) throws SQLException {
+        if (a.length == 2) {
+            int i = (Integer) a[0];
+            switch (setter.getName()) {
+                case "setInt" -> {
+                    ps.setInt(i, (Integer) a[1]);
+                    return;
+                }
+                case "setLong" -> {
+                    ps.setLong(i, (Long) a[1]);
+                    return;
+                }
+                case "setString" -> {
+                    ps.setString(i, (String) a[1]);
+                    return;
+                }
+                case "setObject" -> {
+                    ps.setObject(i, a[1]);
+                    return;
+                }
+                case "setBigDecimal" -> {
+                    ps.setBigDecimal(i, (java.math.BigDecimal) a[1]);
+                    return;
+                }
+                case "setTimestamp" -> {
+                    ps.setTimestamp(i, (java.sql.Timestamp) a[1]);
+                    return;
+                }
+                default -> {
+                }
+            }
+        }
+        try {
+            setter.invoke(ps, a);
+        } catch (InvocationTargetException e) {
+            throw e.getCause() instanceof SQLException s ? s : new SQLException(e.getCause());
+        } catch (IllegalAccessException e) {
+            throw new SQLException(e);
         }
     }
 

@@ -30,9 +30,32 @@ public final class Wrappers {
     private Wrappers() {
     }
 
+    private static final java.lang.reflect.Constructor<?> CONNECTION = proxyConstructor(Connection.class);
+    private static final java.lang.reflect.Constructor<?> STATEMENT = proxyConstructor(Statement.class);
+    private static final java.lang.reflect.Constructor<?> PREPARED = proxyConstructor(PreparedStatement.class);
+
+    /** Proxy.newProxyInstance looks its class up on every call; statements are created often enough to keep it. */
+    private static java.lang.reflect.Constructor<?> proxyConstructor(Class<?> type) {
+        try {
+            return Proxy.newProxyInstance(Wrappers.class.getClassLoader(), new Class<?>[]{type}, (p, m, a) -> null)
+                    .getClass().getConstructor(InvocationHandler.class);
+        } catch (NoSuchMethodException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    static <T> T proxy(Class<T> type, InvocationHandler handler) {
+        java.lang.reflect.Constructor<?> c = type == Connection.class ? CONNECTION : type == PreparedStatement.class ? PREPARED : STATEMENT;
+        try {
+            return (T) c.newInstance(handler);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     public static Connection connection(Connection target, Plane plane) {
-        return (Connection) Proxy.newProxyInstance(Wrappers.class.getClassLoader(), new Class<?>[]{Connection.class},
-                new ConnectionHandler(target, plane, new Session()));
+        return proxy(Connection.class, new ConnectionHandler(target, plane, new Session()));
     }
 
     abstract static class Handler implements InvocationHandler {
@@ -116,8 +139,7 @@ public final class Wrappers {
 
         Object prepareThroughShardingSphere(Connection proxy, String sql) throws Throwable {
             Object ps = call(target, Connection.class.getMethod("prepareStatement", String.class), new Object[]{SqlHints.rewrite(sql)});
-            return Proxy.newProxyInstance(Wrappers.class.getClassLoader(), new Class<?>[]{PreparedStatement.class},
-                    new StatementHandler((Statement) ps, proxy, target, plane, session));
+            return proxy(PreparedStatement.class, new StatementHandler((Statement) ps, proxy, target, plane, session));
         }
 
         @Override
@@ -132,8 +154,7 @@ public final class Wrappers {
                 if (args.length == 1 && name.equals("prepareStatement")) {
                     dev.ballast.jdbc.fastpath.RouteTemplate template = plane.templates().of((String) args[0]);
                     if (template != null) {
-                        return Proxy.newProxyInstance(Wrappers.class.getClassLoader(), new Class<?>[]{PreparedStatement.class},
-                                new FastStatement(template, (String) args[0], this, (Connection) proxy));
+                        return proxy(PreparedStatement.class, new FastStatement(template, (String) args[0], this, (Connection) proxy));
                     }
                 }
                 args[0] = SqlHints.rewrite((String) args[0]);
@@ -154,10 +175,9 @@ public final class Wrappers {
             if (result instanceof CallableStatement) {
                 return result;
             }
-            Class<?> type = result instanceof PreparedStatement ? PreparedStatement.class : Statement.class;
             if (result instanceof Statement statement) {
-                return Proxy.newProxyInstance(Wrappers.class.getClassLoader(), new Class<?>[]{type},
-                        new StatementHandler(statement, (Connection) proxy, target, plane, session));
+                StatementHandler handler = new StatementHandler(statement, (Connection) proxy, target, plane, session);
+                return result instanceof PreparedStatement ? proxy(PreparedStatement.class, handler) : proxy(Statement.class, handler);
             }
             return result;
         }
