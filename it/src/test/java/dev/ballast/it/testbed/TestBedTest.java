@@ -128,7 +128,9 @@ class TestBedTest {
             long t0 = System.nanoTime();
             assertThrows(SQLException.class, () -> DriverManager.getConnection(url, TestBed.APP_USER, TestBed.APP_PASSWORD).close());
             long millis = (System.nanoTime() - t0) / 1_000_000;
-            assertTrue(millis >= 1500 && millis < 6000, "a frozen server fails the connect after the 2 s timeout, took " + millis + " ms");
+            // HikariCP sets DriverManager's global login timeout from its pools' connectionTimeout, so an earlier
+            // test in this JVM can shorten the wait below connectTimeout: only the upper bound is ours to check.
+            assertTrue(millis < 6000, "a frozen server fails the connect within the timeouts, took " + millis + " ms");
             assertFalse(node.state().reachable());
         } finally {
             node.resume();

@@ -55,6 +55,9 @@ final class FastStatement implements InvocationHandler {
             case "executeUpdate":
             case "execute":
             case "executeLargeUpdate":
+                if (connection.closed()) {
+                    throw new SQLException("[cluster=" + connection.plane.cluster() + "] the connection is closed", "08003");
+                }
                 if (args == null && connection.fastPathAllowed() && !HintManager.isInstantiated()) {
                     return execute(name);
                 }

@@ -106,6 +106,7 @@ public final class Wrappers {
         private final java.util.Map<NodeDataSource, Connection> pins = new java.util.IdentityHashMap<>();
         private boolean autoCommit = true;
         private boolean sessionSettingsChanged;
+        private boolean closed;
 
         ConnectionHandler(Connection target, Plane plane, Session session) {
             super(plane, session);
@@ -113,8 +114,12 @@ public final class Wrappers {
         }
 
         /** The fast path only runs autocommit statements on a connection with default session settings. */
+        boolean closed() {
+            return closed;
+        }
+
         boolean fastPathAllowed() {
-            return autoCommit && !sessionSettingsChanged;
+            return autoCommit && !sessionSettingsChanged && !closed;
         }
 
         Connection pin(NodeDataSource node) throws SQLException {
@@ -167,6 +172,7 @@ public final class Wrappers {
             } else if (SESSION_SETTINGS.contains(name)) {
                 sessionSettingsChanged = true;
             } else if (name.equals("close")) {
+                closed = true; // fast statements of this connection now hand over to ShardingSphere, which reports it closed
                 for (NodeDataSource node : java.util.List.copyOf(pins.keySet())) {
                     unpin(node);
                 }
