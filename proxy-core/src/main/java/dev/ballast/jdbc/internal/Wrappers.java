@@ -155,13 +155,14 @@ public final class Wrappers {
                 return own;
             }
             if (name.equals("prepareStatement") || name.equals("prepareCall")) {
-                plane.guard().check((String) args[0], plane.cluster());
                 if (args.length == 1 && name.equals("prepareStatement")) {
                     dev.ballast.jdbc.fastpath.RouteTemplate template = plane.templates().of((String) args[0]);
                     if (template != null) {
+                        // One data node: nothing to merge, so the merge guard has nothing to refuse.
                         return proxy(PreparedStatement.class, new FastStatement(template, (String) args[0], this, (Connection) proxy));
                     }
                 }
+                plane.guard().check((String) args[0], plane.cluster());
                 args[0] = SqlHints.rewrite((String) args[0]);
             } else if (name.equals("nativeSQL")) {
                 args[0] = SqlHints.rewrite((String) args[0]);
