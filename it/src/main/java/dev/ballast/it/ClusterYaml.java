@@ -25,6 +25,22 @@ public final class ClusterYaml {
         this.password = password;
     }
 
+    /** A config for every replica group of a test bed (named g0, g1, ...), as the bed's application user. */
+    public static ClusterYaml forBed(String cluster, dev.ballast.it.testbed.TestBed bed) {
+        ClusterYaml yaml = new ClusterYaml(cluster, bed.database(), dev.ballast.it.testbed.TestBed.APP_USER,
+                dev.ballast.it.testbed.TestBed.APP_PASSWORD);
+        for (dev.ballast.it.testbed.ReplicaGroupBed group : bed.groups()) {
+            yaml.group(group.name(), group.master().address(),
+                    group.replicas().stream().map(dev.ballast.it.testbed.MariaDbNode::address).toList());
+        }
+        return yaml;
+    }
+
+    /** The validated config, with {@code ${VAR}} read from the environment. */
+    public dev.ballast.rules.ClusterConfig config() {
+        return dev.ballast.rules.ClusterConfigLoader.parse(text(), System::getenv);
+    }
+
     /** Adds a group: its master first, then its replicas, each {@code host:port}. */
     public ClusterYaml group(String group, String master, List<String> replicas) {
         groups.put(group, concat(master, replicas));

@@ -35,10 +35,9 @@ public final class Demo {
         System.out.println("starting 2 replica groups x (master + 2 replicas) of MariaDB on loopback ...");
         try (TestBed bed = TestBed.start(2, 2)) {
             Map<Long, String> names = new LinkedHashMap<>();
-            ClusterYaml yaml = new ClusterYaml("demo", TestBed.DATABASE, TestBed.APP_USER, TestBed.APP_PASSWORD);
+            ClusterYaml yaml = ClusterYaml.forBed("demo", bed);
             for (int g = 0; g < bed.groups().size(); g++) {
                 ReplicaGroupBed group = bed.groups().get(g);
-                yaml.group("g" + g, group.master().address(), group.replicas().stream().map(MariaDbNode::address).toList());
                 names.put((long) group.master().serverId(), "g" + g + " master  " + group.master().address());
                 for (MariaDbNode r : group.replicas()) {
                     names.put((long) r.serverId(), "g" + g + " replica " + r.address());

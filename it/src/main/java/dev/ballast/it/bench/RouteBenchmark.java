@@ -256,11 +256,7 @@ public final class RouteBenchmark {
     }
 
     private static ClusterYaml clusterYaml(TestBed bed) {
-        ClusterYaml yaml = new ClusterYaml("bench", TestBed.DATABASE, TestBed.APP_USER, TestBed.APP_PASSWORD);
-        for (ReplicaGroupBed group : bed.groups()) {
-            yaml.group(group.name(), group.master().address(),
-                    group.replicas().stream().map(MariaDbNode::address).toList());
-        }
+        ClusterYaml yaml = ClusterYaml.forBed("bench", bed);
         return yaml;
     }
 

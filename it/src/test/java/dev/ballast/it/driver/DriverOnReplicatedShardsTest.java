@@ -92,12 +92,7 @@ class DriverOnReplicatedShardsTest {
     void start(@TempDir Path dir) throws Exception {
         bed = TestBed.start(2, 2);
         reference = bed.startStandalone();
-        ClusterYaml yaml = new ClusterYaml("acceptance", TestBed.DATABASE, TestBed.APP_USER, TestBed.APP_PASSWORD);
-        for (int g = 0; g < bed.groups().size(); g++) {
-            ReplicaGroupBed group = bed.groups().get(g);
-            yaml.group("g" + g, group.master().address(), group.replicas().stream().map(MariaDbNode::address).toList());
-        }
-        Path file = yaml.with(TABLES).writeTo(dir.resolve("cluster.yaml"));
+        Path file = ClusterYaml.forBed("acceptance", bed).with(TABLES).writeTo(dir.resolve("cluster.yaml"));
         url = "jdbc:ballast:" + file;
         config = ClusterConfigLoader.load(file);
         ds = new BallastDataSource(config);

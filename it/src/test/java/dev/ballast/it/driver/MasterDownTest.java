@@ -2,10 +2,8 @@ package dev.ballast.it.driver;
 
 import dev.ballast.it.ClusterYaml;
 import dev.ballast.it.testbed.MariaDbNode;
-import dev.ballast.it.testbed.ReplicaGroupBed;
 import dev.ballast.it.testbed.TestBed;
 import dev.ballast.jdbc.BallastDataSource;
-import dev.ballast.rules.ClusterConfigLoader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -41,11 +39,7 @@ class MasterDownTest {
     @BeforeEach
     void start() throws Exception {
         bed = TestBed.start(1, 1);
-        ReplicaGroupBed g0 = bed.groups().get(0);
-        String yaml = new ClusterYaml("down", TestBed.DATABASE, TestBed.APP_USER, TestBed.APP_PASSWORD)
-                .group("g0", g0.master().address(), g0.replicas().stream().map(MariaDbNode::address).toList())
-                .with(TABLES).text();
-        ds = new BallastDataSource(ClusterConfigLoader.parse(yaml, System::getenv));
+        ds = new BallastDataSource(ClusterYaml.forBed("down", bed).with(TABLES).config());
         try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE t_kv (k INT PRIMARY KEY, v INT NOT NULL)");
             s.executeUpdate("INSERT INTO t_kv VALUES (1, 1)");

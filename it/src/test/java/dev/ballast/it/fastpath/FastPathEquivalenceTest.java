@@ -65,10 +65,9 @@ class FastPathEquivalenceTest {
     @BeforeAll
     void start() throws Exception {
         bed = TestBed.start(2, 1);
-        ClusterYaml yaml = new ClusterYaml("equiv", TestBed.DATABASE, TestBed.APP_USER, TestBed.APP_PASSWORD);
+        ClusterYaml yaml = ClusterYaml.forBed("equiv", bed);
         for (int g = 0; g < 2; g++) {
             ReplicaGroupBed group = bed.groups().get(g);
-            yaml.group("g" + g, group.master().address(), group.replicas().stream().map(MariaDbNode::address).toList());
             serverRole.put((long) group.master().serverId(), "g" + g + "/master");
             for (MariaDbNode r : group.replicas()) {
                 serverRole.put((long) r.serverId(), "g" + g + "/replica");

@@ -1,11 +1,9 @@
 package dev.ballast.it.fastpath;
 
 import dev.ballast.it.ClusterYaml;
-import dev.ballast.it.testbed.MariaDbNode;
 import dev.ballast.it.testbed.ReplicaGroupBed;
 import dev.ballast.it.testbed.TestBed;
 import dev.ballast.jdbc.BallastDataSource;
-import dev.ballast.rules.ClusterConfigLoader;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,10 +35,8 @@ class FastPathLifecycleTest {
         ReplicaGroupBed g0 = bed.groups().get(0);
         g0.master().execute("CREATE TABLE " + TestBed.DATABASE + ".t_kv (k INT PRIMARY KEY, v INT NOT NULL)");
         bed.awaitReplication();
-        String yaml = new ClusterYaml("life", TestBed.DATABASE, TestBed.APP_USER, TestBed.APP_PASSWORD)
-                .group("g0", g0.master().address(), g0.replicas().stream().map(MariaDbNode::address).toList())
-                .with("tables:\n  t_kv:\n    shardingColumn: k\n    tablesPerGroup: 1\n    algorithm: {type: hash-mod}\n").text();
-        ds = new BallastDataSource(ClusterConfigLoader.parse(yaml, System::getenv));
+        ds = new BallastDataSource(ClusterYaml.forBed("life", bed)
+                .with("tables:\n  t_kv:\n    shardingColumn: k\n    tablesPerGroup: 1\n    algorithm: {type: hash-mod}\n").config());
     }
 
     @AfterAll

@@ -5,7 +5,6 @@ import dev.ballast.it.testbed.MariaDbNode;
 import dev.ballast.it.testbed.ReplicaGroupBed;
 import dev.ballast.it.testbed.TestBed;
 import dev.ballast.jdbc.BallastDataSource;
-import dev.ballast.rules.ClusterConfigLoader;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -65,10 +64,8 @@ class ReadPathTest {
     }
 
     BallastDataSource dataSource(String readPolicy) throws SQLException {
-        String yaml = new ClusterYaml("reads", TestBed.DATABASE, TestBed.APP_USER, TestBed.APP_PASSWORD)
-                .group("g0", master.address(), group.replicas().stream().map(MariaDbNode::address).toList())
-                .with("readPolicy:\n" + readPolicy.indent(2) + "tables:\n  t_kv:\n    group: g0\n").text();
-        return new BallastDataSource(ClusterConfigLoader.parse(yaml, System::getenv));
+        return new BallastDataSource(ClusterYaml.forBed("reads", bed)
+                .with("readPolicy:\n" + readPolicy.indent(2) + "tables:\n  t_kv:\n    group: g0\n").config());
     }
 
     /** Writes v = 1..n on its own row and reads it straight back; returns how many reads were stale. */
