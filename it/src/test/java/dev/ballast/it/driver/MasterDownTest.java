@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
@@ -82,6 +83,21 @@ class MasterDownTest {
             assertTrue(ms < 8_000, "write gave up after " + ms + " ms");
         } finally {
             master.resume();
+        }
+    }
+
+    @Test
+    void fastPathWriteOnAConnectionToACrashedMasterNamesTheNode() throws Exception {
+        MariaDbNode master = bed.groups().get(0).master();
+        try (Connection c = ds.getConnection(); PreparedStatement insert = c.prepareStatement("INSERT INTO t_kv (k, v) VALUES (?, ?)")) {
+            insert.setInt(1, 10);
+            insert.setInt(2, 10);
+            assertEquals(1, insert.executeUpdate()); // the connection now holds a connection to the master
+            master.crash();
+            insert.setInt(1, 11);
+            SQLException e = assertThrows(SQLException.class, insert::executeUpdate);
+            assertTrue(e.getSQLState().startsWith("08"), e.getSQLState());
+            assertTrue(e.getMessage().contains("node=" + master.address() + " role=master"), e.getMessage());
         }
     }
 

@@ -34,6 +34,21 @@ public final class Errors {
                 + "; check that the server is up and accepts connections from Ballast", CANNOT_CONNECT, cause);
     }
 
+    /** A failure on a connection Ballast holds to a known server: the same error, with the server named. */
+    static SQLException onNode(NodeDataSource node, SQLException e) {
+        if (e.getMessage() != null && e.getMessage().startsWith("[cluster=")) {
+            return e;
+        }
+        String message = "[" + node.describe() + "] " + e.getMessage();
+        if (e instanceof java.sql.SQLRecoverableException) {
+            return new java.sql.SQLRecoverableException(message, e.getSQLState(), e.getErrorCode(), e);
+        }
+        if (e instanceof SQLTransientConnectionException) {
+            return new SQLTransientConnectionException(message, e.getSQLState(), e.getErrorCode(), e);
+        }
+        return new SQLException(message, e.getSQLState(), e.getErrorCode(), e);
+    }
+
     /** Rewords what ShardingSphere or the server threw; returns {@code e} itself when there is nothing to add. */
     public static SQLException translate(SQLException e, String cluster) {
         for (Throwable t = e; t != null; t = t.getCause()) {

@@ -223,7 +223,7 @@ final class FastStatement implements InvocationHandler {
             if (Wrappers.isConnectionFailure(e)) {
                 connection.unpin(target);
             }
-            throw e;
+            throw Errors.onNode(target, e);
         }
     }
 
