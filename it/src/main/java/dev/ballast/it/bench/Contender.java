@@ -31,18 +31,39 @@ final class Contender implements AutoCloseable {
     static final String RAW = "raw";
     static final String PLAIN = "plain-SS";
     static final String BALLAST = "Ballast";
+    /** raw JDBC on one group of the sharded topology: reads on its replica, writes on its master (which replicates). */
+    static final String RAW_REPLICATED = "raw-repl";
 
     private final String name;
     private final DataSource dataSource;
     private final List<AutoCloseable> resources;
     private final long idBase;
     private final AtomicLong seq = new AtomicLong();
+    private DataSource readSource;
 
     private Contender(String name, DataSource dataSource, List<AutoCloseable> resources, long idBase) {
         this.name = name;
         this.dataSource = dataSource;
         this.resources = resources;
         this.idBase = idBase;
+    }
+
+    /**
+     * HikariCP + Connector/J on one group of the sharded contenders' topology, table unsharded: selects on the
+     * group's replica, inserts on its master, which replicates them as the shards' masters do. Like for like with
+     * the sharded contenders on the server side, so the ratio to it isolates what the middleware costs.
+     */
+    static Contender rawReplicated(ClusterConfig config, NodeAddress master, NodeAddress replica, long idBase) {
+        HikariDataSource writes = new HikariDataSource(hikariConfig(config, "raw-repl", "master", master));
+        HikariDataSource reads = new HikariDataSource(hikariConfig(config, "raw-repl", "replica", replica));
+        Contender c = new Contender(RAW_REPLICATED, writes, List.of(reads, writes), idBase);
+        c.readSource = reads;
+        return c;
+    }
+
+    /** Where a worker of this workload gets its connection. */
+    DataSource dataSource(Workload workload) {
+        return workload.isSelect() && readSource != null ? readSource : dataSource;
     }
 
     /** HikariCP + Connector/J against one server, which holds {@code t_bench} unsharded. */

@@ -162,7 +162,7 @@ final class Phase {
         @Override
         public void run() {
             boolean signalled = false;
-            try (Connection c = contender.dataSource().getConnection();
+            try (Connection c = contender.dataSource(workload).getConnection();
                  PreparedStatement reused = workload.reuse() ? c.prepareStatement(workload.sql()) : null) {
                 ready.countDown();
                 signalled = true;

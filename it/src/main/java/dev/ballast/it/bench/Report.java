@@ -132,22 +132,25 @@ final class Report {
     /** Ballast divided by each of the other two, per (workload, threads). */
     String ratioTable() {
         StringBuilder b = new StringBuilder();
-        b.append("| workload | threads | ops/s B/raw | ops/s B/SS | CPU/op B/raw | CPU/op B/SS | alloc/op B/raw "
-                + "| alloc/op B/SS | p99 B/raw | p99 B/SS |\n");
-        b.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        b.append("| workload | threads | ops/s B/raw | ops/s B/raw-repl | ops/s B/SS | CPU/op B/raw | CPU/op B/SS "
+                + "| alloc/op B/raw | alloc/op B/SS | p99 B/raw | p99 B/raw-repl | p99 B/SS |\n");
+        b.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Workload w : workloads) {
             for (int t : threads) {
                 Cell ballast = cells.get(new Key(w, t, Contender.BALLAST));
                 Cell raw = cells.get(new Key(w, t, Contender.RAW));
                 Cell plain = cells.get(new Key(w, t, Contender.PLAIN));
+                Cell rawReplicated = cells.get(new Key(w, t, Contender.RAW_REPLICATED));
                 b.append("| ").append(w.label()).append(" | ").append(t).append(" | ")
                         .append(ratio(ballast, raw, Cell::opsPerSecond)).append(" | ")
+                        .append(ratio(ballast, rawReplicated, Cell::opsPerSecond)).append(" | ")
                         .append(ratio(ballast, plain, Cell::opsPerSecond)).append(" | ")
                         .append(ratio(ballast, raw, Cell::cpuMicrosPerOp)).append(" | ")
                         .append(ratio(ballast, plain, Cell::cpuMicrosPerOp)).append(" | ")
                         .append(ratio(ballast, raw, Cell::kbPerOp)).append(" | ")
                         .append(ratio(ballast, plain, Cell::kbPerOp)).append(" | ")
                         .append(ratio(ballast, raw, Cell::p99)).append(" | ")
+                        .append(ratio(ballast, rawReplicated, Cell::p99)).append(" | ")
                         .append(ratio(ballast, plain, Cell::p99)).append(" |\n");
             }
         }

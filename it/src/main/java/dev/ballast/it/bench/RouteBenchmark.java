@@ -58,7 +58,7 @@ public final class RouteBenchmark {
               --warmup S        warm-up per (workload, threads, contender), s (default 2.5, quick 0.5)
               --rows N          preloaded rows, 1..1000000 (default 10000)
               --tables N        logical tables in the start-up config, 1..100000 (default 10000)
-              --budget-minutes  hard limit for the whole run; phases that do not fit are skipped (default 12, quick 4)
+              --budget-minutes  hard limit for the whole run; phases that do not fit are skipped (default 16, quick 5)
               --no-probes       skip the start-up and heap measurements (child JVMs)
               --semi-sync       keep semi-sync replication on the group masters (off by default, see the report)""";
 
@@ -86,7 +86,7 @@ public final class RouteBenchmark {
             double warmup = quick ? 0.5 : 2.5;
             int rows = 10_000;
             int tables = 10_000;
-            double budgetMinutes = quick ? 4 : 12;
+            double budgetMinutes = quick ? 5 : 16;
             boolean probes = true;
             boolean semiSync = false;
             for (int i = 0; i < args.length; i++) {
@@ -210,7 +210,8 @@ public final class RouteBenchmark {
                 }
             }
 
-            Report report = new Report(WORKLOADS, THREADS, List.of(Contender.RAW, Contender.PLAIN, Contender.BALLAST));
+            Report report = new Report(WORKLOADS, THREADS,
+                    List.of(Contender.RAW, Contender.RAW_REPLICATED, Contender.PLAIN, Contender.BALLAST));
             NodeAddress rawAddress = NodeAddress.parse(rawServer.address());
             ServerCpu serverCpu = new ServerCpu(bed.nodes());
             String serverVersion = rawServer.query("SELECT VERSION() AS v").get(0).get("v");
@@ -220,6 +221,9 @@ public final class RouteBenchmark {
                 contenders.add(Contender.raw(config, rawAddress, 1_000_000_000_000L));
                 contenders.add(Contender.plainShardingSphere(config, 2_000_000_000_000L));
                 contenders.add(Contender.ballast(config, 3_000_000_000_000L));
+                ReplicaGroupBed g0 = bed.groups().get(0);
+                contenders.add(Contender.rawReplicated(config, NodeAddress.parse(g0.master().address()),
+                        NodeAddress.parse(g0.replicas().get(0).address()), 4_000_000_000_000L));
                 preload(bed, config, rawServer, contenders.get(1));
                 measure(bed, contenders, report, serverCpu);
             } finally {
@@ -267,6 +271,10 @@ public final class RouteBenchmark {
         try (Connection c = rawServer.connect(TestBed.DATABASE); Statement s = c.createStatement()) {
             s.execute(String.format(Workload.CREATE, Workload.TABLE));
         }
+        // raw-repl's unsharded copy on the first group (the shards there are named t_bench_<i>).
+        try (Connection c = bed.groups().get(0).master().connect(TestBed.DATABASE); Statement s = c.createStatement()) {
+            s.execute(String.format(Workload.CREATE, Workload.TABLE));
+        }
         for (DataNode node : benchTable(config).dataNodes()) {
             try (Connection c = group(bed, node.group()).master().connect(TestBed.DATABASE);
                  Statement s = c.createStatement()) {
@@ -295,6 +303,9 @@ public final class RouteBenchmark {
         try (Connection c = rawServer.connect(TestBed.DATABASE)) {
             insertRows(c);
         }
+        try (Connection c = bed.groups().get(0).master().connect(TestBed.DATABASE)) {
+            insertRows(c);
+        }
         try (Connection c = sharded.dataSource().getConnection()) {
             insertRows(c);
         }
@@ -313,9 +324,12 @@ public final class RouteBenchmark {
             }
         }
         long onRaw = count(rawServer, Workload.TABLE);
-        if (onMasters != options.rows() || onRaw != options.rows() || onReplicas != options.rows()) {
+        long onRawReplica = count(bed.groups().get(0).replicas().get(0), Workload.TABLE);
+        if (onMasters != options.rows() || onRaw != options.rows() || onReplicas != options.rows()
+                || onRawReplica != options.rows()) {
             throw new IllegalStateException("preload: expected " + options.rows() + " rows, found " + onRaw
-                    + " on the raw server, " + onMasters + " on the shard masters, " + onReplicas + " on their replicas");
+                    + " on the raw server, " + onMasters + " on the shard masters, " + onReplicas + " on their replicas, "
+                    + onRawReplica + " on raw-repl's replica");
         }
     }
 
@@ -472,6 +486,8 @@ public final class RouteBenchmark {
                 .append(jarVersion("shardingsphere-jdbc")).append(", HikariCP ").append(jarVersion("HikariCP"))
                 .append(", Connector/J ").append(jarVersion("mysql-connector-j")).append('\n');
         b.append("- Contenders: **raw** = HikariCP + Connector/J on one standalone server, `t_bench` unsharded; "
+                + "**raw-repl** = the same on the first group, `t_bench` unsharded there: selects on its replica, inserts on "
+                + "its master, which replicates them like the shards' masters (server-side like for like); "
                 + "**plain-SS** = `ShardingSphereDataSourceFactory` with `ShardingSphereRules.rules(config)` over "
                 + "HikariCP pools; **Ballast** = `new BallastDataSource(config)`. Plain-SS and Ballast share 2 groups "
                 + "x (master + 1 replica), `t_bench` (index on `user_id`) hash-mod on `user_id` into 2 x 2 tables; reads "
