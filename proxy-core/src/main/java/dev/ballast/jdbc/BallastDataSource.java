@@ -12,6 +12,8 @@ import dev.ballast.rules.ClusterConfigLoader;
 import dev.ballast.rules.GroupConfig;
 import dev.ballast.rules.TableRule;
 import dev.ballast.rules.shardingsphere.ShardingSphereRules;
+import dev.ballast.topology.GroupTopology;
+import dev.ballast.topology.LiveTopology;
 import org.apache.shardingsphere.driver.api.ShardingSphereDataSourceFactory;
 import org.apache.shardingsphere.infra.algorithm.core.config.AlgorithmConfiguration;
 import org.apache.shardingsphere.infra.config.mode.ModeConfiguration;
@@ -27,6 +29,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
 
@@ -38,10 +42,10 @@ import javax.sql.DataSource;
 public final class BallastDataSource implements DataSource, AutoCloseable {
 
     private final ClusterConfig config;
-    private final List<NodeDataSource> nodes = new ArrayList<>();
     private final DataSource shardingSphere;
-    private final HealthProbe probe;
+    private final LiveTopology topology;
     private final ReadRouter router;
+    private final ExecutorService followers;
     private final Wrappers.Plane plane;
     private volatile boolean closed;
 
@@ -51,49 +55,79 @@ public final class BallastDataSource implements DataSource, AutoCloseable {
         MergeGuard mergeGuard = new MergeGuard(config.tables().values().stream()
                 .filter(t -> t instanceof TableRule.Sharded && t.dataNodes().size() > 1)
                 .map(t -> t.name().toLowerCase(java.util.Locale.ROOT)).toList());
-        Map<String, NodeDataSource> units = new LinkedHashMap<>();
+        LiveTopology createdTopology = null;
         HealthProbe startedProbe = null;
         ReadRouter createdRouter = null;
         try {
-            for (GroupConfig group : config.groups().values()) {
-                NodeDataSource master = new NodeDataSource(config, group.name(), NodeDataSource.MASTER, group.master());
-                nodes.add(master);
-                units.put(ShardingSphereRules.masterUnit(group.name()), master);
-                for (int i = 0; i < group.replicas().size(); i++) {
-                    NodeDataSource replica = new NodeDataSource(config, group.name(), NodeDataSource.REPLICA, group.replicas().get(i));
-                    nodes.add(replica);
-                    units.put(ShardingSphereRules.replicaUnit(group.name(), i), replica);
-                }
-            }
-            startedProbe = new HealthProbe(config);
+            createdTopology = LiveTopology.open(config);
+            startedProbe = new HealthProbe(forTopology(config, createdTopology));
             startedProbe.start();
-            createdRouter = new ReadRouter(config, startedProbe, units);
-            for (NodeDataSource node : nodes) {
-                if (NodeDataSource.REPLICA.equals(node.role())) {
-                    node.routeFailuresThrough(createdRouter);
-                }
-            }
+            createdRouter = new ReadRouter(config, startedProbe, createdTopology);
             Properties balancer = new Properties();
             balancer.setProperty(BallastLoadBalancer.ROUTER, createdRouter.id());
             Properties props = new Properties();
             props.setProperty("sql-show", "false");
             ModeConfiguration mode = new ModeConfiguration("Standalone",
                     new StandalonePersistRepositoryConfiguration(MemoryRepository.TYPE, new Properties()));
-            shardingSphere = ShardingSphereDataSourceFactory.createDataSource(config.database(), mode, new LinkedHashMap<>(units),
+            shardingSphere = ShardingSphereDataSourceFactory.createDataSource(config.database(), mode,
+                    new LinkedHashMap<>(createdRouter.storageUnits()),
                     ShardingSphereRules.rules(config, new AlgorithmConfiguration(BallastLoadBalancer.TYPE, balancer)), props);
         } catch (SQLException | RuntimeException e) {
             if (createdRouter != null) {
                 createdRouter.close();
+                createdRouter.pools().forEach(NodeDataSource::shutdown);
             }
             if (startedProbe != null) {
                 startedProbe.close();
             }
-            nodes.forEach(NodeDataSource::shutdown);
+            if (createdTopology != null) {
+                createdTopology.close();
+            }
             throw e;
         }
-        this.probe = startedProbe;
+        this.topology = createdTopology;
         this.router = createdRouter;
-        this.plane = new Wrappers.Plane(config, mergeGuard, createdRouter);
+        this.plane = new Wrappers.Plane(config, mergeGuard, createdRouter, shardingSphere);
+        this.followers = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "ballast-topology-" + config.name());
+            t.setDaemon(true);
+            return t;
+        });
+        ReadRouter r = createdRouter;
+        createdTopology.addListener(t -> {
+            r.follow(t); // writes and reads move at once; the replicas' health follows below
+            followers.execute(this::reprobe);
+        });
+    }
+
+    /** Probes the servers of the topology now in force, then hands the new view to the router. */
+    private void reprobe() {
+        if (closed) {
+            return;
+        }
+        HealthProbe fresh = new HealthProbe(forTopology(config, topology));
+        try {
+            fresh.start();
+        } catch (RuntimeException e) {
+            fresh.close();
+            Logger.getLogger("dev.ballast").warning("[cluster=" + config.name() + "] probing the new topology: " + e);
+            return;
+        }
+        if (closed) {
+            fresh.close();
+            return;
+        }
+        router.useProbe(fresh);
+    }
+
+    /** The config with each group's servers as the topology has them now (what the health probe watches). */
+    private static ClusterConfig forTopology(ClusterConfig config, LiveTopology topology) {
+        Map<String, GroupConfig> groups = new LinkedHashMap<>();
+        for (GroupConfig g : config.groups().values()) {
+            GroupTopology t = topology.get(g.name());
+            groups.put(g.name(), new GroupConfig(g.name(), t.master(), t.replicas(), g.flavour()));
+        }
+        return config.withGroups(groups);
     }
 
     /** Loads and validates a cluster config file, then builds the data source. */
@@ -103,6 +137,11 @@ public final class BallastDataSource implements DataSource, AutoCloseable {
 
     public ClusterConfig config() {
         return config;
+    }
+
+    /** Who serves each group, as this data source sees it now. */
+    public LiveTopology topology() {
+        return topology;
     }
 
     @Override
@@ -132,9 +171,11 @@ public final class BallastDataSource implements DataSource, AutoCloseable {
         } catch (Exception e) {
             Logger.getLogger("dev.ballast").warning("[cluster=" + config.name() + "] closing ShardingSphere: " + e);
         } finally {
+            followers.shutdownNow();
+            topology.close();
             router.close();
-            probe.close();
-            nodes.forEach(NodeDataSource::shutdown);
+            router.probe().close();
+            router.pools().forEach(NodeDataSource::shutdown);
         }
     }
 

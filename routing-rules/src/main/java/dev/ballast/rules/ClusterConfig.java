@@ -11,7 +11,7 @@ import java.util.Optional;
 public record ClusterConfig(String name, String database, Credentials credentials,
                             java.util.Optional<MonitorCredentials> monitor, PoolSettings pool,
                             ReadPolicy readPolicy, Map<String, GroupConfig> groups, Map<String, TableRule> tables,
-                            List<List<String>> bindingTables, boolean fastPath) {
+                            List<List<String>> bindingTables, boolean fastPath, FailoverSettings failover) {
 
     public ClusterConfig {
         groups = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(groups));
@@ -25,6 +25,12 @@ public record ClusterConfig(String name, String database, Credentials credential
             throw new IllegalArgumentException("[cluster=" + name + "] no group '" + groupName + "'; groups are " + groups.keySet());
         }
         return group;
+    }
+
+    /** The same config with other groups (the live topology after a failover); everything else unchanged. */
+    public ClusterConfig withGroups(Map<String, GroupConfig> newGroups) {
+        return new ClusterConfig(name, database, credentials, monitor, pool, readPolicy, newGroups, tables, bindingTables,
+                fastPath, failover);
     }
 
     public Optional<TableRule> table(String tableName) {

@@ -64,7 +64,7 @@ public final class ClusterConfigLoader {
 
     private ClusterConfig read(ConfigNode root) {
         root.onlyKeys(Set.of("name", "database", "flavour", "credentials", "monitor", "pool", "readPolicy", "groups",
-                "tables", "bindingTables", "fastPath"));
+                "tables", "bindingTables", "fastPath", "failover"));
         String name = matching(root, "name", CLUSTER_NAME, "letters, digits, '_', '.', '-' (at most 64)");
         String database = matching(root, "database", NAME, "a schema name: letters, digits, '_' (at most 64)");
         Flavour defaultFlavour = enumValue(root, "flavour", Flavour.MARIADB);
@@ -84,8 +84,63 @@ public final class ClusterConfigLoader {
         Map<String, GroupConfig> groups = groups(root.child("groups"), defaultFlavour);
         Map<String, TableRule> tables = tables(root.optionalChild("tables"), groups);
         List<List<String>> binding = bindingTables(root, tables);
+        FailoverSettings failover = failover(root.optionalChild("failover"), groups);
         return new ClusterConfig(name, database, credentials, monitor, pool, readPolicy, groups, tables, binding,
-                root.bool("fastPath", true));
+                root.bool("fastPath", true), failover);
+    }
+
+    private static FailoverSettings failover(ConfigNode node, Map<String, GroupConfig> groups) {
+        node.onlyKeys(Set.of("zookeeper", "zkRoot", "zkSessionTimeoutMs", "zkConnectionTimeoutMs", "writeHoldMs", "admin",
+                "replication", "probeIntervalMs", "probeTimeoutMs", "applyTimeoutMs", "antiFlapWindowMs", "promotion"));
+        FailoverSettings d = FailoverSettings.STATIC;
+        Optional<String> zk = node.has("zookeeper") ? Optional.of(node.string("zookeeper")) : Optional.empty();
+        String root = node.string("zkRoot", d.zkRoot());
+        if (!root.startsWith("/") || root.length() > 1 && root.endsWith("/")) {
+            throw new ConfigException(node.pathOf("zkRoot"), "'" + root + "' is not an absolute ZooKeeper path such as /ballast");
+        }
+        Map<NodeAddress, String> promotion = new LinkedHashMap<>();
+        ConfigNode rules = node.optionalChild("promotion");
+        java.util.Set<NodeAddress> known = new java.util.HashSet<>();
+        groups.values().forEach(g -> {
+            known.add(g.master());
+            known.addAll(g.replicas());
+        });
+        for (String key : rules.keys()) {
+            NodeAddress address;
+            try {
+                address = NodeAddress.parse(key);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(rules.pathOf(key), e.getMessage());
+            }
+            if (!known.contains(address)) {
+                throw new ConfigException(rules.pathOf(key), key + " is not a server of any group");
+            }
+            String rule = rules.string(key).trim().toLowerCase(java.util.Locale.ROOT).replace('-', '_');
+            if (!Set.of("prefer", "neutral", "prefer_not", "must_not").contains(rule)) {
+                throw new ConfigException(rules.pathOf(key), "'" + rules.string(key)
+                        + "' is not one of prefer, neutral, prefer_not, must_not");
+            }
+            promotion.put(address, rule);
+        }
+        return new FailoverSettings(zk, root,
+                (int) node.number("zkSessionTimeoutMs", 1_000, 600_000, d.zkSessionTimeoutMs()),
+                (int) node.number("zkConnectionTimeoutMs", 100, 600_000, d.zkConnectionTimeoutMs()),
+                node.number("writeHoldMs", 0, 600_000, d.writeHoldMs()),
+                credentials(node, "admin"), credentials(node, "replication"),
+                node.number("probeIntervalMs", 50, 60_000, d.probeIntervalMs()),
+                (int) node.number("probeTimeoutMs", 100, 600_000, d.probeTimeoutMs()),
+                node.number("applyTimeoutMs", 100, 86_400_000, d.applyTimeoutMs()),
+                node.number("antiFlapWindowMs", 0, 86_400_000L * 7, d.antiFlapWindowMs()),
+                promotion);
+    }
+
+    private static Optional<Credentials> credentials(ConfigNode parent, String key) {
+        if (!parent.has(key)) {
+            return Optional.empty();
+        }
+        ConfigNode c = parent.child(key);
+        c.onlyKeys(Set.of("user", "password"));
+        return Optional.of(new Credentials(c.string("user"), c.string("password", "")));
     }
 
     private static PoolSettings pool(ConfigNode node) {

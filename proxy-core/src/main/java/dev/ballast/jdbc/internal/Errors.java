@@ -16,6 +16,10 @@ public final class Errors {
 
     /** SQLSTATE class 08: connection exception (connection could not be established). */
     public static final String CANNOT_CONNECT = "08001";
+    /** SQLSTATE 08007: transaction resolution unknown (the connection died while a commit was in flight). */
+    public static final String OUTCOME_UNKNOWN = "08007";
+    /** SQLSTATE 08S01: communication link failure. */
+    public static final String LINK_FAILURE = "08S01";
     /** SQLSTATE 42S02: base table or view not found. */
     public static final String UNKNOWN_TABLE = "42S02";
     /** SQLSTATE 22023: invalid parameter value (a sharding value no data node holds). */
@@ -32,6 +36,22 @@ public final class Errors {
         String what = NodeDataSource.MASTER.equals(node.role()) ? "no reachable master" : "replica unreachable";
         return new SQLTransientConnectionException("[" + node.describe() + "] " + what + ": " + cause.getMessage()
                 + "; check that the server is up and accepts connections from Ballast", CANNOT_CONNECT, cause);
+    }
+
+    /**
+     * The connection died while a COMMIT (or an autocommit write) was in flight: the server may have committed it or
+     * not, and nothing tells which. Reported as SQLSTATE 08007 and never retried by Ballast; a failure to connect
+     * (nothing was sent) and other errors pass unchanged.
+     */
+    static SQLException inDoubt(SQLException e, String cluster, String what) {
+        if (!Wrappers.isConnectionFailure(e) || CANNOT_CONNECT.equals(e.getSQLState()) || OUTCOME_UNKNOWN.equals(e.getSQLState())) {
+            return e;
+        }
+        String message = e.getMessage() == null ? "" : e.getMessage();
+        String prefix = message.startsWith("[cluster=") ? "" : "[cluster=" + cluster + "] ";
+        return new SQLTransientConnectionException(prefix + "outcome unknown: the connection was lost while " + what
+                + " was in flight, so it may or may not have been committed (" + message + "); check before retrying a "
+                + "write that is not idempotent", OUTCOME_UNKNOWN, e);
     }
 
     /** A failure on a connection Ballast holds to a known server: the same error, with the server named. */

@@ -152,7 +152,10 @@ final class FastStatement implements InvocationHandler {
             try {
                 return run(kind, target, node);
             } catch (SQLException e) {
-                if (!read || target == connection.plane.router().master(dataNode.group()) || !Wrappers.isConnectionFailure(e)) {
+                if (!read) {
+                    throw Errors.inDoubt(e, connection.plane.cluster(), "a write");
+                }
+                if (target == connection.plane.router().master(dataNode.group()) || !Wrappers.isConnectionFailure(e)) {
                     throw e;
                 }
                 // The replica failed before any row came back: eject it and read once elsewhere.

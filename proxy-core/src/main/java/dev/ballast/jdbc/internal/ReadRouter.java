@@ -6,7 +6,10 @@ import dev.ballast.jdbc.health.Position;
 import dev.ballast.jdbc.health.ReplicaStatus;
 import dev.ballast.rules.ClusterConfig;
 import dev.ballast.rules.GroupConfig;
+import dev.ballast.rules.NodeAddress;
 import dev.ballast.rules.ReadPolicy;
+import dev.ballast.topology.GroupTopology;
+import dev.ballast.topology.LiveTopology;
 import dev.ballast.rules.shardingsphere.ShardingSphereRules;
 
 import java.sql.Connection;
@@ -35,39 +38,206 @@ public final class ReadRouter {
     private final String id = UUID.randomUUID().toString();
     private final ClusterConfig config;
     private final ReadPolicy policy;
-    private final HealthProbe probe;
-    private final Map<String, Routes> groups = new HashMap<>();
+    private volatile HealthProbe probe;
+    private final LiveTopology topology;
+    /** one pool per server and role, made when the server first takes the role */
+    private final Map<String, NodeDataSource> pools = new ConcurrentHashMap<>();
+    private final Map<String, Integer> slots = new HashMap<>();
+    private volatile Map<String, Routes> groups = Map.of();
 
+    /** Where a group's statements go now: immutable, replaced whole when the topology changes. */
     private static final class Routes {
         final GroupConfig group;
+        final GroupTopology topology;
         final String masterUnit;
         final NodeDataSource master;
         final List<String> replicaUnits = new ArrayList<>();
         final Map<String, NodeDataSource> replicas = new HashMap<>();
-        final AtomicInteger next = new AtomicInteger();
+        final AtomicInteger next;
 
-        Routes(GroupConfig group, NodeDataSource master) {
+        Routes(GroupConfig group, GroupTopology topology, NodeDataSource master, AtomicInteger next) {
             this.group = group;
+            this.topology = topology;
             this.masterUnit = ShardingSphereRules.masterUnit(group.name());
             this.master = master;
+            this.next = next;
         }
     }
 
-    /** @param units every storage unit by name, as given to ShardingSphere */
-    public ReadRouter(ClusterConfig config, HealthProbe probe, Map<String, NodeDataSource> units) {
+    /**
+     * @param probe    the health of the servers of {@code topology} as it is now
+     * @param topology who serves each group; the router follows its changes through {@link #follow}
+     */
+    public ReadRouter(ClusterConfig config, HealthProbe probe, LiveTopology topology) {
         this.config = config;
         this.policy = config.readPolicy();
         this.probe = probe;
+        this.topology = topology;
+        Map<String, Routes> initial = new HashMap<>();
         for (GroupConfig g : config.groups().values()) {
-            Routes r = new Routes(g, units.get(ShardingSphereRules.masterUnit(g.name())));
-            for (int i = 0; i < g.replicas().size(); i++) {
-                String unit = ShardingSphereRules.replicaUnit(g.name(), i);
-                r.replicaUnits.add(unit);
-                r.replicas.put(unit, units.get(unit));
-            }
-            groups.put(g.name(), r);
+            slots.put(g.name(), g.replicas().size());
+            initial.put(g.name(), routes(g, topology.get(g.name()), new AtomicInteger()));
         }
+        groups = Map.copyOf(initial);
         REGISTRY.put(id, this);
+    }
+
+    private Routes routes(GroupConfig g, GroupTopology t, AtomicInteger next) {
+        Routes r = new Routes(g, t, pool(g.name(), NodeDataSource.MASTER, t.master()), next);
+        int n = Math.min(slots.get(g.name()), t.replicas().size());
+        if (n < t.replicas().size()) {
+            org.slf4j.LoggerFactory.getLogger(ReadRouter.class).warn("[cluster={} group={}] the topology has {} replicas; "
+                    + "reads use the first {} (the config lists {} replicas)", config.name(), g.name(), t.replicas().size(), n, n);
+        }
+        for (int i = 0; i < n; i++) {
+            String unit = ShardingSphereRules.replicaUnit(g.name(), i);
+            r.replicaUnits.add(unit);
+            r.replicas.put(unit, pool(g.name(), NodeDataSource.REPLICA, t.replicas().get(i)));
+        }
+        return r;
+    }
+
+    private NodeDataSource pool(String group, String role, NodeAddress address) {
+        return pools.computeIfAbsent(role + "@" + address, k -> {
+            NodeDataSource node = new NodeDataSource(config, group, role, address);
+            if (NodeDataSource.REPLICA.equals(role)) {
+                node.routeFailuresThrough(this);
+            }
+            return node;
+        });
+    }
+
+    /**
+     * Moves the group's routes to {@code t} (reads keep the old probe's view of the replicas until {@link #useProbe}). The write pool of a master that is no longer master is closed (its
+     * connections in use are aborted: nothing more is written through them) and so is the read pool of a server that
+     * is no longer a replica.
+     */
+    public synchronized void follow(GroupTopology t) {
+        Routes before = groups.get(t.group());
+        if (before == null) {
+            return;
+        }
+        Routes after = routes(before.group, t, before.next);
+        Map<String, Routes> next = new HashMap<>(groups);
+        next.put(t.group(), after);
+        groups = Map.copyOf(next);
+        if (!before.topology.master().equals(t.master())) {
+            retire(NodeDataSource.MASTER, before.topology.master());
+        }
+        for (NodeAddress r : before.topology.replicas()) {
+            if (!t.replicas().contains(r)) {
+                retire(NodeDataSource.REPLICA, r);
+            }
+        }
+    }
+
+    private void retire(String role, NodeAddress address) {
+        NodeDataSource pool = pools.remove(role + "@" + address);
+        if (pool != null) {
+            Thread t = new Thread(pool::shutdown, "ballast-retire-" + address);
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
+    /** Replaces the health probe (one that probes the servers of the topology now in force) and closes the old one. */
+    public void useProbe(HealthProbe newProbe) {
+        HealthProbe old = probe;
+        probe = newProbe;
+        if (old != newProbe) {
+            old.close();
+        }
+    }
+
+    public LiveTopology topology() {
+        return topology;
+    }
+
+    public HealthProbe probe() {
+        return probe;
+    }
+
+    /** ShardingSphere's storage units, by name: each group's master unit and its read slots. */
+    public Map<String, javax.sql.DataSource> storageUnits() {
+        return UnitDataSource.all(config, this);
+    }
+
+    /** Every pool, for closing. */
+    public java.util.Collection<NodeDataSource> pools() {
+        return pools.values();
+    }
+
+    /**
+     * A connection to the group's master for a write. When the master cannot be reached and the topology can change,
+     * or while a switchover is under way, waits for the next topology (at most {@code failover.writeHoldMs}) and
+     * connects to the master it names, instead of failing at once.
+     */
+    public Connection masterConnection(String group) throws SQLException {
+        long hold = config.failover().writeHoldMs();
+        long deadline = System.nanoTime() + hold * 1_000_000L;
+        SQLException last = null;
+        while (true) {
+            Routes r = groups.get(group);
+            GroupTopology seen = r.topology;
+            if (seen.phase() == GroupTopology.Phase.SWITCHING && topology.dynamic()) {
+                if (!awaitChange(group, seen, deadline)) {
+                    throw new SQLTransientConnectionException("[cluster=" + config.name() + " group=" + group
+                            + "] a switchover away from " + seen.master() + " did not finish within failover.writeHoldMs "
+                            + hold + " ms; retry, or check the monitor's log and 'ballast status'", Errors.CANNOT_CONNECT, last);
+                }
+                continue;
+            }
+            try {
+                return r.master.getConnectionNoFallback();
+            } catch (SQLException e) {
+                last = e;
+                if (!topology.dynamic()) {
+                    throw e;
+                }
+                if (groups.get(group) != r) {
+                    continue; // the topology moved while we tried: try its master
+                }
+                if (!awaitChange(group, seen, deadline)) {
+                    throw new SQLTransientConnectionException(e.getMessage() + "; no new master was published within "
+                            + "failover.writeHoldMs " + hold + " ms (is a failover monitor running?)", Errors.CANNOT_CONNECT, e);
+                }
+            }
+        }
+    }
+
+    /** Waits until the group's routes differ from {@code seen}'s; false at the deadline. */
+    private boolean awaitChange(String group, GroupTopology seen, long deadlineNanos) throws SQLException {
+        try {
+            while (true) {
+                long left = (deadlineNanos - System.nanoTime()) / 1_000_000L;
+                if (left <= 0) {
+                    return false;
+                }
+                // The routes follow the topology on the listener's thread; wait for both.
+                topology.awaitChange(group, seen, Math.min(left, 50));
+                if (groups.get(group).topology != seen && !groups.get(group).topology.equals(seen)) {
+                    return true;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SQLTransientConnectionException("[cluster=" + config.name() + " group=" + group
+                    + "] interrupted while waiting for a new master", Errors.CANNOT_CONNECT, e);
+        }
+    }
+
+    /** The connection for read slot {@code unit}: its replica, or the master when the slot is empty now. */
+    Connection slotConnection(String group, String unit) throws SQLException {
+        Routes r = groups.get(group);
+        NodeDataSource replica = r.replicas.get(unit);
+        return replica == null ? masterConnection(group) : replica.getConnection();
+    }
+
+    /** The pool a storage unit stands for at start, whose URL and user ShardingSphere reads. */
+    NodeDataSource unitPool(String group, String unit) {
+        Routes r = groups.get(group);
+        NodeDataSource replica = r.replicas.get(unit);
+        return replica == null ? r.master : replica;
     }
 
     public String id() {
@@ -92,7 +262,7 @@ public final class ReadRouter {
         if (r.replicaUnits.isEmpty()) {
             return r.master;
         }
-        String unit = choose(group, r.replicaUnits);
+        String unit = choose(r, r.replicaUnits);
         return unit.equals(r.masterUnit) ? r.master : r.replicas.get(unit);
     }
 
@@ -103,9 +273,17 @@ public final class ReadRouter {
     /** The storage unit for a read in {@code group}, among {@code available} (ShardingSphere's read units). */
     String choose(String group, List<String> available) {
         Routes r = groups.get(group);
-        if (r == null || r.replicaUnits.isEmpty()) {
+        if (r == null) {
             return available.get(0);
         }
+        if (r.replicaUnits.isEmpty()) {
+            return r.masterUnit;
+        }
+        return choose(r, available);
+    }
+
+    private String choose(Routes r, List<String> available) {
+        String group = r.group.name();
         Session session = Session.current();
         Position required = null;
         if (session != null) {
@@ -125,7 +303,8 @@ public final class ReadRouter {
                 }
             }
         }
-        GroupHealth health = probe.group(group);
+        HealthProbe currentProbe = probe;
+        GroupHealth health = currentProbe.group(group);
         int n = r.replicaUnits.size();
         int start = policy.loadBalance() == ReadPolicy.LoadBalance.RANDOM
                 ? ThreadLocalRandom.current().nextInt(n) : Math.floorMod(r.next.getAndIncrement(), n);
@@ -140,7 +319,7 @@ public final class ReadRouter {
             }
             someQualified = true;
             if (required != null && !status.applied().covers(required)) {
-                if (freshCheckDone || !freshlyCovers(replica, required)) {
+                if (freshCheckDone || !freshlyCovers(currentProbe, replica, required)) {
                     continue;
                 }
                 freshCheckDone = true;
@@ -158,7 +337,7 @@ public final class ReadRouter {
                 + "fallback: master");
     }
 
-    private boolean freshlyCovers(NodeDataSource replica, Position required) {
+    private boolean freshlyCovers(HealthProbe probe, NodeDataSource replica, Position required) {
         try {
             return probe.freshApplied(replica.address()).covers(required);
         } catch (SQLException e) {
@@ -194,12 +373,14 @@ public final class ReadRouter {
         }
         String unit;
         try {
-            unit = available.isEmpty() ? r.masterUnit : choose(failed.group(), available);
+            unit = available.isEmpty() ? r.masterUnit : choose(r, available);
         } catch (NoReplicaException e) {
             throw new SQLTransientConnectionException(e.getMessage(), Errors.CANNOT_CONNECT, cause);
         }
-        NodeDataSource target = unit.equals(r.masterUnit) ? r.master : r.replicas.get(unit);
-        return target.getConnectionNoFallback();
+        if (unit.equals(r.masterUnit)) {
+            return masterConnection(failed.group());
+        }
+        return r.replicas.get(unit).getConnectionNoFallback();
     }
 
     /** The replica a failed read went to: eject it so that the retry goes elsewhere. */

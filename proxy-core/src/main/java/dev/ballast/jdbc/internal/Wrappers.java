@@ -21,9 +21,11 @@ import java.sql.Statement;
 public final class Wrappers {
 
     /** What every wrapper of one data source shares. */
-    public record Plane(String cluster, MergeGuard guard, ReadRouter router, Templates templates) {
-        public Plane(dev.ballast.rules.ClusterConfig config, MergeGuard guard, ReadRouter router) {
-            this(config.name(), guard, router, new Templates(config));
+    public record Plane(String cluster, MergeGuard guard, ReadRouter router, Templates templates,
+                        javax.sql.DataSource shardingSphere) {
+        public Plane(dev.ballast.rules.ClusterConfig config, MergeGuard guard, ReadRouter router,
+                     javax.sql.DataSource shardingSphere) {
+            this(config.name(), guard, router, new Templates(config), shardingSphere);
         }
     }
 
@@ -101,7 +103,10 @@ public final class Wrappers {
     static final class ConnectionHandler extends Handler {
         private static final java.util.Set<String> SESSION_SETTINGS = java.util.Set.of("setCatalog", "setSchema",
                 "setTransactionIsolation", "setReadOnly", "setHoldability", "setNetworkTimeout", "setClientInfo", "setTypeMap");
-        private final Connection target;
+        private Connection target;
+        /** ShardingSphere connections replaced after a topology change; closed with this connection */
+        private final java.util.List<Connection> retired = new java.util.ArrayList<>();
+        private long topologyVersion;
         /** physical connections the fast path keeps for this logical connection, one per server */
         private final java.util.Map<NodeDataSource, Connection> pins = new java.util.IdentityHashMap<>();
         private boolean autoCommit = true;
@@ -111,6 +116,27 @@ public final class Wrappers {
         ConnectionHandler(Connection target, Plane plane, Session session) {
             super(plane, session);
             this.target = target;
+            this.topologyVersion = plane.router().topology().version();
+        }
+
+        /**
+         * ShardingSphere keeps the physical connections of a logical one for its whole life. After the topology
+         * changed, an autocommit connection gets a fresh ShardingSphere connection for its next statement, so that it
+         * writes to the new master instead of the old one (whose pool is being closed).
+         */
+        private void followTopology() throws SQLException {
+            long v = plane.router().topology().version();
+            if (v == topologyVersion || !autoCommit || closed) {
+                return;
+            }
+            Connection fresh = plane.shardingSphere().getConnection();
+            retired.add(target);
+            target = fresh;
+            topologyVersion = v;
+            if (sessionSettingsChanged) {
+                org.slf4j.LoggerFactory.getLogger(Wrappers.class).warn("[cluster={}] a connection with changed session "
+                        + "settings moved to a new topology; the settings apply to the old servers only", plane.cluster());
+            }
         }
 
         /** The fast path only runs autocommit statements on a connection with default session settings. */
@@ -125,7 +151,9 @@ public final class Wrappers {
         Connection pin(NodeDataSource node) throws SQLException {
             Connection c = pins.get(node);
             if (c == null || c.isClosed()) {
-                c = node.getConnectionNoFallback();
+                // A master's connection comes through the router: it waits out a change of master instead of failing.
+                c = NodeDataSource.MASTER.equals(node.role()) ? plane.router().masterConnection(node.group())
+                        : node.getConnectionNoFallback();
                 pins.put(node, c);
             }
             return c;
@@ -154,6 +182,9 @@ public final class Wrappers {
             if (own != null) {
                 return own;
             }
+            if (name.equals("prepareStatement") || name.equals("prepareCall") || name.equals("createStatement")) {
+                followTopology();
+            }
             if (name.equals("prepareStatement") || name.equals("prepareCall")) {
                 if (args.length == 1 && name.equals("prepareStatement")) {
                     dev.ballast.jdbc.fastpath.RouteTemplate template = plane.templates().of((String) args[0]);
@@ -176,6 +207,20 @@ public final class Wrappers {
                 closed = true; // fast statements of this connection now hand over to ShardingSphere, which reports it closed
                 for (NodeDataSource node : java.util.List.copyOf(pins.keySet())) {
                     unpin(node);
+                }
+                for (Connection old : retired) {
+                    try {
+                        old.close();
+                    } catch (SQLException ignored) {
+                        // its servers are gone; nothing to release
+                    }
+                }
+                retired.clear();
+            } else if (name.equals("commit")) {
+                try {
+                    return call(target, method, args);
+                } catch (SQLException e) {
+                    throw Errors.inDoubt(e, plane.cluster(), "COMMIT");
                 }
             }
             Object result = call(target, method, args);
@@ -220,7 +265,15 @@ public final class Wrappers {
             if (name.equals("executeQuery")) {
                 return query(method, args);
             }
-            Object result = call(target, method, args);
+            Object result;
+            try {
+                result = call(target, method, args);
+            } catch (SQLException e) {
+                if (name.startsWith("execute") && connection.getAutoCommit()) {
+                    throw Errors.inDoubt(e, plane.cluster(), "an autocommit statement");
+                }
+                throw e;
+            }
             if (name.startsWith("executeUpdate") || name.startsWith("executeLargeUpdate") || name.contains("Batch")
                     && name.startsWith("execute") || name.equals("execute") && Boolean.FALSE.equals(result)) {
                 session.wrote();

@@ -1,0 +1,226 @@
+package dev.ballast.topology;
+
+import dev.ballast.rules.ClusterConfig;
+import dev.ballast.rules.GroupConfig;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The cluster's tree in ZooKeeper (DESIGN.md "Topology store"): topology per group, changed only by compare-and-set
+ * on the znode version; ephemeral health per node and monitor; the audit log of recoveries. Thin over Curator: every
+ * method is one or two ZooKeeper calls and throws what ZooKeeper threw (wrapped in {@link TopologyException} naming
+ * the path).
+ */
+public final class TopologyStore {
+
+    /** A topology with the znode version it was read at (the version to compare-and-set against). */
+    public record Versioned(GroupTopology topology, int version) {
+    }
+
+    private final CuratorFramework client;
+    private final String root;
+
+    public TopologyStore(CuratorFramework client, String clusterPath) {
+        this.client = client;
+        this.root = clusterPath;
+    }
+
+    /** A started Curator client for the config's {@code failover.zookeeper}; the caller closes it. */
+    public static CuratorFramework connect(ClusterConfig config) {
+        String connect = config.failover().zookeeper().orElseThrow(() -> new IllegalArgumentException(
+                "[cluster=" + config.name() + "] failover.zookeeper is not set; the topology is static"));
+        CuratorFramework client = CuratorFrameworkFactory.builder()
+                .connectString(connect)
+                .sessionTimeoutMs(config.failover().zkSessionTimeoutMs())
+                .connectionTimeoutMs(config.failover().zkConnectionTimeoutMs())
+                .retryPolicy(new ExponentialBackoffRetry(200, 29, 2_000))
+                .build();
+        client.start();
+        return client;
+    }
+
+    public static TopologyStore of(CuratorFramework client, ClusterConfig config) {
+        return new TopologyStore(client, config.failover().clusterPath(config.name()));
+    }
+
+    public CuratorFramework client() {
+        return client;
+    }
+
+    public String topologyPath(String group) {
+        return root + "/topology/" + group;
+    }
+
+    public String topologyRoot() {
+        return root + "/topology";
+    }
+
+    public String healthPath(String node, String monitor) {
+        return root + "/health/" + node + "/" + monitor;
+    }
+
+    public String leaderPath() {
+        return root + "/monitor/leader";
+    }
+
+    public String recoveriesPath() {
+        return root + "/recoveries";
+    }
+
+    public String lockPath(String group) {
+        return root + "/locks/" + group;
+    }
+
+    /** Waits for the ZooKeeper connection; false when it did not come within the timeout. */
+    public boolean awaitConnected(long timeoutMs) throws InterruptedException {
+        return client.blockUntilConnected((int) timeoutMs, TimeUnit.MILLISECONDS);
+    }
+
+    public Optional<Versioned> read(String group) {
+        String path = topologyPath(group);
+        try {
+            Stat stat = new Stat();
+            byte[] data = client.getData().storingStatIn(stat).forPath(path);
+            return Optional.of(new Versioned(GroupTopology.fromJson(new String(data, StandardCharsets.UTF_8)), stat.getVersion()));
+        } catch (KeeperException.NoNodeException e) {
+            return Optional.empty();
+        } catch (Exception e) {
+            throw new TopologyException("reading " + path + ": " + e, e);
+        }
+    }
+
+    /**
+     * Writes {@code next} if the znode is still at {@code expectedVersion} ({@code -1}: only if it does not exist yet).
+     * Refuses to lower the epoch.
+     *
+     * @return whether it was written; false when someone else changed it first
+     */
+    public boolean compareAndSet(GroupTopology next, int expectedVersion) {
+        String path = topologyPath(next.group());
+        byte[] data = next.toJson().getBytes(StandardCharsets.UTF_8);
+        try {
+            if (expectedVersion < 0) {
+                client.create().creatingParentsIfNeeded().withMode(CreateMode.PERSISTENT).forPath(path, data);
+            } else {
+                client.setData().withVersion(expectedVersion).forPath(path, data);
+            }
+            return true;
+        } catch (KeeperException.NodeExistsException | KeeperException.BadVersionException e) {
+            return false;
+        } catch (Exception e) {
+            throw new TopologyException("writing " + path + ": " + e, e);
+        }
+    }
+
+    /** Creates each group's topology from the config where none exists yet (epoch 0); existing ones are kept. */
+    public List<GroupTopology> bootstrap(ClusterConfig config) {
+        List<GroupTopology> result = new ArrayList<>();
+        for (GroupConfig g : config.groups().values()) {
+            Optional<Versioned> existing = read(g.name());
+            if (existing.isEmpty() && compareAndSet(GroupTopology.of(g), -1)) {
+                result.add(GroupTopology.of(g));
+            } else {
+                result.add(existing.or(() -> read(g.name())).orElseThrow().topology());
+            }
+        }
+        return result;
+    }
+
+    /** Appends an audit record (JSON) as {@code recoveries/r-<seq>}; returns the node's path. */
+    public String appendRecovery(String json) {
+        try {
+            return client.create().creatingParentsIfNeeded().withMode(CreateMode.PERSISTENT_SEQUENTIAL)
+                    .forPath(recoveriesPath() + "/r-", json.getBytes(StandardCharsets.UTF_8));
+        } catch (Exception e) {
+            throw new TopologyException("appending to " + recoveriesPath() + ": " + e, e);
+        }
+    }
+
+    /** Replaces an audit record (a recovery's progress is written at each step). */
+    public void updateRecovery(String path, String json) {
+        try {
+            client.setData().forPath(path, json.getBytes(StandardCharsets.UTF_8));
+        } catch (Exception e) {
+            throw new TopologyException("updating " + path + ": " + e, e);
+        }
+    }
+
+    /** Every audit record, oldest first, as {@code path -> json}. */
+    public List<String[]> recoveries() {
+        try {
+            if (client.checkExists().forPath(recoveriesPath()) == null) {
+                return List.of();
+            }
+            List<String> children = new ArrayList<>(client.getChildren().forPath(recoveriesPath()));
+            Collections.sort(children);
+            List<String[]> out = new ArrayList<>();
+            for (String child : children) {
+                String path = recoveriesPath() + "/" + child;
+                try {
+                    out.add(new String[]{path, new String(client.getData().forPath(path), StandardCharsets.UTF_8)});
+                } catch (KeeperException.NoNodeException ignored) {
+                    // deleted meanwhile
+                }
+            }
+            return out;
+        } catch (Exception e) {
+            throw new TopologyException("listing " + recoveriesPath() + ": " + e, e);
+        }
+    }
+
+    /** Publishes (creates or replaces) an ephemeral health record of one node as seen by one monitor. */
+    public void publishHealth(String node, String monitor, String json) {
+        String path = healthPath(node, monitor);
+        byte[] data = json.getBytes(StandardCharsets.UTF_8);
+        try {
+            try {
+                client.setData().forPath(path, data);
+            } catch (KeeperException.NoNodeException e) {
+                client.create().creatingParentContainersIfNeeded().withMode(CreateMode.EPHEMERAL).forPath(path, data);
+            }
+        } catch (KeeperException.NodeExistsException e) {
+            // raced with ourselves; the next round replaces it
+        } catch (Exception e) {
+            throw new TopologyException("publishing " + path + ": " + e, e);
+        }
+    }
+
+    /** Every monitor's health record of one node: monitor id to JSON. */
+    public java.util.Map<String, String> health(String node) {
+        String parent = root + "/health/" + node;
+        java.util.Map<String, String> out = new java.util.TreeMap<>();
+        try {
+            if (client.checkExists().forPath(parent) == null) {
+                return out;
+            }
+            for (String monitor : client.getChildren().forPath(parent)) {
+                try {
+                    out.put(monitor, new String(client.getData().forPath(parent + "/" + monitor), StandardCharsets.UTF_8));
+                } catch (KeeperException.NoNodeException ignored) {
+                    // its session ended meanwhile
+                }
+            }
+            return out;
+        } catch (Exception e) {
+            throw new TopologyException("reading " + parent + ": " + e, e);
+        }
+    }
+
+    /** A ZooKeeper failure, naming the path. */
+    public static final class TopologyException extends RuntimeException {
+        public TopologyException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

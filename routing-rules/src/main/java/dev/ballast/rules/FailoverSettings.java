@@ -1,0 +1,42 @@
+package dev.ballast.rules;
+
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The {@code failover:} section: where the topology lives and how the monitor and the data plane behave during a
+ * change of master. Without {@code zookeeper} the topology is the config's, fixed (no monitor can act).
+ *
+ * @param zookeeper           ZooKeeper connect string ({@code host:port[,host:port]}); empty = static topology
+ * @param zkRoot              root path of Ballast's trees, default {@code /ballast}
+ * @param zkSessionTimeoutMs  ZooKeeper session timeout, default 10000 ms: a monitor that dies loses leadership after it
+ * @param zkConnectionTimeoutMs how long to wait for ZooKeeper at start, default 3000 ms
+ * @param writeHoldMs         how long the data plane holds a new write while the master changes, default 5000 ms
+ * @param admin               the user the monitor promotes, repoints and fences with (needs SUPER or, on MariaDB,
+ *                            READ_ONLY ADMIN + REPLICATION SLAVE ADMIN + SLAVE MONITOR)
+ * @param replication         the user replicas connect to their master as ({@code CHANGE MASTER TO MASTER_USER})
+ * @param probeIntervalMs     the monitor's probe interval, default 500 ms
+ * @param probeTimeoutMs      connect and socket timeout of one probe, default 1000 ms: a server hung longer is dead
+ * @param applyTimeoutMs      how long the candidate may take to apply its relay log before the recovery gives up,
+ *                            default 30000 ms
+ * @param antiFlapWindowMs    after an automatic recovery of a group, no other for this long unless acknowledged,
+ *                            default 600000 ms
+ * @param promotion           per node: prefer, neutral (default), prefer_not, must_not
+ */
+public record FailoverSettings(Optional<String> zookeeper, String zkRoot, int zkSessionTimeoutMs,
+                               int zkConnectionTimeoutMs, long writeHoldMs, Optional<Credentials> admin,
+                               Optional<Credentials> replication, long probeIntervalMs, int probeTimeoutMs,
+                               long applyTimeoutMs, long antiFlapWindowMs, Map<NodeAddress, String> promotion) {
+
+    public static final FailoverSettings STATIC = new FailoverSettings(Optional.empty(), "/ballast", 10_000, 3_000,
+            5_000, Optional.empty(), Optional.empty(), 500, 1_000, 30_000, 600_000, Map.of());
+
+    public FailoverSettings {
+        promotion = Map.copyOf(promotion);
+    }
+
+    /** The ZooKeeper path of this cluster's tree. */
+    public String clusterPath(String cluster) {
+        return (zkRoot.endsWith("/") ? zkRoot : zkRoot + "/") + cluster;
+    }
+}
