@@ -597,6 +597,10 @@ public final class MariaDbNode {
         c.addAll(Template.INNODB_FILES);
         if (flags.skipSlaveStart()) {
             c.add("--skip-slave-start");
+            // A crashed master coming back as replica: with semi-sync slave on, crash recovery rolls back the
+            // transactions it had binlogged but no replica acknowledged (MDEV-21117), instead of committing them as
+            // transactions nobody else has (errant).
+            c.add("--init-rpl-role=SLAVE");
         }
         return c;
     }

@@ -18,6 +18,8 @@ public final class Errors {
     public static final String CANNOT_CONNECT = "08001";
     /** SQLSTATE 08007: transaction resolution unknown (the connection died while a commit was in flight). */
     public static final String OUTCOME_UNKNOWN = "08007";
+    /** MySQL/MariaDB error 1290 (ER_OPTION_PREVENTS_STATEMENT): the server runs with read_only. */
+    public static final int READ_ONLY_SERVER = 1290;
     /** SQLSTATE 08S01: communication link failure. */
     public static final String LINK_FAILURE = "08S01";
     /** SQLSTATE 42S02: base table or view not found. */
@@ -47,7 +49,12 @@ public final class Errors {
         if (!Wrappers.isConnectionFailure(e) || CANNOT_CONNECT.equals(e.getSQLState()) || OUTCOME_UNKNOWN.equals(e.getSQLState())) {
             return e;
         }
-        String message = e.getMessage() == null ? "" : e.getMessage();
+        SQLException shown = e;
+        while ((shown.getMessage() == null || shown.getMessage().isEmpty()) && shown.getNextException() != null
+                && shown.getNextException() != shown) {
+            shown = shown.getNextException();
+        }
+        String message = shown.getMessage() == null ? "" : shown.getMessage();
         String prefix = message.startsWith("[cluster=") ? "" : "[cluster=" + cluster + "] ";
         return new SQLTransientConnectionException(prefix + "outcome unknown: the connection was lost while " + what
                 + " was in flight, so it may or may not have been committed (" + message + "); check before retrying a "

@@ -152,6 +152,14 @@ final class FastStatement implements InvocationHandler {
             try {
                 return run(kind, target, node);
             } catch (SQLException e) {
+                if (!read && e.getErrorCode() == Errors.READ_ONLY_SERVER
+                        && connection.plane.router().awaitNewMaster(dataNode.group(), target)) {
+                    // The master went read-only for a switchover before this write ran: nothing was written, so it is
+                    // safe to send it once more, to the new master.
+                    connection.unpin(target);
+                    physical.remove(target);
+                    return run(kind, connection.plane.router().master(dataNode.group()), node);
+                }
                 if (!read) {
                     throw Errors.inDoubt(e, connection.plane.cluster(), "a write");
                 }

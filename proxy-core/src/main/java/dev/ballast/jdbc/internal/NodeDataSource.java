@@ -72,8 +72,10 @@ public final class NodeDataSource implements DataSource {
         h.setMaximumPoolSize(p.maxPoolSize());
         h.setMinimumIdle(p.minIdle());
         // A read waits at most 1 s for a replica connection before it goes to another server.
+        // With a live topology a write waits for a master in rounds of at most 500 ms, each time checking whether a new
+        // master was published meanwhile (failover.writeHoldMs bounds the whole wait).
         long connectionTimeout = REPLICA.equals(role) ? Math.max(500, Math.min(p.connectionTimeoutMs(), 1_000))
-                : p.connectionTimeoutMs();
+                : config.failover().zookeeper().isPresent() ? 500 : p.connectionTimeoutMs();
         h.setConnectionTimeout(connectionTimeout);
         h.setIdleTimeout(p.idleTimeoutMs());
         h.setMaxLifetime(p.maxLifetimeMs());

@@ -175,7 +175,6 @@ public final class ReadRouter {
     public Connection masterConnection(String group) throws SQLException {
         long hold = config.failover().writeHoldMs();
         long deadline = System.nanoTime() + hold * 1_000_000L;
-        SQLException last = null;
         while (true) {
             Routes r = groups.get(group);
             GroupTopology seen = r.topology;
@@ -183,26 +182,60 @@ public final class ReadRouter {
                 if (!awaitChange(group, seen, deadline)) {
                     throw new SQLTransientConnectionException("[cluster=" + config.name() + " group=" + group
                             + "] a switchover away from " + seen.master() + " did not finish within failover.writeHoldMs "
-                            + hold + " ms; retry, or check the monitor's log and 'ballast status'", Errors.CANNOT_CONNECT, last);
+                            + hold + " ms; retry, or check the monitor's log and 'ballast status'", Errors.CANNOT_CONNECT);
                 }
                 continue;
             }
             try {
                 return r.master.getConnectionNoFallback();
             } catch (SQLException e) {
-                last = e;
                 if (!topology.dynamic()) {
                     throw e;
                 }
                 if (groups.get(group) != r) {
                     continue; // the topology moved while we tried: try its master
                 }
-                if (!awaitChange(group, seen, deadline)) {
+                if (System.nanoTime() >= deadline) {
                     throw new SQLTransientConnectionException(e.getMessage() + "; no new master was published within "
                             + "failover.writeHoldMs " + hold + " ms (is a failover monitor running?)", Errors.CANNOT_CONNECT, e);
                 }
+                // The master may be gone: wait a little for a new epoch, then try again (its pool, or the new master's).
+                awaitChange(group, seen, Math.min(deadline, System.nanoTime() + 250_000_000L));
             }
         }
+    }
+
+    /**
+     * A write failed on {@code master} because it is read-only: when the topology can change and a switchover or failover
+     * is moving the master away from it, waits (at most {@code failover.writeHoldMs}) until another master is published.
+     *
+     * @return true when the group now has another master
+     */
+    boolean awaitNewMaster(String group, NodeDataSource master) throws SQLException {
+        if (!topology.dynamic()) {
+            return false;
+        }
+        Routes r = groups.get(group);
+        if (r.master != master) {
+            return true;
+        }
+        long hold = config.failover().writeHoldMs() * 1_000_000L;
+        long deadline = System.nanoTime() + hold;
+        if (r.topology.phase() != GroupTopology.Phase.SWITCHING
+                && !awaitChange(group, r.topology, System.nanoTime() + Math.min(hold, 1_000_000_000L))) {
+            return false; // read-only for another reason than a change of master: report it
+        }
+        r = groups.get(group);
+        if (r.master != master) {
+            return true;
+        }
+        while (awaitChange(group, r.topology, deadline)) {
+            r = groups.get(group);
+            if (r.master != master) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Waits until the group's routes differ from {@code seen}'s; false at the deadline. */

@@ -298,6 +298,11 @@ public final class Wrappers {
     }
 
     static boolean isConnectionFailure(Throwable e) {
+        // ShardingSphere reports a failed commit as an empty SQLException with the real ones chained as "next".
+        if (e instanceof SQLException s && s.getNextException() != null && s.getNextException() != s
+                && isConnectionFailure(s.getNextException())) {
+            return true;
+        }
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof SQLTransientConnectionException || t instanceof SQLRecoverableException) {
                 return true;

@@ -1,0 +1,458 @@
+package dev.ballast.failover;
+
+import dev.ballast.failover.analysis.Analysis;
+import dev.ballast.failover.analysis.AnalysisSettings;
+import dev.ballast.failover.model.NodeProbe;
+import dev.ballast.failover.model.Problem;
+import dev.ballast.failover.model.ProbeJson;
+import dev.ballast.failover.sql.FailoverDialect;
+import dev.ballast.failover.sql.NodeConnections;
+import dev.ballast.rules.ClusterConfig;
+import dev.ballast.rules.GroupConfig;
+import dev.ballast.rules.NodeAddress;
+import dev.ballast.topology.GroupTopology;
+import dev.ballast.topology.Json;
+import dev.ballast.topology.TopologyStore;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.recipes.leader.LeaderLatch;
+import org.apache.curator.framework.recipes.locks.InterProcessMutex;
+import org.apache.curator.framework.state.ConnectionState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The failover monitor of one cluster (DESIGN.md "Failover"). Every monitor probes every server each
+ * {@code failover.probeIntervalMs} and publishes what it saw as ephemeral health records; the one elected leader (Curator
+ * {@link LeaderLatch} at {@code monitor/leader}) also analyses each group from all monitors' records and recovers: a dead
+ * master is replaced ({@link Recovery}), and a server that is writable but not the master of the newest epoch (an old
+ * master that came back) is fenced and marked for rejoin. The leader stops acting at once when its ZooKeeper connection is
+ * SUSPENDED and gives up leadership when it is LOST, so two monitors never act together.
+ *
+ * <p>Run several (on different machines) for the analysis to tell "the master is dead" from "I cannot reach it".
+ */
+public final class Monitor implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Monitor.class);
+
+    private final ClusterConfig config;
+    private final String id;
+    private final CuratorFramework client;
+    private final boolean ownsClient;
+    private final TopologyStore store;
+    private final NodeConnections nodes;
+    private final LeaderLatch latch;
+    private final ScheduledExecutorService loop;
+    private final ExecutorService probes;
+    private final Map<String, GroupTopology> lastSeen = new ConcurrentHashMap<>();
+    private final Map<String, Problem> reported = new ConcurrentHashMap<>();
+    private final Map<String, Long> lastRecoveryAt = new ConcurrentHashMap<>();
+    private final Map<NodeAddress, String> markedForRejoin = new ConcurrentHashMap<>();
+    private volatile Map<NodeAddress, NodeProbe> latest = Map.of();
+    private volatile boolean connected = true;
+    private volatile boolean closed;
+    private final AtomicInteger recoveries = new AtomicInteger();
+
+    /**
+     * @param client a started Curator client, or null to open one from the config (then closed with the monitor)
+     */
+    public Monitor(ClusterConfig config, String id, CuratorFramework client) {
+        if (config.failover().zookeeper().isEmpty() && client == null) {
+            throw new IllegalArgumentException("[cluster=" + config.name() + "] failover.zookeeper is not set: a monitor "
+                    + "publishes the topology in ZooKeeper and cannot run without it");
+        }
+        this.config = config;
+        this.id = id;
+        this.ownsClient = client == null;
+        this.client = client == null ? TopologyStore.connect(config) : client;
+        this.store = TopologyStore.of(this.client, config);
+        this.nodes = new NodeConnections(config);
+        this.latch = new LeaderLatch(this.client, store.leaderPath(), id);
+        this.loop = Executors.newSingleThreadScheduledExecutor(daemon("ballast-monitor-" + id));
+        this.probes = Executors.newFixedThreadPool(Math.max(2, Math.min(8, serverCount(config))), daemon("ballast-monitor-" + id + "-probe"));
+    }
+
+    private static int serverCount(ClusterConfig config) {
+        return config.groups().values().stream().mapToInt(g -> g.replicas().size() + 1).sum();
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + (name.endsWith("probe") ? "-" + n.incrementAndGet() : ""));
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** Joins the election, writes the config's topology where ZooKeeper has none yet, and starts probing. */
+    public Monitor start() throws Exception {
+        client.getConnectionStateListenable().addListener((c, state) -> {
+            connected = state.isConnected();
+            if (state == ConnectionState.SUSPENDED) {
+                log.warn("[cluster={} monitor={}] ZooKeeper connection suspended: not acting until it is back", config.name(), id);
+            } else if (state == ConnectionState.LOST) {
+                log.warn("[cluster={} monitor={}] ZooKeeper session lost: leadership given up", config.name(), id);
+            }
+        });
+        if (!client.blockUntilConnected(config.failover().zkConnectionTimeoutMs(), TimeUnit.MILLISECONDS)) {
+            log.warn("[cluster={} monitor={}] ZooKeeper {} not reachable yet; probing anyway, acting once it is",
+                    config.name(), id, config.failover().zookeeper().orElse("(given client)"));
+        } else {
+            store.bootstrap(config);
+            loadRecoveryHistory();
+        }
+        latch.start();
+        loop.scheduleWithFixedDelay(this::round, 0, config.failover().probeIntervalMs(), TimeUnit.MILLISECONDS);
+        return this;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    /** Whether this monitor is the leader and may act now. */
+    public boolean acting() {
+        return !closed && connected && client.getZookeeperClient().isConnected() && latch.hasLeadership();
+    }
+
+    /** How many recoveries this monitor published. */
+    public int recoveries() {
+        return recoveries.get();
+    }
+
+    /** The latest probe of each server. */
+    public Map<NodeAddress, NodeProbe> latest() {
+        return latest;
+    }
+
+    private void loadRecoveryHistory() {
+        for (String[] r : store.recoveries()) {
+            try {
+                Json.Obj o = Json.parseObject(r[1]);
+                if ("failover".equals(o.string("kind")) && "done".equals(o.string("state"))
+                        && !Boolean.TRUE.equals(o.fields().get("acknowledged"))) {
+                    lastRecoveryAt.merge(o.string("group"), o.number("startedAt"), Math::max);
+                }
+            } catch (RuntimeException e) {
+                log.debug("unreadable audit record {}: {}", r[0], e.toString());
+            }
+        }
+    }
+
+    // ---- the loop -------------------------------------------------------------------------------
+
+    private void round() {
+        if (closed) {
+            return;
+        }
+        try {
+            Map<String, GroupTopology> topologies = readTopologies();
+            Map<NodeAddress, NodeProbe> seen = probeAll(topologies);
+            latest = seen;
+            publish(seen);
+            if (!acting()) {
+                return;
+            }
+            for (GroupTopology t : topologies.values()) {
+                if (!acting()) {
+                    return;
+                }
+                examine(t, seen);
+            }
+        } catch (RuntimeException e) {
+            log.warn("[cluster={} monitor={}] round failed: {}", config.name(), id, e.toString(), e);
+        }
+    }
+
+    private Map<String, GroupTopology> readTopologies() {
+        Map<String, GroupTopology> out = new LinkedHashMap<>();
+        for (GroupConfig g : config.groups().values()) {
+            GroupTopology t = null;
+            if (connected) {
+                try {
+                    t = store.read(g.name()).map(TopologyStore.Versioned::topology).orElse(null);
+                } catch (RuntimeException e) {
+                    log.debug("reading topology of {}: {}", g.name(), e.toString());
+                }
+            }
+            if (t == null) {
+                t = lastSeen.getOrDefault(g.name(), GroupTopology.of(g));
+            }
+            lastSeen.put(g.name(), t);
+            out.put(g.name(), t);
+        }
+        return out;
+    }
+
+    /** Every server of the topology and of the config (an old master that is no longer in the topology included). */
+    private Map<NodeAddress, NodeProbe> probeAll(Map<String, GroupTopology> topologies) {
+        Map<NodeAddress, Future<NodeProbe>> running = new LinkedHashMap<>();
+        for (GroupConfig g : config.groups().values()) {
+            FailoverDialect dialect = FailoverDialect.of(g.flavour());
+            Set<NodeAddress> servers = new LinkedHashSet<>(topologies.get(g.name()).servers());
+            servers.add(g.master());
+            servers.addAll(g.replicas());
+            for (NodeAddress n : servers) {
+                running.putIfAbsent(n, probes.submit(() -> nodes.probe(n, dialect)));
+            }
+        }
+        Map<NodeAddress, NodeProbe> out = new LinkedHashMap<>();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(3L * config.failover().probeTimeoutMs() + 500);
+        for (Map.Entry<NodeAddress, Future<NodeProbe>> e : running.entrySet()) {
+            try {
+                out.put(e.getKey(), e.getValue().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+            } catch (Exception ex) {
+                e.getValue().cancel(true);
+                out.put(e.getKey(), NodeProbe.unreachable(e.getKey(), "probe did not finish: " + ex, System.currentTimeMillis()));
+            }
+        }
+        return out;
+    }
+
+    private void publish(Map<NodeAddress, NodeProbe> seen) {
+        if (!connected) {
+            return;
+        }
+        for (NodeProbe p : seen.values()) {
+            try {
+                store.publishHealth(p.node().toString(), id, ProbeJson.toJson(p));
+            } catch (RuntimeException e) {
+                log.debug("publishing health of {}: {}", p.node(), e.toString());
+                return;
+            }
+        }
+    }
+
+    /** Every monitor's latest view of the group's servers: this one's from memory, the others' from ZooKeeper. */
+    private Map<String, Map<NodeAddress, NodeProbe>> views(GroupTopology t, Map<NodeAddress, NodeProbe> own) {
+        Map<String, Map<NodeAddress, NodeProbe>> byMonitor = new LinkedHashMap<>();
+        Map<NodeAddress, NodeProbe> mine = new LinkedHashMap<>();
+        for (NodeAddress n : t.servers()) {
+            NodeProbe p = own.get(n);
+            if (p != null) {
+                mine.put(n, p);
+            }
+        }
+        byMonitor.put(id, mine);
+        for (NodeAddress n : t.servers()) {
+            for (Map.Entry<String, String> e : store.health(n.toString()).entrySet()) {
+                if (e.getKey().equals(id)) {
+                    continue;
+                }
+                try {
+                    byMonitor.computeIfAbsent(e.getKey(), k -> new LinkedHashMap<>())
+                            .put(n, ProbeJson.fromJson(e.getValue(), config.group(t.group()).flavour()));
+                } catch (RuntimeException ex) {
+                    log.debug("unreadable health record of {} by {}: {}", n, e.getKey(), ex.toString());
+                }
+            }
+        }
+        return byMonitor;
+    }
+
+    private AnalysisSettings settings() {
+        long interval = config.failover().probeIntervalMs();
+        return new AnalysisSettings(Math.max(1, config.readPolicy().maxReplicaLagMs() / 1000),
+                Math.max(3 * interval + 3L * config.failover().probeTimeoutMs(), 2_000), System.currentTimeMillis());
+    }
+
+    private void examine(GroupTopology t, Map<NodeAddress, NodeProbe> own) {
+        List<Problem> problems = Analysis.analyse(t, views(t, own), settings());
+        report(t.group(), problems);
+        Optional<Problem> failover = problems.stream().filter(p -> p.kind().needsFailover()).findFirst();
+        if (failover.isPresent()) {
+            recover(t.group(), failover.get());
+            return;
+        }
+        fenceStrangers(t, own);
+    }
+
+    private void report(String group, List<Problem> problems) {
+        Set<String> now = new LinkedHashSet<>();
+        for (Problem p : problems) {
+            String key = group + "|" + p.kind() + "|" + p.node();
+            now.add(key);
+            if (reported.putIfAbsent(key, p) == null) {
+                log.warn("[cluster={} group={} node={}] {}: {}", config.name(), group, p.node(), p.kind(), p.detail());
+            }
+        }
+        reported.keySet().removeIf(k -> k.startsWith(group + "|") && !now.contains(k) && logCleared(k));
+    }
+
+    private boolean logCleared(String key) {
+        log.info("[cluster={} monitor={}] cleared: {}", config.name(), id, key.replace('|', ' '));
+        return true;
+    }
+
+    /** Recovers a group under its lock, after checking again that the problem holds and the anti-flap window allows. */
+    private void recover(String group, Problem problem) {
+        long window = config.failover().antiFlapWindowMs();
+        Long last = lastRecoveryAt.get(group);
+        if (last != null && System.currentTimeMillis() - last < window) {
+            String key = group + "|anti-flap";
+            if (reported.putIfAbsent(key, problem) == null) {
+                log.error("[cluster={} group={}] {} but the group was failed over {} s ago (failover.antiFlapWindowMs {} ms): "
+                        + "not acting; fix by hand, or acknowledge the last recovery with 'ballast ack --group {}'",
+                        config.name(), group, problem.kind(), (System.currentTimeMillis() - last) / 1000, window, group);
+            }
+            refreshAcknowledgements();
+            return;
+        }
+        InterProcessMutex lock = new InterProcessMutex(client, store.lockPath(group));
+        try {
+            if (!lock.acquire(config.failover().probeTimeoutMs(), TimeUnit.MILLISECONDS)) {
+                log.info("[cluster={} group={}] another change of this group holds its lock; next round", config.name(), group);
+                return;
+            }
+        } catch (Exception e) {
+            log.warn("[cluster={} group={}] taking the group's lock: {}", config.name(), group, e.toString());
+            return;
+        }
+        try {
+            Optional<TopologyStore.Versioned> seen = store.read(group);
+            if (seen.isEmpty() || !acting()) {
+                return;
+            }
+            // Re-check with a fresh probe of the master: it may have come back, or the topology may have moved on.
+            GroupTopology t = seen.get().topology();
+            if (!t.master().equals(problem.node())) {
+                return;
+            }
+            NodeProbe master = nodes.probe(t.master(), FailoverDialect.of(config.group(group).flavour()));
+            if (master.reachable()) {
+                log.info("[cluster={} group={}] {} answers again; no failover", config.name(), group, t.master());
+                return;
+            }
+            Recovery.Outcome outcome = new Recovery(config, nodes, store, id, this::acting).failover(seen.get(), problem);
+            if (outcome.published()) {
+                recoveries.incrementAndGet();
+                lastRecoveryAt.put(group, System.currentTimeMillis());
+                markedForRejoin.put(t.master(), group);
+                lastSeen.put(group, outcome.after());
+            }
+        } finally {
+            try {
+                lock.release();
+            } catch (Exception e) {
+                log.debug("releasing the lock of {}: {}", group, e.toString());
+            }
+        }
+    }
+
+    /** An operator acknowledged the last recovery ({@code ballast ack}): the anti-flap window no longer applies. */
+    private void refreshAcknowledgements() {
+        Map<String, Long> latestDone = new HashMap<>();
+        for (String[] r : store.recoveries()) {
+            try {
+                Json.Obj o = Json.parseObject(r[1]);
+                if ("failover".equals(o.string("kind")) && "done".equals(o.string("state"))) {
+                    String g = o.string("group");
+                    if (Boolean.TRUE.equals(o.fields().get("acknowledged"))) {
+                        latestDone.remove(g);
+                    } else {
+                        latestDone.put(g, o.number("startedAt"));
+                    }
+                }
+            } catch (RuntimeException ignored) {
+                // not ours to judge
+            }
+        }
+        lastRecoveryAt.keySet().removeIf(g -> !latestDone.containsKey(g));
+    }
+
+    /**
+     * A server of this group that is not in its topology (an old master that came back, perhaps restarted from a config
+     * that says "master") and is writable: set it read_only before any client could write to it, and mark it for rejoin.
+     * The data plane would not write to it anyway (it is not the master of the newest epoch); this stops other writers.
+     */
+    private void fenceStrangers(GroupTopology t, Map<NodeAddress, NodeProbe> own) {
+        GroupConfig g = config.group(t.group());
+        Set<NodeAddress> configured = new LinkedHashSet<>();
+        configured.add(g.master());
+        configured.addAll(g.replicas());
+        for (NodeAddress n : configured) {
+            NodeProbe p = own.get(n);
+            if (t.servers().contains(n) || p == null || !p.writable()) {
+                continue;
+            }
+            FailoverDialect dialect = FailoverDialect.of(g.flavour());
+            AuditRecord audit = new AuditRecord("fence", t.group(), id).text("node", n.toString())
+                    .text("reason", n + " is writable but not in epoch " + t.epoch() + " (master " + t.master() + ")")
+                    .text("executed", p.executed() == null ? "" : p.executed().toString());
+            try (Connection c = nodes.connect(n)) {
+                dialect.fence(c);
+                audit.step("fence").state("done");
+                markedForRejoin.put(n, t.group());
+                log.warn("[cluster={} group={} node={}] fenced: it was writable but is not master of epoch {} ({} is); "
+                        + "marked for rejoin: 'ballast rejoin --group {} --node {}'", config.name(), t.group(), n, t.epoch(),
+                        t.master(), t.group(), n);
+            } catch (SQLException e) {
+                audit.state("failed").text("error", e.getMessage());
+                log.error("[cluster={} group={} node={}] writable outside the topology and could not be fenced: {}",
+                        config.name(), t.group(), n, e.getMessage());
+            }
+            try {
+                store.appendRecovery(audit.toJson());
+            } catch (RuntimeException e) {
+                log.debug("audit of fence: {}", e.toString());
+            }
+        }
+    }
+
+    /** Servers fenced or replaced by this monitor that wait for {@code ballast rejoin}. */
+    public Map<NodeAddress, String> markedForRejoin() {
+        return Map.copyOf(markedForRejoin);
+    }
+
+    /** Stops probing and acting; gives up leadership at once (the next monitor takes over without waiting for a timeout). */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        loop.shutdownNow();
+        probes.shutdownNow();
+        try {
+            loop.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            latch.close(LeaderLatch.CloseMode.SILENT);
+        } catch (Exception e) {
+            log.debug("closing the leader latch: {}", e.toString());
+        }
+        nodes.close();
+        if (ownsClient) {
+            client.close();
+        }
+    }
+
+    /** For tests and operators: list the health records of the group's servers, by node. */
+    public List<String> describe() {
+        List<String> out = new ArrayList<>();
+        latest.forEach((n, p) -> out.add(n + " " + (p.reachable() ? (p.readOnly() ? "read-only" : "writable") + " "
+                + p.executed() + p.replication().map(r -> " <- " + r.master() + " io=" + r.io() + " sql=" + r.sqlRunning()).orElse("")
+                : "unreachable: " + p.error())));
+        return out;
+    }
+}

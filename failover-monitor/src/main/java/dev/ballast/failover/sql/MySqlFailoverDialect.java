@@ -1,0 +1,148 @@
+package dev.ballast.failover.sql;
+
+import dev.ballast.failover.model.NodeProbe;
+import dev.ballast.failover.model.ReplicaThreads;
+import dev.ballast.jdbc.health.Position;
+import dev.ballast.rules.Credentials;
+import dev.ballast.rules.Flavour;
+import dev.ballast.rules.NodeAddress;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Optional;
+
+/**
+ * MySQL 8.0.23+ / 8.4: GTID sets, {@code REPLICA}/{@code SOURCE} statements, {@code super_read_only}. Written from the
+ * MySQL 8.4 manual; not exercised on this machine (no MySQL server and no Docker here).
+ */
+final class MySqlFailoverDialect implements FailoverDialect {
+
+    /** ER_REPLICA_CONFIGURATION / not a replica. */
+    private static final int NOT_A_REPLICA = 3081;
+
+    @Override
+    public Flavour flavour() {
+        return Flavour.MYSQL;
+    }
+
+    @Override
+    public NodeProbe probe(Connection c, NodeAddress node) throws SQLException {
+        long now = System.currentTimeMillis();
+        try (Statement s = c.createStatement()) {
+            long serverId;
+            boolean readOnly;
+            String executed;
+            boolean semiSyncMaster = false;
+            try (ResultSet rs = s.executeQuery("SELECT @@server_id, @@read_only OR @@super_read_only, @@gtid_executed")) {
+                rs.next();
+                serverId = rs.getLong(1);
+                readOnly = rs.getBoolean(2);
+                executed = nz(rs.getString(3));
+            }
+            try (ResultSet rs = s.executeQuery("SHOW VARIABLES LIKE 'rpl_semi_sync_source_enabled'")) {
+                semiSyncMaster = rs.next() && "ON".equalsIgnoreCase(rs.getString(2));
+            }
+            Optional<ReplicaThreads> replication = Optional.empty();
+            try (ResultSet rs = s.executeQuery("SHOW REPLICA STATUS")) {
+                if (rs.next() && !nz(rs.getString("Source_Host")).isEmpty()) {
+                    long behind = rs.getLong("Seconds_Behind_Source");
+                    if (rs.wasNull()) {
+                        behind = -1;
+                    }
+                    String retrieved = nz(rs.getString("Retrieved_Gtid_Set"));
+                    String applied = nz(rs.getString("Executed_Gtid_Set"));
+                    String received = applied.isBlank() ? retrieved : retrieved.isBlank() ? applied : applied + "," + retrieved;
+                    replication = Optional.of(new ReplicaThreads(
+                            new NodeAddress(rs.getString("Source_Host"), rs.getInt("Source_Port")),
+                            ReplicaThreads.IoState.parse(rs.getString("Replica_IO_Running")),
+                            "Yes".equalsIgnoreCase(rs.getString("Replica_SQL_Running")),
+                            Position.parse(Flavour.MYSQL, received), Position.parse(Flavour.MYSQL, applied),
+                            rs.getInt("Last_IO_Errno"), nz(rs.getString("Last_IO_Error")),
+                            rs.getInt("Last_SQL_Errno"), nz(rs.getString("Last_SQL_Error")), behind));
+                }
+            }
+            return new NodeProbe(node, true, "", serverId, readOnly, Position.parse(Flavour.MYSQL, executed), replication,
+                    semiSyncMaster, now);
+        }
+    }
+
+    @Override
+    public void stopReceiving(Connection c) throws SQLException {
+        ignoringNotReplica(c, "STOP REPLICA IO_THREAD");
+    }
+
+    @Override
+    public void startReplication(Connection c) throws SQLException {
+        ignoringNotReplica(c, "START REPLICA");
+    }
+
+    @Override
+    public boolean awaitApplied(Connection c, String position, long timeoutMs) throws SQLException {
+        if (position.isBlank()) {
+            return true;
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?)")) {
+            ps.setString(1, position);
+            ps.setDouble(2, timeoutMs / 1000.0);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1) == 0;
+            }
+        }
+    }
+
+    @Override
+    public void promote(Connection c) throws SQLException {
+        ignoringNotReplica(c, "STOP REPLICA");
+        try (Statement s = c.createStatement()) {
+            s.execute("RESET REPLICA ALL");
+            s.execute("SET GLOBAL super_read_only = OFF");
+            s.execute("SET GLOBAL read_only = OFF");
+        }
+    }
+
+    @Override
+    public void replicateFrom(Connection c, NodeAddress master, Credentials replication, boolean wasMaster) throws SQLException {
+        ignoringNotReplica(c, "STOP REPLICA");
+        try (Statement s = c.createStatement()) {
+            s.execute("SET GLOBAL super_read_only = ON");
+            s.execute("CHANGE REPLICATION SOURCE TO SOURCE_HOST=" + MariaDbFailoverDialect.quote(master.host())
+                    + ", SOURCE_PORT=" + master.port() + ", SOURCE_USER=" + MariaDbFailoverDialect.quote(replication.user())
+                    + ", SOURCE_PASSWORD=" + MariaDbFailoverDialect.quote(replication.password())
+                    + ", SOURCE_AUTO_POSITION=1, GET_SOURCE_PUBLIC_KEY=1, SOURCE_CONNECT_RETRY=1");
+            s.execute("START REPLICA");
+        }
+    }
+
+    @Override
+    public void fence(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("SET GLOBAL super_read_only = ON");
+        }
+    }
+
+    @Override
+    public void unfence(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("SET GLOBAL super_read_only = OFF");
+            s.execute("SET GLOBAL read_only = OFF");
+        }
+    }
+
+    private static void ignoringNotReplica(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute(sql);
+        } catch (SQLException e) {
+            if (e.getErrorCode() != NOT_A_REPLICA) {
+                throw e;
+            }
+        }
+    }
+
+    private static String nz(String s) {
+        return s == null ? "" : s;
+    }
+}

@@ -1,0 +1,139 @@
+package dev.ballast.it.failover;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Writer threads that insert rows with unique ids into {@code t_ack (id BIGINT PRIMARY KEY, writer INT)} through a data
+ * source, one connection per insert (as an application with a pool does), and remember which inserts were acknowledged,
+ * when, and every failure. Bounded: {@link #stop()} ends it, and every writer also stops after {@code maxSeconds}.
+ */
+public final class WriteLoad implements AutoCloseable {
+
+    public static final String CREATE_TABLE = "CREATE TABLE t_ack (id BIGINT PRIMARY KEY, writer INT NOT NULL)";
+
+    /** A failed insert: when (System.nanoTime), its id, and the error. */
+    public record Failure(long atNanos, long id, SQLException error) {
+        @Override
+        public String toString() {
+            return "id " + id + ": " + error.getSQLState() + " " + error.getMessage();
+        }
+    }
+
+    private final DataSource ds;
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final List<Thread> threads = new ArrayList<>();
+    private final Set<Long> acked = ConcurrentHashMap.newKeySet();
+    /** end times of acknowledged inserts */
+    private final ConcurrentLinkedQueue<Long> successTimes = new ConcurrentLinkedQueue<>();
+    /** {start, end} of acknowledged inserts */
+    private final ConcurrentLinkedQueue<long[]> spans = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Failure> failures = new ConcurrentLinkedQueue<>();
+    private final long deadlineNanos;
+
+    private WriteLoad(DataSource ds, long maxSeconds) {
+        this.ds = ds;
+        this.deadlineNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(maxSeconds);
+    }
+
+    public static WriteLoad start(DataSource ds, int writers, long maxSeconds) {
+        WriteLoad load = new WriteLoad(ds, maxSeconds);
+        for (int w = 0; w < writers; w++) {
+            int writer = w;
+            Thread t = new Thread(() -> load.write(writer), "write-load-" + w);
+            t.setDaemon(true);
+            load.threads.add(t);
+            t.start();
+        }
+        return load;
+    }
+
+    private void write(int writer) {
+        long seq = 0;
+        while (running.get() && System.nanoTime() < deadlineNanos) {
+            long id = (writer + 1) * 1_000_000_000L + seq++;
+            long start = System.nanoTime();
+            try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
+                    "INSERT INTO t_ack (id, writer) VALUES (?, ?)")) {
+                ps.setLong(1, id);
+                ps.setInt(2, writer);
+                ps.executeUpdate();
+                acked.add(id);
+                long end = System.nanoTime();
+                successTimes.add(end);
+                spans.add(new long[]{start, end});
+            } catch (SQLException e) {
+                failures.add(new Failure(System.nanoTime(), id, e));
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException ie) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /** When the first acknowledged insert that was <em>sent</em> after {@code nanos} completed, or -1. */
+    public long firstSuccessAfter(long nanos) {
+        long first = -1;
+        for (long[] span : spans) {
+            if (span[0] > nanos && (first < 0 || span[1] < first)) {
+                first = span[1];
+            }
+        }
+        return first;
+    }
+
+    /** Acknowledged inserts that completed after {@code nanos}. */
+    public long successesAfter(long nanos) {
+        return successTimes.stream().filter(t -> t > nanos).count();
+    }
+
+    /** The longest time without any acknowledged insert between {@code fromNanos} and {@code toNanos}, in ms. */
+    public long longestPauseMs(long fromNanos, long toNanos) {
+        List<Long> times = new ArrayList<>(successTimes.stream().filter(t -> t >= fromNanos && t <= toNanos).toList());
+        times.sort(null);
+        long previous = fromNanos;
+        long longest = 0;
+        for (long t : times) {
+            longest = Math.max(longest, t - previous);
+            previous = t;
+        }
+        longest = Math.max(longest, toNanos - previous);
+        return longest / 1_000_000L;
+    }
+
+    public Set<Long> acked() {
+        return Set.copyOf(acked);
+    }
+
+    public List<Failure> failures() {
+        return List.copyOf(failures);
+    }
+
+    public List<Failure> failuresBetween(long fromNanos, long toNanos) {
+        return failures.stream().filter(f -> f.atNanos() >= fromNanos && f.atNanos() <= toNanos).toList();
+    }
+
+    /** Stops the writers and waits for them (each finishes its current insert). */
+    public void stop() throws InterruptedException {
+        running.set(false);
+        for (Thread t : threads) {
+            t.join(TimeUnit.SECONDS.toMillis(30));
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        stop();
+    }
+}
