@@ -11,7 +11,6 @@ import dev.ballast.rules.Flavour;
 import dev.ballast.rules.NodeAddress;
 import dev.ballast.topology.GroupTopology;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
