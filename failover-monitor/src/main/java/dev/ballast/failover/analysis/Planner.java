@@ -1,0 +1,241 @@
+package dev.ballast.failover.analysis;
+
+import dev.ballast.failover.model.NodeProbe;
+import dev.ballast.failover.model.Plan;
+import dev.ballast.failover.model.PromotionRule;
+import dev.ballast.failover.model.ReplicaThreads;
+import dev.ballast.failover.model.Verdict;
+import dev.ballast.failover.model.Verdict.Standing;
+import dev.ballast.jdbc.health.Position;
+import dev.ballast.rules.Flavour;
+import dev.ballast.rules.NodeAddress;
+import dev.ballast.topology.GroupTopology;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Chooses the replica to promote when a group's master is dead: the one that has received the most from it (by GTID),
+ * honouring the promotion rules among equally advanced replicas.
+ *
+ * <p>A replica is unusable when it is unreachable, has no replica status or no received position, is
+ * {@link PromotionRule#MUST_NOT}, or has errant transactions (its {@code executed} is not covered by its own
+ * {@code received}: it wrote locally). The candidate's {@code received} must cover every other usable replica's
+ * {@code received}; when no replica's does (MySQL sets can be incomparable), nobody is promoted. An excluded replica
+ * that received more than the candidate is said to be ahead: repointing it would lose its extra transactions.
+ *
+ * <p>A replica that an interrupted recovery already promoted (writable, not replicating, its {@code executed} covering
+ * every usable replica's {@code received}) is the candidate again, so a rerun finishes the same promotion.
+ *
+ * <p>Positions are all of the group's flavour (the probes parse them so); mixing flavours throws.
+ */
+public final class Planner {
+
+    private Planner() {
+    }
+
+    /**
+     * @param topology the group as it was when its master died
+     * @param replicas the latest probe of each replica, taken after the recovery stopped their IO threads; a missing
+     *                 entry means unreachable; entries for nodes outside the topology are ignored
+     * @param rules    promotion rule per node; missing means {@link PromotionRule#NEUTRAL}
+     * @return the candidate (if any), what it must apply before promotion, and one verdict per replica in topology
+     *         order
+     */
+    public static Plan plan(GroupTopology topology, Map<NodeAddress, NodeProbe> replicas,
+                            Map<NodeAddress, PromotionRule> rules) {
+        Objects.requireNonNull(topology, "topology");
+        Objects.requireNonNull(replicas, "replicas");
+        Objects.requireNonNull(rules, "rules");
+
+        Map<NodeAddress, Entry> entries = new LinkedHashMap<>();
+        for (NodeAddress node : topology.replicas()) {
+            entries.put(node, classify(node, replicas.get(node), rules.getOrDefault(node, PromotionRule.NEUTRAL)));
+        }
+        List<Entry> usable = entries.values().stream().filter(e -> e.kind == Kind.USABLE).toList();
+        List<Entry> promoted = entries.values().stream().filter(e -> e.kind == Kind.PROMOTED).toList();
+
+        Entry resumed = resumePromotion(promoted, usable);
+        for (Entry p : promoted) {
+            if (p == resumed) {
+                p.verdict(Standing.CANDIDATE, "already promoted by an interrupted recovery: writable, not "
+                        + "replicating, executed " + p.position + " covers every usable replica's received; rule "
+                        + ruleText(p.rule));
+            } else {
+                p.kind = Kind.EXCLUDED;
+                p.reason = "writable and not replicating, as if promoted, "
+                        + (resumed != null ? "but so is the candidate " + resumed.node
+                                : "but its executed " + p.position + " does not cover what every other replica has");
+            }
+        }
+        Entry candidate = resumed != null ? resumed : mostAdvanced(usable);
+
+        for (Entry e : entries.values()) {
+            if (e.standing != null) {
+                continue;
+            }
+            if (e.kind == Kind.USABLE && candidate != null) {
+                rank(e, candidate, resumed != null);
+            } else if (e.kind == Kind.USABLE) {
+                e.verdict(Standing.UNUSABLE, "positions diverge: received " + e.position
+                        + "; no usable replica's received covers all the others' (" + positions(usable) + ")");
+            } else {
+                String reason = e.reason;
+                if (candidate != null && e.position != null && !candidate.position.covers(e.position)) {
+                    reason += "; ahead of the candidate " + candidate.node + ": " + e.position
+                            + " is not covered by the candidate's " + candidate.position
+                            + ", so it cannot be repointed without losing its extra transactions";
+                }
+                e.verdict(Standing.UNUSABLE, reason);
+            }
+        }
+
+        List<Verdict> verdicts = entries.values().stream().map(e -> new Verdict(e.node, e.standing, e.verdictReason)).toList();
+        Position mustApply = candidate != null ? candidate.position : Position.empty(flavour(replicas, topology));
+        return new Plan(topology.group(), Optional.ofNullable(candidate).map(e -> e.node), mustApply, verdicts);
+    }
+
+    private static Entry classify(NodeAddress node, NodeProbe probe, PromotionRule rule) {
+        if (probe == null || !probe.reachable()) {
+            String why = probe == null ? "no probe" : probe.error();
+            return Entry.excluded(node, rule, null, "unreachable (" + why + ")");
+        }
+        Optional<ReplicaThreads> replication = probe.replication();
+        if (replication.isEmpty()) {
+            if (probe.writable() && probe.executed() != null) {
+                if (rule == PromotionRule.MUST_NOT) {
+                    return Entry.excluded(node, rule, probe.executed(), "rule must_not (yet writable and not replicating)");
+                }
+                return new Entry(node, rule, probe.executed(), Kind.PROMOTED, null);
+            }
+            return Entry.excluded(node, rule, null, "no replication info (not configured as a replica)");
+        }
+        Position received = replication.get().received();
+        if (received == null) {
+            return Entry.excluded(node, rule, null, "received position unknown");
+        }
+        if (rule == PromotionRule.MUST_NOT) {
+            return Entry.excluded(node, rule, received, "rule must_not; received " + received);
+        }
+        if (probe.executed() != null && !received.covers(probe.executed())) {
+            return Entry.excluded(node, rule, received, "errant transactions: executed " + probe.executed()
+                    + " is not covered by received " + received + " (written locally)");
+        }
+        return new Entry(node, rule, received, Kind.USABLE, null);
+    }
+
+    /** The replica an interrupted recovery promoted, if one qualifies; the rules then topology order pick among equals. */
+    private static Entry resumePromotion(List<Entry> promoted, List<Entry> usable) {
+        Entry best = null;
+        for (Entry p : promoted) {
+            boolean coversAll = usable.stream().allMatch(u -> p.position.covers(u.position))
+                    && promoted.stream().allMatch(q -> p.position.covers(q.position));
+            if (coversAll && (best == null || p.rule.ordinal() < best.rule.ordinal())) {
+                best = p;
+            }
+        }
+        return best;
+    }
+
+    /** The usable replica whose received covers every other's, best rule first, then topology order; null if none. */
+    private static Entry mostAdvanced(List<Entry> usable) {
+        Entry best = null;
+        for (Entry e : usable) {
+            boolean coversAll = usable.stream().allMatch(o -> e.position.covers(o.position));
+            if (coversAll && (best == null || e.rule.ordinal() < best.rule.ordinal())) {
+                best = e;
+            }
+        }
+        if (best != null) {
+            Entry chosen = best;
+            List<String> equals = usable.stream().filter(o -> o != chosen && o.position.covers(chosen.position))
+                    .map(o -> o.node.toString()).toList();
+            best.verdict(Standing.CANDIDATE, "received " + best.position + ", most advanced"
+                    + (equals.isEmpty() ? "" : " (as are " + String.join(", ", equals) + ")")
+                    + "; rule " + ruleText(best.rule));
+        }
+        return best;
+    }
+
+    /** A usable replica that is not the candidate: as advanced (received covers the candidate's) or behind. */
+    private static void rank(Entry e, Entry candidate, boolean resumed) {
+        if (e.position.covers(candidate.position)) {
+            String why = resumed ? "rule " + ruleText(e.rule) + ", but the candidate is already promoted"
+                    : e.rule == candidate.rule
+                    ? "rule " + ruleText(e.rule) + " like the candidate's, which comes first in topology order"
+                    : "rule " + ruleText(e.rule) + ", the candidate's " + ruleText(candidate.rule) + " wins";
+            e.verdict(Standing.EQUAL, "received " + e.position + ", as advanced as the candidate " + candidate.node
+                    + "; " + why);
+        } else {
+            e.verdict(Standing.BEHIND, "behind: received " + e.position + " < " + candidate.position
+                    + " of the candidate " + candidate.node);
+        }
+    }
+
+    private static String positions(List<Entry> entries) {
+        return String.join("; ", entries.stream().map(e -> e.node + ": " + e.position).toList());
+    }
+
+    private static String ruleText(PromotionRule rule) {
+        return rule.name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The flavour of any position among the probes, MariaDB when there is none. */
+    private static Flavour flavour(Map<NodeAddress, NodeProbe> replicas, GroupTopology topology) {
+        for (NodeAddress node : topology.replicas()) {
+            NodeProbe p = replicas.get(node);
+            if (p == null) {
+                continue;
+            }
+            if (p.executed() != null) {
+                return p.executed().flavour();
+            }
+            Optional<Position> received = p.replication().map(ReplicaThreads::received);
+            if (received.isPresent()) {
+                return received.get().flavour();
+            }
+        }
+        return Flavour.MARIADB;
+    }
+
+    private enum Kind {
+        /** May be promoted; position = received. */
+        USABLE,
+        /** Looks promoted by an earlier recovery; position = executed. */
+        PROMOTED,
+        /** Unusable; position = what it received (for the "ahead" warning), null when unknown. */
+        EXCLUDED
+    }
+
+    /** One replica while the plan is made. */
+    private static final class Entry {
+        final NodeAddress node;
+        final PromotionRule rule;
+        final Position position;
+        Kind kind;
+        String reason;
+        Standing standing;
+        String verdictReason;
+
+        Entry(NodeAddress node, PromotionRule rule, Position position, Kind kind, String reason) {
+            this.node = node;
+            this.rule = rule;
+            this.position = position;
+            this.kind = kind;
+            this.reason = reason;
+        }
+
+        static Entry excluded(NodeAddress node, PromotionRule rule, Position position, String reason) {
+            return new Entry(node, rule, position, Kind.EXCLUDED, reason);
+        }
+
+        void verdict(Standing s, String why) {
+            standing = s;
+            verdictReason = why;
+        }
+    }
+}

@@ -1,0 +1,340 @@
+package dev.ballast.failover.analysis;
+
+import dev.ballast.failover.model.NodeProbe;
+import dev.ballast.failover.model.Plan;
+import dev.ballast.failover.model.PromotionRule;
+import dev.ballast.failover.model.ReplicaThreads;
+import dev.ballast.failover.model.ReplicaThreads.IoState;
+import dev.ballast.failover.model.Verdict;
+import dev.ballast.failover.model.Verdict.Standing;
+import dev.ballast.jdbc.health.Position;
+import dev.ballast.rules.Flavour;
+import dev.ballast.rules.NodeAddress;
+import dev.ballast.topology.GroupTopology;
+import dev.ballast.topology.GroupTopology.Phase;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+import static dev.ballast.failover.model.PromotionRule.MUST_NOT;
+import static dev.ballast.failover.model.PromotionRule.PREFER;
+import static dev.ballast.failover.model.PromotionRule.PREFER_NOT;
+import static dev.ballast.failover.model.Verdict.Standing.BEHIND;
+import static dev.ballast.failover.model.Verdict.Standing.CANDIDATE;
+import static dev.ballast.failover.model.Verdict.Standing.EQUAL;
+import static dev.ballast.failover.model.Verdict.Standing.UNUSABLE;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class PlannerTest {
+
+    static final NodeAddress M = NodeAddress.parse("127.0.0.1:3311");
+    static final NodeAddress R1 = NodeAddress.parse("127.0.0.1:3312");
+    static final NodeAddress R2 = NodeAddress.parse("127.0.0.1:3313");
+    static final NodeAddress R3 = NodeAddress.parse("127.0.0.1:3314");
+    static final GroupTopology GROUP = new GroupTopology("g1", M, List.of(R1, R2, R3), 3, Phase.SERVING);
+
+    static final String U1 = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
+    static final String U2 = "4a22fb58-82db-22f2-af44-d91bb0530673";
+    static final long AT = 1_000_000;
+
+    /** One scenario: the replicas' probes and rules, the candidate and position expected, and every verdict. */
+    record Case(String name, Map<NodeAddress, NodeProbe> probes, Map<NodeAddress, PromotionRule> rules,
+                NodeAddress candidate, Position mustApply, List<Expect> verdicts) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    /** An expected verdict; {@code why} must appear in its reason, a leading '!' means must not. */
+    record Expect(NodeAddress node, Standing standing, String... why) {
+    }
+
+    static Stream<Case> scenarios() {
+        return Stream.of(
+                scenario("most advanced chosen",
+                        probes(replica(R1, "0-1-40"), replica(R2, "0-1-42"), replica(R3, "0-1-41")), Map.of(),
+                        R2, mariadb("0-1-42"),
+                        expect(R1, BEHIND, "received 0-1-40 < 0-1-42"),
+                        expect(R2, CANDIDATE, "received 0-1-42, most advanced", "rule neutral"),
+                        expect(R3, BEHIND, "received 0-1-41 < 0-1-42")),
+                scenario("most advanced over several domains",
+                        probes(replica(R1, "0-1-40,1-2-9"), replica(R2, "0-1-42,1-2-9"), replica(R3, "0-1-42,1-2-8")),
+                        Map.of(),
+                        R2, mariadb("0-1-42,1-2-9"),
+                        expect(R1, BEHIND), expect(R2, CANDIDATE), expect(R3, BEHIND)),
+                scenario("prefer beats neutral when equally advanced",
+                        probes(replica(R1, "0-1-42"), replica(R2, "0-1-42"), replica(R3, "0-1-40")), Map.of(R2, PREFER),
+                        R2, mariadb("0-1-42"),
+                        expect(R1, EQUAL, "as advanced as the candidate 127.0.0.1:3313", "candidate's prefer wins"),
+                        expect(R2, CANDIDATE, "most advanced (as are 127.0.0.1:3312)", "rule prefer"),
+                        expect(R3, BEHIND)),
+                scenario("equally advanced neutral replicas: the first in topology order",
+                        probes(replica(R1, "0-1-42"), replica(R2, "0-1-42"), replica(R3, "0-1-42")), Map.of(),
+                        R1, mariadb("0-1-42"),
+                        expect(R1, CANDIDATE, "as are 127.0.0.1:3313, 127.0.0.1:3314"),
+                        expect(R2, EQUAL, "topology order"),
+                        expect(R3, EQUAL, "topology order")),
+                scenario("prefer_not loses when equally advanced",
+                        probes(replica(R1, "0-1-42"), replica(R2, "0-1-42"), replica(R3, "0-1-41")),
+                        Map.of(R1, PREFER_NOT),
+                        R2, mariadb("0-1-42"),
+                        expect(R1, EQUAL, "rule prefer_not, the candidate's neutral wins"),
+                        expect(R2, CANDIDATE),
+                        expect(R3, BEHIND)),
+                scenario("prefer_not wins when ahead",
+                        probes(replica(R1, "0-1-43"), replica(R2, "0-1-42"), replica(R3, "0-1-41")),
+                        Map.of(R1, PREFER_NOT, R2, PREFER),
+                        R1, mariadb("0-1-43"),
+                        expect(R1, CANDIDATE, "rule prefer_not"),
+                        expect(R2, BEHIND, "0-1-42 < 0-1-43"),
+                        expect(R3, BEHIND)),
+                scenario("must_not ahead of the best promotable replica: still excluded, reason says ahead",
+                        probes(replica(R1, "0-1-45"), replica(R2, "0-1-42"), replica(R3, "0-1-40")),
+                        Map.of(R1, MUST_NOT),
+                        R2, mariadb("0-1-42"),
+                        expect(R1, UNUSABLE, "rule must_not", "ahead of the candidate 127.0.0.1:3313",
+                                "0-1-45 is not covered by the candidate's 0-1-42", "losing its extra transactions"),
+                        expect(R2, CANDIDATE),
+                        expect(R3, BEHIND)),
+                scenario("must_not behind the candidate: excluded, nothing to lose",
+                        probes(replica(R1, "0-1-40"), replica(R2, "0-1-42"), replica(R3, "0-1-42")),
+                        Map.of(R1, MUST_NOT, R3, PREFER),
+                        R3, mariadb("0-1-42"),
+                        expect(R1, UNUSABLE, "rule must_not", "!ahead"),
+                        expect(R2, EQUAL, "prefer wins"),
+                        expect(R3, CANDIDATE)),
+                scenario("errant replica excluded, and said to be ahead",
+                        probes(replica(R1, "0-1-42").executed("0-1-42,1-3312-1"), replica(R2, "0-1-41"), replica(R3, "0-1-40")),
+                        Map.of(R1, PREFER),
+                        R2, mariadb("0-1-41"),
+                        expect(R1, UNUSABLE, "errant transactions", "executed 0-1-42,1-3312-1", "received 0-1-42",
+                                "ahead of the candidate"),
+                        expect(R2, CANDIDATE),
+                        expect(R3, BEHIND)),
+                scenario("errant replica behind: excluded for its local write",
+                        probes(replica(R1, "0-1-40").executed("0-3312-41"), replica(R2, "0-1-42"), replica(R3, "0-1-42")),
+                        Map.of(),
+                        R2, mariadb("0-1-42"),
+                        expect(R1, UNUSABLE, "errant transactions", "0-3312-41", "!ahead"),
+                        expect(R2, CANDIDATE),
+                        expect(R3, EQUAL)),
+                scenario("unreachable replicas excluded",
+                        probes(down(R2), replica(R3, "0-1-40")), Map.of(R1, PREFER, R2, PREFER),
+                        R3, mariadb("0-1-40"),
+                        expect(R1, UNUSABLE, "unreachable (no probe)"),
+                        expect(R2, UNUSABLE, "unreachable (Connection refused)"),
+                        expect(R3, CANDIDATE)),
+                scenario("replicas without replication info or received position excluded",
+                        probes(replica(R1, "0-1-45").notReplicating(), replica(R2, (String) null), replica(R3, "0-1-40")), Map.of(),
+                        R3, mariadb("0-1-40"),
+                        expect(R1, UNUSABLE, "no replication info"),
+                        expect(R2, UNUSABLE, "received position unknown"),
+                        expect(R3, CANDIDATE)),
+                scenario("nobody reachable: no candidate",
+                        probes(down(R1), down(R2)), Map.of(),
+                        null, Position.empty(Flavour.MARIADB),
+                        expect(R1, UNUSABLE, "unreachable"),
+                        expect(R2, UNUSABLE, "unreachable"),
+                        expect(R3, UNUSABLE, "unreachable")),
+                scenario("interrupted recovery resumes with the same candidate",
+                        probes(replica(R1, "0-1-42"), promoted(R2, "0-1-42"), replica(R3, "0-1-40")), Map.of(R2, PREFER),
+                        R2, mariadb("0-1-42"),
+                        expect(R1, EQUAL, "already promoted"),
+                        expect(R2, CANDIDATE, "already promoted by an interrupted recovery", "executed 0-1-42"),
+                        expect(R3, BEHIND, "0-1-40 < 0-1-42")),
+                scenario("interrupted recovery: the promoted replica has taken new writes since",
+                        probes(replica(R1, "0-1-42"), promoted(R2, "0-3313-45"), replica(R3, "0-1-42")), Map.of(R1, PREFER),
+                        R2, mariadb("0-3313-45"),
+                        expect(R1, BEHIND, "0-1-42 < 0-3313-45"),
+                        expect(R2, CANDIDATE, "already promoted"),
+                        expect(R3, BEHIND)),
+                scenario("a writable, non-replicating replica that is behind is not resumed",
+                        probes(promoted(R1, "0-1-40"), replica(R2, "0-1-42"), replica(R3, "0-1-41")), Map.of(),
+                        R2, mariadb("0-1-42"),
+                        expect(R1, UNUSABLE, "writable and not replicating", "!ahead"),
+                        expect(R2, CANDIDATE),
+                        expect(R3, BEHIND)),
+                scenario("MySQL: the most advanced GTID set chosen",
+                        probes(replica(R1, mysql(U1 + ":1-10")), replica(R2, mysql(U1 + ":1-12")), replica(R3, mysql(U1 + ":1-11"))),
+                        Map.of(),
+                        R2, mysql(U1 + ":1-12"),
+                        expect(R1, BEHIND, U1 + ":1-10 < " + U1 + ":1-12"),
+                        expect(R2, CANDIDATE),
+                        expect(R3, BEHIND)),
+                scenario("MySQL: a set covering two incomparable sets is chosen",
+                        probes(replica(R1, mysql(U1 + ":1-10," + U2 + ":1-3")), replica(R2, mysql(U1 + ":1-12")),
+                                replica(R3, mysql(U1 + ":1-12," + U2 + ":1-3"))),
+                        Map.of(),
+                        R3, mysql(U1 + ":1-12," + U2 + ":1-3"),
+                        expect(R1, BEHIND), expect(R2, BEHIND), expect(R3, CANDIDATE)),
+                scenario("MySQL: diverging sets, no candidate",
+                        probes(replica(R1, mysql(U1 + ":1-10," + U2 + ":1-3")), replica(R2, mysql(U1 + ":1-12")),
+                                replica(R3, mysql(U1 + ":1-8"))),
+                        Map.of(R2, PREFER),
+                        null, Position.empty(Flavour.MYSQL),
+                        expect(R1, UNUSABLE, "positions diverge"),
+                        expect(R2, UNUSABLE, "positions diverge"),
+                        expect(R3, UNUSABLE, "positions diverge")),
+                scenario("MariaDB: domains diverge, no candidate",
+                        probes(replica(R1, "0-1-42,1-2-5"), replica(R2, "0-1-43,1-2-4"), down(R3)), Map.of(),
+                        null, Position.empty(Flavour.MARIADB),
+                        expect(R1, UNUSABLE, "positions diverge", "127.0.0.1:3313: 0-1-43,1-2-4"),
+                        expect(R2, UNUSABLE, "positions diverge"),
+                        expect(R3, UNUSABLE, "unreachable"))
+        );
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("scenarios")
+    void choosesTheCandidateAndJudgesEveryReplica(Case c) {
+        Plan plan = Planner.plan(GROUP, c.probes(), c.rules());
+
+        assertEquals("g1", plan.group());
+        assertEquals(Optional.ofNullable(c.candidate()), plan.candidate(), () -> describe(plan));
+        assertEquals(c.mustApply(), plan.mustApply());
+        assertEquals(c.mustApply().flavour(), plan.mustApply().flavour());
+        List<String> expected = c.verdicts().stream().map(e -> e.node() + " " + e.standing()).toList();
+        assertEquals(expected, plan.verdicts().stream().map(v -> v.node() + " " + v.standing()).toList(),
+                () -> describe(plan));
+        for (int i = 0; i < expected.size(); i++) {
+            Verdict v = plan.verdicts().get(i);
+            for (String why : c.verdicts().get(i).why()) {
+                if (why.startsWith("!")) {
+                    assertFalse(v.reason().contains(why.substring(1)), () -> "'" + why + "' in " + v);
+                } else {
+                    assertTrue(v.reason().contains(why), () -> "'" + why + "' not in " + v);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aRerunAfterAnInterruptedPromotionPicksTheSameReplica() {
+        Map<NodeAddress, PromotionRule> rules = Map.of(R3, PREFER);
+        Plan first = Planner.plan(GROUP,
+                probes(replica(R1, "0-1-42"), replica(R2, "0-1-41"), replica(R3, "0-1-42")), rules);
+        assertEquals(Optional.of(R3), first.candidate());
+
+        // the recovery made R3 writable and reset its replication, then died; the others still point at the old master
+        Plan rerun = Planner.plan(GROUP,
+                probes(replica(R1, "0-1-42"), replica(R2, "0-1-41"), promoted(R3, "0-1-42")), rules);
+        assertEquals(first.candidate(), rerun.candidate());
+        assertEquals(first.mustApply(), rerun.mustApply());
+        assertEquals(List.of(R1), rerun.withStanding(EQUAL));
+        assertEquals(List.of(R2), rerun.withStanding(BEHIND));
+    }
+
+    @Test
+    void probesOfNodesOutsideTheTopologyAreIgnored() {
+        NodeAddress stranger = NodeAddress.parse("127.0.0.1:3399");
+        Map<NodeAddress, NodeProbe> probes = probes(replica(R1, "0-1-40"), replica(stranger, "0-1-99"));
+        Plan plan = Planner.plan(GROUP, probes, Map.of());
+        assertEquals(Optional.of(R1), plan.candidate());
+        assertEquals(List.of(R1, R2, R3), plan.verdicts().stream().map(Verdict::node).toList());
+    }
+
+    // ---- building probes
+
+    static Case scenario(String name, Map<NodeAddress, NodeProbe> probes, Map<NodeAddress, PromotionRule> rules,
+                         NodeAddress candidate, Position mustApply, Expect... verdicts) {
+        return new Case(name, probes, rules, candidate, mustApply, List.of(verdicts));
+    }
+
+    static Expect expect(NodeAddress node, Standing standing, String... why) {
+        return new Expect(node, standing, why);
+    }
+
+    static Map<NodeAddress, NodeProbe> probes(ProbeBuilder... builders) {
+        Map<NodeAddress, NodeProbe> probes = new HashMap<>();
+        for (ProbeBuilder b : builders) {
+            probes.put(b.node, b.build());
+        }
+        return probes;
+    }
+
+    static Position mariadb(String text) {
+        return Position.parse(Flavour.MARIADB, text);
+    }
+
+    static Position mysql(String text) {
+        return Position.parse(Flavour.MYSQL, text);
+    }
+
+    /** A read-only replica whose IO thread the recovery stopped, having received (and applied) {@code received}. */
+    static ProbeBuilder replica(NodeAddress node, String received) {
+        return replica(node, received == null ? null : mariadb(received));
+    }
+
+    static ProbeBuilder replica(NodeAddress node, Position received) {
+        ProbeBuilder b = new ProbeBuilder(node);
+        b.received = received;
+        b.executed = received;
+        return b;
+    }
+
+    /** A replica an earlier recovery promoted: writable, replication reset. */
+    static ProbeBuilder promoted(NodeAddress node, String executed) {
+        ProbeBuilder b = new ProbeBuilder(node).notReplicating();
+        b.readOnly = false;
+        b.executed = mariadb(executed);
+        return b;
+    }
+
+    static ProbeBuilder down(NodeAddress node) {
+        ProbeBuilder b = new ProbeBuilder(node);
+        b.error = "Connection refused";
+        return b;
+    }
+
+    static final class ProbeBuilder {
+        final NodeAddress node;
+        String error;
+        boolean readOnly = true;
+        boolean replicating = true;
+        Position received;
+        Position executed;
+
+        ProbeBuilder(NodeAddress node) {
+            this.node = node;
+        }
+
+        ProbeBuilder notReplicating() {
+            replicating = false;
+            return this;
+        }
+
+        ProbeBuilder executed(String text) {
+            executed = mariadb(text);
+            return this;
+        }
+
+        NodeProbe build() {
+            if (error != null) {
+                return NodeProbe.unreachable(node, error, AT);
+            }
+            Optional<ReplicaThreads> threads = replicating
+                    ? Optional.of(new ReplicaThreads(M, IoState.NO, true, received, executed, 0, "", 0, "", -1))
+                    : Optional.empty();
+            return new NodeProbe(node, true, "", node.port(), readOnly, executed, threads, false, AT);
+        }
+    }
+
+    static String describe(Plan plan) {
+        List<String> lines = new ArrayList<>();
+        lines.add("candidate " + plan.candidate().map(Object::toString).orElse("none") + ", must apply '" + plan.mustApply() + "'");
+        for (Verdict v : plan.verdicts()) {
+            lines.add(v.node() + " " + v.standing() + ": " + v.reason());
+        }
+        return String.join("\n", lines);
+    }
+}
