@@ -4,11 +4,20 @@ import dev.ballast.it.ClusterYaml;
 import dev.ballast.it.testbed.MariaDbNode;
 import dev.ballast.it.testbed.ReplicaGroupBed;
 import dev.ballast.it.testbed.TestBed;
+import dev.ballast.it.testbed.TestBedUsers;
+import dev.ballast.it.testbed.ZooKeeperBed;
+import dev.ballast.it.failover.WriteLoad;
+import dev.ballast.failover.Monitor;
+import dev.ballast.jdbc.BallastDataSource;
+import dev.ballast.rules.ClusterConfig;
+import dev.ballast.rules.ClusterConfigLoader;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -28,6 +37,57 @@ public final class Demo {
             b.append(table).append('=').append(count).append(' ');
         }
         return b.toString().trim();
+    }
+
+    /**
+     * Act two: a ZooKeeper and a failover monitor; two writers insert into a table of g0 while its master is killed
+     * with SIGKILL. Prints how long the writes paused and checks that every acknowledged insert is on the new master.
+     */
+    private static void failover(TestBed bed, ClusterYaml yaml, Path dir) throws Exception {
+        System.out.println("\nfailover: starting ZooKeeper and a failover monitor, then killing g0's master under 2 writers ...");
+        try (ZooKeeperBed zk = ZooKeeperBed.start()) {
+            String settings = "failover:\n  zookeeper: " + zk.connectString()
+                    + "\n  admin: {user: " + TestBedUsers.ADMIN_USER + ", password: " + TestBedUsers.ADMIN_PASSWORD + "}"
+                    + "\n  replication: {user: " + TestBedUsers.REPL_USER + ", password: " + TestBedUsers.REPL_PASSWORD + "}\n";
+            Path config = yaml.with("  t_ack:\n    group: g0\n").with(settings).writeTo(dir.resolve("cluster-failover.yaml"));
+            ClusterConfig cluster = ClusterConfigLoader.load(config);
+            try (Monitor monitor = new Monitor(cluster, "demo-monitor", null).start();
+                 BallastDataSource ds = new BallastDataSource(cluster)) {
+                try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+                    s.execute(WriteLoad.CREATE_TABLE);
+                }
+                MariaDbNode master = bed.groups().get(0).master();
+                WriteLoad load = WriteLoad.start(ds, 2, 60);
+                Thread.sleep(1_500);
+                long killedAt = System.nanoTime();
+                master.crash();
+                long deadline = System.nanoTime() + 15_000_000_000L;
+                while (load.firstSuccessAfter(killedAt) < 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+                long first = load.firstSuccessAfter(killedAt);
+                Thread.sleep(1_000);
+                load.stop();
+                var now = ds.topology().get("g0");
+                MariaDbNode newMaster = bed.nodes().stream().filter(n -> n.address().equals(now.master().toString())).findFirst().orElseThrow();
+                long present = 0;
+                try (Connection c = newMaster.connect(TestBed.DATABASE); Statement s = c.createStatement();
+                     ResultSet rs = s.executeQuery("SELECT id FROM t_ack")) {
+                    java.util.Set<Long> ids = new java.util.HashSet<>();
+                    while (rs.next()) {
+                        ids.add(rs.getLong(1));
+                    }
+                    present = load.acked().stream().filter(ids::contains).count();
+                }
+                System.out.printf("  killed g0 master %s; the monitor promoted %s (epoch %d)%n", master.address(), now.master(), now.epoch());
+                System.out.printf("  first acknowledged insert sent after the kill: %s%n",
+                        first < 0 ? "none within 15 s" : (first - killedAt) / 1_000_000L + " ms after it");
+                System.out.printf("  acknowledged inserts: %d, on the new master: %d; inserts in flight at the kill that "
+                        + "failed with SQLSTATE 08007 (outcome unknown): %d%n", load.acked().size(), present,
+                        load.failures().stream().filter(f -> "08007".equals(f.error().getSQLState())).count());
+                System.out.println("  monitor's latest view: " + String.join("; ", monitor.describe()));
+            }
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -58,6 +118,7 @@ public final class Demo {
                 }
             }
             dev.ballast.jdbc.BallastDriver.close("jdbc:ballast:" + config);
+            failover(bed, yaml, dir);
         }
         System.out.printf("demo finished in %.1f s; every server it started is stopped%n", (System.nanoTime() - started) / 1e9);
     }
