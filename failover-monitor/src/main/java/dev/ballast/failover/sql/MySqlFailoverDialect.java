@@ -20,8 +20,11 @@ import java.util.Optional;
  */
 final class MySqlFailoverDialect implements FailoverDialect {
 
-    /** ER_REPLICA_CONFIGURATION / not a replica. */
-    private static final int NOT_A_REPLICA = 3081;
+    /**
+     * ER_BAD_REPLICA, "The server is not configured as replica; fix in config file or with CHANGE REPLICATION SOURCE
+     * TO": START REPLICA on a server with no source. (STOP REPLICA there only notes 3084, "already stopped".)
+     */
+    private static final int NOT_A_REPLICA = 1200;
 
     @Override
     public Flavour flavour() {
@@ -84,13 +87,20 @@ final class MySqlFailoverDialect implements FailoverDialect {
         if (position.isBlank()) {
             return true;
         }
+        // The monitor's connections have the probe timeout as socket timeout, shorter than a wait may last; and a
+        // timeout of 0 would make the server wait for ever.
+        long waitMs = Math.max(1, timeoutMs);
+        int old = c.getNetworkTimeout();
         try (PreparedStatement ps = c.prepareStatement("SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?)")) {
+            c.setNetworkTimeout(Runnable::run, (int) Math.min(Integer.MAX_VALUE, waitMs + 5_000));
             ps.setString(1, position);
-            ps.setDouble(2, timeoutMs / 1000.0);
+            ps.setDouble(2, waitMs / 1000.0);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                return rs.getInt(1) == 0;
+                return rs.getInt(1) == 0 && !rs.wasNull();
             }
+        } finally {
+            c.setNetworkTimeout(Runnable::run, old);
         }
     }
 
