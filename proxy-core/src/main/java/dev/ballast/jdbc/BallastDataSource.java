@@ -139,6 +139,20 @@ public final class BallastDataSource implements DataSource, AutoCloseable {
         return config;
     }
 
+    /**
+     * A connection to the current master of {@code group} itself, outside sharding and splitting: for statements that
+     * read no table (server variables, functions) and for statement metadata. The caller closes it.
+     */
+    public Connection serverConnection(String group) throws SQLException {
+        config.group(group);
+        return router.masterConnection(group);
+    }
+
+    /** The latest health probe of a group's servers. */
+    public dev.ballast.jdbc.health.GroupHealth health(String group) {
+        return router.probe().group(group);
+    }
+
     /** Who serves each group, as this data source sees it now. */
     public LiveTopology topology() {
         return topology;
@@ -150,6 +164,17 @@ public final class BallastDataSource implements DataSource, AutoCloseable {
             throw new SQLException("[cluster=" + config.name() + "] this BallastDataSource is closed", "08003");
         }
         return Wrappers.connection(shardingSphere.getConnection(), plane);
+    }
+
+    /**
+     * A connection that continues {@code session}: read-your-writes then holds across every connection made for the
+     * same session (the proxy makes one per statement for each client, and one session per client).
+     */
+    public Connection getConnection(dev.ballast.jdbc.internal.Session session) throws SQLException {
+        if (closed) {
+            throw new SQLException("[cluster=" + config.name() + "] this BallastDataSource is closed", "08003");
+        }
+        return Wrappers.connection(shardingSphere.getConnection(), plane, session);
     }
 
     @Override

@@ -11,7 +11,8 @@ import java.util.Optional;
 public record ClusterConfig(String name, String database, Credentials credentials,
                             java.util.Optional<MonitorCredentials> monitor, PoolSettings pool,
                             ReadPolicy readPolicy, Map<String, GroupConfig> groups, Map<String, TableRule> tables,
-                            List<List<String>> bindingTables, boolean fastPath, FailoverSettings failover) {
+                            List<List<String>> bindingTables, boolean fastPath, FailoverSettings failover,
+                            ProxySettings proxy) {
 
     public ClusterConfig {
         groups = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(groups));
@@ -30,7 +31,7 @@ public record ClusterConfig(String name, String database, Credentials credential
     /** The same config with other groups (the live topology after a failover); everything else unchanged. */
     public ClusterConfig withGroups(Map<String, GroupConfig> newGroups) {
         return new ClusterConfig(name, database, credentials, monitor, pool, readPolicy, newGroups, tables, bindingTables,
-                fastPath, failover);
+                fastPath, failover, proxy);
     }
 
     public Optional<TableRule> table(String tableName) {

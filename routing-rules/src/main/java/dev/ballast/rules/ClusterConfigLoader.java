@@ -64,7 +64,7 @@ public final class ClusterConfigLoader {
 
     private ClusterConfig read(ConfigNode root) {
         root.onlyKeys(Set.of("name", "database", "flavour", "credentials", "monitor", "pool", "readPolicy", "groups",
-                "tables", "bindingTables", "fastPath", "failover"));
+                "tables", "bindingTables", "fastPath", "failover", "proxy"));
         String name = matching(root, "name", CLUSTER_NAME, "letters, digits, '_', '.', '-' (at most 64)");
         String database = matching(root, "database", NAME, "a schema name: letters, digits, '_' (at most 64)");
         Flavour defaultFlavour = enumValue(root, "flavour", Flavour.MARIADB);
@@ -85,8 +85,9 @@ public final class ClusterConfigLoader {
         Map<String, TableRule> tables = tables(root.optionalChild("tables"), groups);
         List<List<String>> binding = bindingTables(root, tables);
         FailoverSettings failover = failover(root.optionalChild("failover"), groups);
+        ProxySettings proxy = proxy(root.optionalChild("proxy"));
         return new ClusterConfig(name, database, credentials, monitor, pool, readPolicy, groups, tables, binding,
-                root.bool("fastPath", true), failover);
+                root.bool("fastPath", true), failover, proxy);
     }
 
     private static FailoverSettings failover(ConfigNode node, Map<String, GroupConfig> groups) {
@@ -132,6 +133,53 @@ public final class ClusterConfigLoader {
                 node.number("applyTimeoutMs", 100, 86_400_000, d.applyTimeoutMs()),
                 node.number("antiFlapWindowMs", 0, 86_400_000L * 7, d.antiFlapWindowMs()),
                 promotion);
+    }
+
+    private static final Pattern NATIVE_HASH = Pattern.compile("\\*[0-9A-Fa-f]{40}");
+    private static final Pattern SHA2_HASH = Pattern.compile("[0-9A-Fa-f]{64}");
+
+    private static ProxySettings proxy(ConfigNode node) {
+        node.onlyKeys(Set.of("listen", "health", "maxConnections", "idleTimeoutMs", "maxPacketBytes", "workerThreads", "users"));
+        ProxySettings d = ProxySettings.DEFAULTS;
+        ProxySettings.Endpoint listen = proxyAddress(node, "listen", d.listen());
+        Optional<ProxySettings.Endpoint> health = d.health();
+        if (node.has("health")) {
+            String text = node.string("health");
+            health = text.equals("false") || text.equals("off") ? Optional.empty() : Optional.of(proxyAddress(node, "health", null));
+        }
+        Map<String, ProxySettings.ProxyUser> users = new LinkedHashMap<>();
+        ConfigNode u = node.optionalChild("users");
+        for (String name : u.keys()) {
+            ConfigNode user = u.child(name);
+            user.onlyKeys(Set.of("nativeHash", "sha2Hash"));
+            Optional<String> nativeHash = user.has("nativeHash")
+                    ? Optional.of(matching(user, "nativeHash", NATIVE_HASH, "'*' and 40 hex digits (mysql_native_password hash; "
+                    + "see 'ballast hash-password')")) : Optional.empty();
+            Optional<String> sha2Hash = user.has("sha2Hash")
+                    ? Optional.of(matching(user, "sha2Hash", SHA2_HASH, "64 hex digits (SHA256(SHA256(password)); see "
+                    + "'ballast hash-password')").toLowerCase(java.util.Locale.ROOT)) : Optional.empty();
+            if (nativeHash.isEmpty() && sha2Hash.isEmpty()) {
+                throw new ConfigException(u.pathOf(name), "needs nativeHash or sha2Hash (or both); 'ballast hash-password' prints them");
+            }
+            users.put(name, new ProxySettings.ProxyUser(name, nativeHash, sha2Hash));
+        }
+        return new ProxySettings(listen, health,
+                (int) node.number("maxConnections", 1, 100_000, d.maxConnections()),
+                node.number("idleTimeoutMs", 1_000, 31_536_000_000L, d.idleTimeoutMs()),
+                (int) node.number("maxPacketBytes", 1024, 1L << 30, d.maxPacketBytes()),
+                (int) node.number("workerThreads", 1, 4096, d.workerThreads()),
+                users);
+    }
+
+    private static ProxySettings.Endpoint proxyAddress(ConfigNode node, String key, ProxySettings.Endpoint defaultValue) {
+        if (!node.has(key)) {
+            return defaultValue;
+        }
+        try {
+            return ProxySettings.Endpoint.parse(node.string(key));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(node.pathOf(key), e.getMessage());
+        }
     }
 
     private static Optional<Credentials> credentials(ConfigNode parent, String key) {

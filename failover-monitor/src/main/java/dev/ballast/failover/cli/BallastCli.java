@@ -27,6 +27,8 @@ import java.util.concurrent.CountDownLatch;
  * ballast switchover --config cluster.yaml --group G [--to H:P] planned change of master
  * ballast rejoin     --config cluster.yaml --group G --node H:P an old master back as replica
  * ballast ack        --config cluster.yaml --group G           acknowledge the last recovery (ends its anti-flap window)
+ * ballast proxy      --config cluster.yaml                     run the MySQL-protocol proxy until stopped
+ * ballast hash-password [PASSWORD]                             proxy.users hashes of a password
  * </pre>
  * Exit status: 0 done, 1 the operation failed (the message says why), 2 bad usage.
  */
@@ -43,6 +45,16 @@ public final class BallastCli {
         if (args.length == 0 || args[0].equals("--help") || args[0].equals("help")) {
             err.println(usage());
             return args.length == 0 ? 2 : 0;
+        }
+        if (args[0].equals("hash-password")) {
+            String password = args.length > 1 ? args[1] : readPassword();
+            if (password == null) {
+                err.println("ballast: give the password as argument or on standard input");
+                return 2;
+            }
+            out.println("nativeHash: \"" + dev.ballast.proxy.Auth.nativeHash(password) + "\"");
+            out.println("sha2Hash: \"" + dev.ballast.proxy.Auth.sha2Hash(password) + "\"");
+            return 0;
         }
         Map<String, String> opts = new HashMap<>();
         for (int i = 1; i < args.length; i++) {
@@ -62,6 +74,14 @@ public final class BallastCli {
         } catch (RuntimeException e) {
             err.println("ballast: " + e.getMessage());
             return 2;
+        }
+        if (args[0].equals("proxy")) {
+            try {
+                return proxy(config, out);
+            } catch (Exception e) {
+                err.println("ballast: " + e.getMessage());
+                return 1;
+            }
         }
         if (config.failover().zookeeper().isEmpty()) {
             err.println("ballast: " + opts.get("config") + " has no failover.zookeeper: the topology is static, nothing to do");
@@ -120,6 +140,30 @@ public final class BallastCli {
             err.println("ballast: " + e);
             return 1;
         }
+    }
+
+    private static String readPassword() {
+        try {
+            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8));
+            return in.readLine();
+        } catch (java.io.IOException e) {
+            return null;
+        }
+    }
+
+    private static int proxy(ClusterConfig config, PrintStream out) throws Exception {
+        CountDownLatch stop = new CountDownLatch(1);
+        dev.ballast.proxy.ProxyServer proxy = new dev.ballast.proxy.ProxyServer(config);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            proxy.close();
+            stop.countDown();
+        }, "ballast-proxy-shutdown"));
+        proxy.start();
+        out.println("ballast proxy for cluster " + config.name() + " listening on " + config.proxy().listen().host() + ":"
+                + proxy.port() + config.proxy().health().map(h -> ", health on http://" + h + "/health").orElse(""));
+        out.flush();
+        stop.await();
+        return 0;
     }
 
     private static String defaultId() {
@@ -188,6 +232,8 @@ public final class BallastCli {
                   status                              topology, health and the last recoveries
                   switchover --group G [--to HOST:PORT] planned change of master, no client errors
                   rejoin     --group G --node HOST:PORT an old master back as replica (refused with errant transactions)
-                  ack        --group G                acknowledge the last failover (ends its anti-flap window)""";
+                  ack        --group G                acknowledge the last failover (ends its anti-flap window)
+                  proxy                               run the MySQL-protocol proxy until stopped
+                usage: ballast hash-password [PASSWORD]  the proxy.users hashes of a password (read from stdin if not given)""";
     }
 }

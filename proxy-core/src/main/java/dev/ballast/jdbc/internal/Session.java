@@ -19,6 +19,10 @@ public final class Session {
     /** the replica the last read was routed to, so that a failed read can eject it and go elsewhere */
     private volatile NodeDataSource lastReplica;
 
+    /** A new session: nothing written yet. */
+    public Session() {
+    }
+
     public static Session current() {
         return CURRENT.get();
     }

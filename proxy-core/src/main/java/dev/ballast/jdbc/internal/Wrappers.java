@@ -60,6 +60,11 @@ public final class Wrappers {
         return proxy(Connection.class, new ConnectionHandler(target, plane, new Session()));
     }
 
+    /** A logical connection that shares {@code session}'s read-your-writes state with others made the same way. */
+    public static Connection connection(Connection target, Plane plane, Session session) {
+        return proxy(Connection.class, new ConnectionHandler(target, plane, session));
+    }
+
     abstract static class Handler implements InvocationHandler {
         final Plane plane;
         final Session session;

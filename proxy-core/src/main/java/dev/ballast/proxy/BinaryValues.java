@@ -1,0 +1,271 @@
+package dev.ballast.proxy;
+
+import io.netty.buffer.ByteBuf;
+
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+
+/** The binary protocol's values: parameters of COM_STMT_EXECUTE in, result rows out. */
+final class BinaryValues {
+
+    private BinaryValues() {
+    }
+
+    /** One parameter value of type {@code type} (low byte: the MySQL type; 0x8000: unsigned). */
+    static Object read(ByteBuf p, int type) {
+        boolean unsigned = (type & 0x8000) != 0;
+        switch (type & 0xff) {
+            case Columns.T_TINY -> {
+                Wire.need(p, 1);
+                return unsigned ? (long) p.readUnsignedByte() : (long) p.readByte();
+            }
+            case Columns.T_SHORT, Columns.T_YEAR -> {
+                Wire.need(p, 2);
+                return unsigned ? (long) p.readUnsignedShortLE() : (long) p.readShortLE();
+            }
+            case Columns.T_LONG, Columns.T_INT24 -> {
+                Wire.need(p, 4);
+                return unsigned ? p.readUnsignedIntLE() : (long) p.readIntLE();
+            }
+            case Columns.T_LONGLONG -> {
+                Wire.need(p, 8);
+                long v = p.readLongLE();
+                return unsigned && v < 0 ? new BigDecimal(Long.toUnsignedString(v)) : (Object) v;
+            }
+            case Columns.T_FLOAT -> {
+                Wire.need(p, 4);
+                return (double) p.readFloatLE();
+            }
+            case Columns.T_DOUBLE -> {
+                Wire.need(p, 8);
+                return p.readDoubleLE();
+            }
+            case Columns.T_NULL -> {
+                return null;
+            }
+            case Columns.T_DATE, Columns.T_DATETIME, Columns.T_TIMESTAMP -> {
+                Wire.need(p, 1);
+                int n = p.readUnsignedByte();
+                Wire.need(p, n);
+                if (n == 0) {
+                    return "0000-00-00 00:00:00";
+                }
+                int year = p.readUnsignedShortLE();
+                int month = p.readUnsignedByte();
+                int day = p.readUnsignedByte();
+                int hour = 0;
+                int minute = 0;
+                int second = 0;
+                int micros = 0;
+                if (n >= 7) {
+                    hour = p.readUnsignedByte();
+                    minute = p.readUnsignedByte();
+                    second = p.readUnsignedByte();
+                }
+                if (n >= 11) {
+                    micros = (int) p.readUnsignedIntLE();
+                }
+                p.skipBytes(Math.max(0, n - (n >= 11 ? 11 : n >= 7 ? 7 : 4)));
+                if ((type & 0xff) == Columns.T_DATE || n == 4) {
+                    return String.format("%04d-%02d-%02d", year, month, day);
+                }
+                return String.format("%04d-%02d-%02d %02d:%02d:%02d", year, month, day, hour, minute, second)
+                        + (micros > 0 ? String.format(".%06d", micros) : "");
+            }
+            case Columns.T_TIME -> {
+                Wire.need(p, 1);
+                int n = p.readUnsignedByte();
+                Wire.need(p, n);
+                if (n == 0) {
+                    return "00:00:00";
+                }
+                boolean negative = p.readByte() == 1;
+                long days = p.readUnsignedIntLE();
+                int hour = p.readUnsignedByte();
+                int minute = p.readUnsignedByte();
+                int second = p.readUnsignedByte();
+                int micros = n >= 12 ? (int) p.readUnsignedIntLE() : 0;
+                p.skipBytes(Math.max(0, n - (n >= 12 ? 12 : 8)));
+                return (negative ? "-" : "") + String.format("%02d:%02d:%02d", days * 24 + hour, minute, second)
+                        + (micros > 0 ? String.format(".%06d", micros) : "");
+            }
+            case Columns.T_BLOB, Columns.T_TINY_BLOB, Columns.T_MEDIUM_BLOB, Columns.T_LONG_BLOB, Columns.T_GEOMETRY,
+                 Columns.T_BIT -> {
+                return Wire.readLenencBytes(p);
+            }
+            default -> {
+                // VARCHAR, VAR_STRING, STRING, DECIMAL, NEWDECIMAL, JSON, ENUM, SET: text
+                return new String(Wire.readLenencBytes(p), StandardCharsets.UTF_8);
+            }
+        }
+    }
+
+    static void bind(PreparedStatement ps, int index, Object value, int type) throws SQLException {
+        if (value == null) {
+            ps.setNull(index, Types.NULL);
+        } else if (value instanceof Long l) {
+            ps.setLong(index, l);
+        } else if (value instanceof Double d) {
+            ps.setDouble(index, d);
+        } else if (value instanceof BigDecimal d) {
+            ps.setBigDecimal(index, d);
+        } else if (value instanceof byte[] bytes) {
+            int t = type & 0xff;
+            if (t == Columns.T_BLOB || t == Columns.T_TINY_BLOB || t == Columns.T_MEDIUM_BLOB || t == Columns.T_LONG_BLOB
+                    || t == Columns.T_GEOMETRY || t == Columns.T_BIT) {
+                ps.setBytes(index, bytes);
+            } else {
+                ps.setString(index, new String(bytes, StandardCharsets.UTF_8)); // long data of a text parameter
+            }
+        } else {
+            ps.setString(index, value.toString());
+        }
+    }
+
+    /** A binary result row: header 0x00, the NULL bitmap (offset 2), then each non-NULL value. */
+    static void writeRow(ByteBuf b, ResultSet rs, Columns.Column[] columns) throws SQLException {
+        b.writeByte(0);
+        int bitmapAt = b.writerIndex();
+        int bitmapLength = (columns.length + 7 + 2) / 8;
+        b.writeZero(bitmapLength);
+        for (int i = 0; i < columns.length; i++) {
+            Columns.Column c = columns[i];
+            int col = i + 1;
+            boolean isNull;
+            switch (c.type()) {
+                case Columns.T_TINY -> {
+                    int v = rs.getInt(col);
+                    isNull = rs.wasNull();
+                    if (!isNull) {
+                        b.writeByte(v);
+                    }
+                }
+                case Columns.T_SHORT, Columns.T_YEAR -> {
+                    int v = rs.getInt(col);
+                    isNull = rs.wasNull();
+                    if (!isNull) {
+                        b.writeShortLE(v);
+                    }
+                }
+                case Columns.T_LONG, Columns.T_INT24 -> {
+                    long v = rs.getLong(col);
+                    isNull = rs.wasNull();
+                    if (!isNull) {
+                        b.writeIntLE((int) v);
+                    }
+                }
+                case Columns.T_LONGLONG -> {
+                    long v;
+                    if ((c.flags() & Columns.UNSIGNED) != 0) {
+                        BigDecimal d = rs.getBigDecimal(col);
+                        isNull = d == null;
+                        v = isNull ? 0 : d.toBigInteger().longValue();
+                    } else {
+                        v = rs.getLong(col);
+                        isNull = rs.wasNull();
+                    }
+                    if (!isNull) {
+                        b.writeLongLE(v);
+                    }
+                }
+                case Columns.T_FLOAT -> {
+                    float v = rs.getFloat(col);
+                    isNull = rs.wasNull();
+                    if (!isNull) {
+                        b.writeFloatLE(v);
+                    }
+                }
+                case Columns.T_DOUBLE -> {
+                    double v = rs.getDouble(col);
+                    isNull = rs.wasNull();
+                    if (!isNull) {
+                        b.writeDoubleLE(v);
+                    }
+                }
+                case Columns.T_DATE -> {
+                    LocalDate d = rs.getObject(col, LocalDate.class);
+                    isNull = d == null;
+                    if (!isNull) {
+                        b.writeByte(4);
+                        b.writeShortLE(d.getYear());
+                        b.writeByte(d.getMonthValue());
+                        b.writeByte(d.getDayOfMonth());
+                    }
+                }
+                case Columns.T_DATETIME, Columns.T_TIMESTAMP -> {
+                    LocalDateTime t = rs.getObject(col, LocalDateTime.class);
+                    isNull = t == null;
+                    if (!isNull) {
+                        int micros = t.getNano() / 1000;
+                        b.writeByte(micros != 0 ? 11 : 7);
+                        b.writeShortLE(t.getYear());
+                        b.writeByte(t.getMonthValue());
+                        b.writeByte(t.getDayOfMonth());
+                        b.writeByte(t.getHour());
+                        b.writeByte(t.getMinute());
+                        b.writeByte(t.getSecond());
+                        if (micros != 0) {
+                            b.writeIntLE(micros);
+                        }
+                    }
+                }
+                case Columns.T_TIME -> {
+                    String s = rs.getString(col);
+                    isNull = s == null;
+                    if (!isNull) {
+                        writeTime(b, s);
+                    }
+                }
+                default -> {
+                    if (c.binaryValue()) {
+                        byte[] v = rs.getBytes(col);
+                        isNull = v == null;
+                        if (!isNull) {
+                            Wire.lenencBytes(b, v);
+                        }
+                    } else {
+                        String v = rs.getString(col);
+                        isNull = v == null;
+                        if (!isNull) {
+                            Wire.lenencString(b, v);
+                        }
+                    }
+                }
+            }
+            if (isNull) {
+                int bit = i + 2;
+                int at = bitmapAt + bit / 8;
+                b.setByte(at, b.getByte(at) | (1 << (bit % 8)));
+            }
+        }
+    }
+
+    private static void writeTime(ByteBuf b, String s) {
+        boolean negative = s.startsWith("-");
+        String t = negative ? s.substring(1) : s;
+        String[] parts = t.split("[:.]");
+        long hours = Long.parseLong(parts[0]);
+        int minutes = parts.length > 1 ? Integer.parseInt(parts[1]) : 0;
+        int seconds = parts.length > 2 ? Integer.parseInt(parts[2]) : 0;
+        int micros = 0;
+        if (parts.length > 3) {
+            String f = (parts[3] + "000000").substring(0, 6);
+            micros = Integer.parseInt(f);
+        }
+        b.writeByte(micros != 0 ? 12 : 8);
+        b.writeByte(negative ? 1 : 0);
+        b.writeIntLE((int) (hours / 24));
+        b.writeByte((int) (hours % 24));
+        b.writeByte(minutes);
+        b.writeByte(seconds);
+        if (micros != 0) {
+            b.writeIntLE(micros);
+        }
+    }
+}

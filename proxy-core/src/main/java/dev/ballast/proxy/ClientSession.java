@@ -1,0 +1,911 @@
+package dev.ballast.proxy;
+
+import dev.ballast.jdbc.BallastDataSource;
+import dev.ballast.rules.ClusterConfig;
+import dev.ballast.rules.DataNode;
+import dev.ballast.rules.ProxySettings;
+import dev.ballast.rules.TableRule;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.timeout.IdleStateEvent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+
+/**
+ * One client connection: handshake and authentication on the event loop, then each command on a worker thread, in the
+ * order the client sent them. Statements run on the Ballast data plane: a logical connection per statement in autocommit
+ * mode (so idle clients hold no server connection), one for the whole transaction otherwise.
+ */
+final class ClientSession extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
+
+    // capability flags
+    static final int CLIENT_LONG_PASSWORD = 1, CLIENT_FOUND_ROWS = 2, CLIENT_LONG_FLAG = 4, CLIENT_CONNECT_WITH_DB = 8,
+            CLIENT_PROTOCOL_41 = 0x200, CLIENT_SSL = 0x800, CLIENT_TRANSACTIONS = 0x2000, CLIENT_SECURE_CONNECTION = 0x8000,
+            CLIENT_MULTI_STATEMENTS = 0x10000, CLIENT_MULTI_RESULTS = 0x20000, CLIENT_PS_MULTI_RESULTS = 0x40000,
+            CLIENT_PLUGIN_AUTH = 0x80000, CLIENT_CONNECT_ATTRS = 0x100000, CLIENT_PLUGIN_AUTH_LENENC = 0x200000;
+    static final int SERVER_CAPABILITIES = CLIENT_LONG_PASSWORD | CLIENT_FOUND_ROWS | CLIENT_LONG_FLAG | CLIENT_CONNECT_WITH_DB
+            | CLIENT_PROTOCOL_41 | CLIENT_TRANSACTIONS | CLIENT_SECURE_CONNECTION | CLIENT_MULTI_RESULTS
+            | CLIENT_PS_MULTI_RESULTS | CLIENT_PLUGIN_AUTH | CLIENT_CONNECT_ATTRS | CLIENT_PLUGIN_AUTH_LENENC;
+    static final int STATUS_IN_TRANS = 1, STATUS_AUTOCOMMIT = 2;
+
+    // commands
+    static final int COM_QUIT = 0x01, COM_INIT_DB = 0x02, COM_QUERY = 0x03, COM_FIELD_LIST = 0x04, COM_PING = 0x0e,
+            COM_STMT_PREPARE = 0x16, COM_STMT_EXECUTE = 0x17, COM_STMT_SEND_LONG_DATA = 0x18, COM_STMT_CLOSE = 0x19,
+            COM_STMT_RESET = 0x1a, COM_SET_OPTION = 0x1b, COM_RESET_CONNECTION = 0x1f;
+
+    private enum Phase { HANDSHAKE, AUTH_SWITCH, COMMAND, CLOSED }
+
+    private final ProxyServer server;
+    private final ClusterConfig config;
+    private final BallastDataSource ds;
+    private final Executor workers;
+    private final int connectionId;
+    private final byte[] nonce = Auth.nonce();
+    private ChannelHandlerContext ctx;
+    private Phase phase = Phase.HANDSHAKE;
+    private int sequence;
+    private int clientCapabilities;
+    private ProxySettings.ProxyUser user;
+    private String userName = "";
+    private String switchedTo;
+    private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
+
+    // session state, touched by worker threads one command at a time
+    private boolean autocommit = true;
+    /** read-your-writes state across the logical connections this client's statements use */
+    private final dev.ballast.jdbc.internal.Session ballastSession = new dev.ballast.jdbc.internal.Session();
+    private Connection transaction;
+    private long lastInsertId;
+    private int nextStatementId;
+    private final Map<Integer, Prepared> prepared = new HashMap<>();
+
+    private static final class Prepared {
+        final int id;
+        final String sql;
+        final int params;
+        final Columns.Column[] columns;
+        int[] types;
+        final Map<Integer, ByteArrayOutputStream> longData = new HashMap<>();
+
+        Prepared(int id, String sql, int params, Columns.Column[] columns) {
+            this.id = id;
+            this.sql = sql;
+            this.params = params;
+            this.columns = columns;
+        }
+    }
+
+    ClientSession(ProxyServer server, int connectionId) {
+        this.server = server;
+        this.config = server.config();
+        this.ds = server.dataSource();
+        this.workers = server.workers();
+        this.connectionId = connectionId;
+    }
+
+    // ---- Netty events ----------------------------------------------------------------------------
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        if (server.admit()) {
+            server.register(this);
+        } else {
+            phase = Phase.CLOSED;
+            sequence = 0;
+            error(1040, "08004", "Too many connections: the Ballast proxy allows proxy.maxConnections = "
+                    + config.proxy().maxConnections());
+            ctx.flush();
+            ctx.close();
+            return;
+        }
+        sendHandshake();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (server.admitted(this)) {
+            server.release(this);
+        }
+        phase = Phase.CLOSED;
+        // Roll back and release whatever the client left open, after any command still running.
+        tail = tail.handleAsync((v, e) -> {
+            closeSession();
+            return null;
+        }, workers);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            log.debug("[proxy conn={}] idle for proxy.idleTimeoutMs; closing", connectionId);
+            ctx.close();
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("[proxy conn={}] {}", connectionId, cause.toString());
+        ctx.close();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof PacketDecoder.TooLarge big) {
+            sequence = 0;
+            error(1153, "08S01", "Got a packet bigger than 'max_allowed_packet' bytes (" + big.length() + " > proxy.maxPacketBytes "
+                    + config.proxy().maxPacketBytes() + ")");
+            ctx.flush();
+            ctx.close();
+            return;
+        }
+        Packet packet = (Packet) msg;
+        try {
+            switch (phase) {
+                case HANDSHAKE -> {
+                    sequence = packet.sequence() + 1;
+                    handshakeResponse(packet.payload());
+                    ctx.flush();
+                }
+                case AUTH_SWITCH -> {
+                    sequence = packet.sequence() + 1;
+                    authSwitchResponse(packet.payload());
+                    ctx.flush();
+                }
+                case COMMAND -> {
+                    packet.payload().retain();
+                    tail = tail.thenRunAsync(() -> command(packet), workers);
+                }
+                case CLOSED -> {
+                }
+            }
+        } catch (Wire.ProtocolException e) {
+            protocolError(e);
+        } finally {
+            packet.payload().release();
+        }
+    }
+
+    private void protocolError(Wire.ProtocolException e) {
+        error(1835, "08S01", "Malformed packet: " + e.getMessage());
+        ctx.flush();
+        ctx.close();
+    }
+
+    // ---- handshake and authentication ------------------------------------------------------------
+
+    private void sendHandshake() {
+        ByteBuf b = ctx.alloc().buffer(128);
+        b.writeByte(10);
+        Wire.nulString(b, server.versionString());
+        b.writeIntLE(connectionId);
+        b.writeBytes(nonce, 0, 8);
+        b.writeByte(0);
+        b.writeShortLE(SERVER_CAPABILITIES & 0xFFFF);
+        b.writeByte(Columns.UTF8MB4);
+        b.writeShortLE(STATUS_AUTOCOMMIT);
+        b.writeShortLE(SERVER_CAPABILITIES >>> 16);
+        b.writeByte(21);
+        b.writeZero(10);
+        b.writeBytes(nonce, 8, 12);
+        b.writeByte(0);
+        Wire.nulString(b, Auth.NATIVE);
+        sequence = 0;
+        send(b);
+        ctx.flush();
+    }
+
+    private void handshakeResponse(ByteBuf p) {
+        Wire.need(p, 4);
+        int caps = p.readIntLE();
+        clientCapabilities = caps;
+        if ((caps & CLIENT_PROTOCOL_41) == 0) {
+            error(1251, "08004", "Client does not support the 4.1 protocol; upgrade the client");
+            ctx.flush();
+            ctx.close();
+            return;
+        }
+        Wire.need(p, 28);
+        p.skipBytes(4 + 1 + 23); // max packet, charset, filler
+        if ((caps & CLIENT_SSL) != 0 && p.readableBytes() == 0) {
+            error(1045, "28000", "The Ballast proxy does not offer TLS; connect without SSL (e.g. --ssl=0 / sslMode=DISABLED)");
+            ctx.flush();
+            ctx.close();
+            return;
+        }
+        userName = Wire.readNulString(p);
+        byte[] response;
+        if ((caps & CLIENT_PLUGIN_AUTH_LENENC) != 0) {
+            response = Wire.readLenencBytes(p);
+        } else if ((caps & CLIENT_SECURE_CONNECTION) != 0) {
+            Wire.need(p, 1);
+            int n = p.readUnsignedByte();
+            Wire.need(p, n);
+            response = new byte[n];
+            p.readBytes(response);
+        } else {
+            response = Wire.readNulString(p).getBytes(StandardCharsets.UTF_8);
+        }
+        String database = null;
+        if ((caps & CLIENT_CONNECT_WITH_DB) != 0 && p.isReadable()) {
+            database = Wire.readNulString(p);
+        }
+        String plugin = Auth.NATIVE;
+        if ((caps & CLIENT_PLUGIN_AUTH) != 0 && p.isReadable()) {
+            plugin = Wire.readNulString(p);
+        }
+        if (database != null && !database.isEmpty() && !database.equalsIgnoreCase(config.database())) {
+            error(1049, "42000", "Unknown database '" + database + "': the Ballast proxy serves '" + config.database() + "'");
+            ctx.flush();
+            ctx.close();
+            return;
+        }
+        user = config.proxy().users().get(userName);
+        if (user == null) {
+            denied();
+            return;
+        }
+        if (plugin.equals(Auth.NATIVE) && user.nativeHash().isPresent()) {
+            finishAuth(Auth.checkNative(user, nonce, response));
+        } else if (plugin.equals(Auth.SHA2) && user.sha2Hash().isPresent()) {
+            if (Auth.checkSha2(user, nonce, response)) {
+                ByteBuf fast = ctx.alloc().buffer(2);
+                fast.writeByte(0x01).writeByte(0x03); // fast_auth_success
+                send(fast);
+                finishAuth(true);
+            } else {
+                finishAuth(false);
+            }
+        } else {
+            // Ask for the method this user has a hash for.
+            switchedTo = user.nativeHash().isPresent() ? Auth.NATIVE : Auth.SHA2;
+            ByteBuf b = ctx.alloc().buffer(64);
+            b.writeByte(0xfe);
+            Wire.nulString(b, switchedTo);
+            b.writeBytes(nonce);
+            b.writeByte(0);
+            send(b);
+            phase = Phase.AUTH_SWITCH;
+        }
+    }
+
+    private void authSwitchResponse(ByteBuf p) {
+        byte[] response = new byte[p.readableBytes()];
+        p.readBytes(response);
+        if (Auth.NATIVE.equals(switchedTo)) {
+            finishAuth(Auth.checkNative(user, nonce, response));
+        } else if (Auth.checkSha2(user, nonce, response)) {
+            ByteBuf fast = ctx.alloc().buffer(2);
+            fast.writeByte(0x01).writeByte(0x03);
+            send(fast);
+            finishAuth(true);
+        } else {
+            finishAuth(false);
+        }
+    }
+
+    private void finishAuth(boolean ok) {
+        if (!ok) {
+            denied();
+            return;
+        }
+        phase = Phase.COMMAND;
+        ok(0, 0);
+    }
+
+    private void denied() {
+        phase = Phase.CLOSED;
+        error(1045, "28000", "Access denied for user '" + userName + "'@'" + remoteHost() + "' (using password: YES)");
+        ctx.flush();
+        ctx.close();
+    }
+
+    private String remoteHost() {
+        java.net.SocketAddress a = ctx.channel().remoteAddress();
+        return a instanceof java.net.InetSocketAddress i ? i.getAddress().getHostAddress() : String.valueOf(a);
+    }
+
+    // ---- commands ---------------------------------------------------------------------------------
+
+    private void command(Packet packet) {
+        ByteBuf p = packet.payload();
+        try {
+            if (phase == Phase.CLOSED || !ctx.channel().isActive()) {
+                return;
+            }
+            sequence = packet.sequence() + 1;
+            Wire.need(p, 1);
+            int command = p.readUnsignedByte();
+            switch (command) {
+                case COM_QUIT -> ctx.close();
+                case COM_PING, COM_RESET_CONNECTION -> {
+                    if (command == COM_RESET_CONNECTION) {
+                        resetSession();
+                    }
+                    ok(0, 0);
+                }
+                case COM_INIT_DB -> useDatabase(Wire.readRest(p));
+                case COM_QUERY -> query(QueryText.decode(p));
+                case COM_FIELD_LIST -> fieldList(Wire.readNulString(p));
+                case COM_STMT_PREPARE -> prepare(Wire.readRest(p));
+                case COM_STMT_EXECUTE -> execute(p);
+                case COM_STMT_SEND_LONG_DATA -> longData(p);
+                case COM_STMT_CLOSE -> {
+                    Wire.need(p, 4);
+                    prepared.remove(p.readIntLE());
+                }
+                case COM_STMT_RESET -> {
+                    Wire.need(p, 4);
+                    Prepared s = prepared.get(p.readIntLE());
+                    if (s == null) {
+                        error(1243, "HY000", "Unknown prepared statement handler given to mysqld_stmt_reset");
+                    } else {
+                        s.longData.clear();
+                        ok(0, 0);
+                    }
+                }
+                case COM_SET_OPTION -> eof();
+                default -> error(1047, "08S01", "Unknown command 0x" + Integer.toHexString(command));
+            }
+        } catch (Wire.ProtocolException e) {
+            protocolError(e);
+        } catch (SQLException e) {
+            error(e);
+        } catch (RuntimeException e) {
+            log.warn("[proxy conn={}] command failed: {}", connectionId, e.toString(), e);
+            error(1105, "HY000", "Ballast proxy: " + e);
+        } finally {
+            p.release();
+            ctx.flush();
+        }
+    }
+
+    private void useDatabase(String name) {
+        String db = name.trim().replace("`", "");
+        if (db.equalsIgnoreCase(config.database())) {
+            ok(0, 0);
+        } else {
+            error(1049, "42000", "Unknown database '" + db + "': the Ballast proxy serves '" + config.database() + "'");
+        }
+    }
+
+    private void query(String sql) throws SQLException {
+        List<String> w = Sql.words(sql, 4);
+        String first = w.isEmpty() ? "" : w.get(0);
+        switch (first) {
+            case "USE" -> {
+                useDatabase(w.size() > 1 ? w.get(1) : "");
+                return;
+            }
+            case "SET" -> {
+                set(sql, w);
+                return;
+            }
+            case "BEGIN" -> {
+                begin();
+                return;
+            }
+            case "START" -> {
+                if (w.size() > 1 && w.get(1).equals("TRANSACTION")) {
+                    begin();
+                    return;
+                }
+            }
+            case "COMMIT" -> {
+                endTransaction(true);
+                return;
+            }
+            case "ROLLBACK" -> {
+                if (w.size() == 1 || !w.contains("TO")) {
+                    endTransaction(false);
+                    return;
+                }
+            }
+            default -> {
+            }
+        }
+        if (readsNoTable(first, sql)) {
+            try (Connection c = ds.serverConnection(firstGroup()); Statement s = c.createStatement()) {
+                respond(s, s.execute(localValues(sql)), false);
+            }
+            return;
+        }
+        Connection c = connection();
+        try (Statement s = c.createStatement()) {
+            boolean insert = first.equals("INSERT") || first.equals("REPLACE");
+            boolean rows = insert ? s.execute(sql, Statement.RETURN_GENERATED_KEYS) : s.execute(sql);
+            respond(s, rows, insert);
+        } finally {
+            release(c);
+        }
+    }
+
+    /** Statements that read no table go to one server directly: server variables, functions, most SHOW statements. */
+    private static boolean readsNoTable(String first, String sql) {
+        if (first.equals("SHOW")) {
+            List<String> w = Sql.words(sql, 4);
+            String what = w.size() > 1 ? w.get(1) : "";
+            if (what.equals("FULL")) {
+                what = w.size() > 2 ? w.get(2) : "";
+            }
+            return !(what.equals("TABLES") || what.equals("COLUMNS") || what.equals("FIELDS") || what.equals("CREATE")
+                    || what.equals("INDEX") || what.equals("INDEXES") || what.equals("KEYS") || what.equals("TABLE"));
+        }
+        if (first.equals("SELECT")) {
+            return !Sql.words(sql, 10_000).contains("FROM");
+        }
+        return false;
+    }
+
+    /** Values that belong to the client's session here, not to the server's pooled one. */
+    private String localValues(String sql) {
+        String s = sql;
+        String lower = s.toLowerCase(Locale.ROOT);
+        if (lower.contains("@@version_comment")) {
+            s = s.replaceAll("(?i)@@(session\\.|global\\.)?version_comment", "'Ballast proxy'");
+        }
+        if (lower.contains("autocommit")) {
+            s = s.replaceAll("(?i)@@(session\\.)?autocommit", autocommit ? "1" : "0");
+        }
+        if (lower.contains("connection_id()")) {
+            s = s.replaceAll("(?i)connection_id\\(\\)", Integer.toString(connectionId));
+        }
+        if (lower.contains("last_insert_id()")) {
+            s = s.replaceAll("(?i)last_insert_id\\(\\)", Long.toString(lastInsertId));
+        }
+        if (lower.contains("transaction_isolation") || lower.contains("transaction_read_only")) {
+            // MySQL 8 names asked by MySQL Connector/J; MariaDB 10.11 has the older ones
+            s = s.replaceAll("(?i)@@(session\\.|global\\.)?transaction_isolation", "@@$1tx_isolation")
+                    .replaceAll("(?i)@@(session\\.|global\\.)?transaction_read_only", "@@$1tx_read_only");
+        }
+        if (lower.contains("@@max_allowed_packet")) {
+            s = s.replaceAll("(?i)@@(session\\.|global\\.)?max_allowed_packet", Integer.toString(config.proxy().maxPacketBytes()));
+        }
+        return s;
+    }
+
+    private void set(String sql, List<String> w) throws SQLException {
+        String rest = w.size() > 1 ? w.get(1) : "";
+        if (rest.equals("SESSION") || rest.equals("LOCAL") || rest.equals("@@SESSION")) {
+            rest = w.size() > 2 ? w.get(2) : "";
+        }
+        String upper = sql.toUpperCase(Locale.ROOT).replace(" ", "");
+        if (rest.equals("AUTOCOMMIT") || rest.equals("@@AUTOCOMMIT") || rest.equals("@@SESSION.AUTOCOMMIT")) {
+            boolean on = upper.endsWith("=1") || upper.endsWith("=ON") || upper.endsWith("=TRUE");
+            boolean off = upper.endsWith("=0") || upper.endsWith("=OFF") || upper.endsWith("=FALSE");
+            if (!on && !off) {
+                error(1231, "42000", "Variable 'autocommit' can't be set to that value: use 0 or 1");
+                return;
+            }
+            if (on && !autocommit && transaction != null) {
+                try {
+                    transaction.commit();
+                } finally {
+                    closeTransaction();
+                }
+            }
+            autocommit = on;
+            ok(0, 0);
+            return;
+        }
+        // SET NAMES, character sets, sql_mode, time zone, isolation and other session variables: the proxy speaks
+        // utf8mb4 to every client and runs statements on pooled server sessions, so these are accepted and not applied.
+        ok(0, 0);
+    }
+
+    private void begin() throws SQLException {
+        if (transaction != null) {
+            transaction.commit(); // as the server does: BEGIN commits an open transaction
+        } else {
+            transaction = ds.getConnection(ballastSession);
+        }
+        transaction.setAutoCommit(false);
+        inExplicit = true;
+        ok(0, 0);
+    }
+
+    private boolean inExplicit;
+
+    private void endTransaction(boolean commit) throws SQLException {
+        if (transaction != null) {
+            try {
+                if (commit) {
+                    transaction.commit();
+                } else {
+                    transaction.rollback();
+                }
+            } finally {
+                inExplicit = false;
+                if (autocommit) {
+                    closeTransaction();
+                }
+            }
+        }
+        ok(0, 0);
+    }
+
+    /** The connection for a statement: the transaction's, or a fresh one (autocommit) released after it. */
+    private Connection connection() throws SQLException {
+        if (transaction != null) {
+            return transaction;
+        }
+        if (!autocommit) {
+            transaction = ds.getConnection(ballastSession);
+            transaction.setAutoCommit(false);
+            return transaction;
+        }
+        return ds.getConnection(ballastSession);
+    }
+
+    private void release(Connection c) {
+        if (c != transaction) {
+            try {
+                c.close();
+            } catch (SQLException e) {
+                log.debug("closing: {}", e.toString());
+            }
+        }
+    }
+
+    private void closeTransaction() {
+        Connection t = transaction;
+        transaction = null;
+        inExplicit = false;
+        if (t != null) {
+            try {
+                t.close(); // rolls back what was not committed
+            } catch (SQLException e) {
+                log.debug("closing a transaction: {}", e.toString());
+            }
+        }
+    }
+
+    private void resetSession() {
+        closeTransaction();
+        autocommit = true;
+        prepared.clear();
+    }
+
+    private void closeSession() {
+        if (transaction != null) {
+            try {
+                transaction.rollback();
+            } catch (SQLException e) {
+                log.debug("rollback on close: {}", e.toString());
+            }
+        }
+        closeTransaction();
+        prepared.clear();
+    }
+
+    private String firstGroup() {
+        return config.groups().keySet().iterator().next();
+    }
+
+    // ---- prepared statements -----------------------------------------------------------------------
+
+    private void prepare(String sql) throws SQLException {
+        String first = Sql.firstKeyword(sql);
+        int params = Sql.placeholders(sql);
+        Columns.Column[] columns = new Columns.Column[0];
+        if (first.equals("SELECT") || first.equals("SHOW") || first.equals("WITH") || first.equals("VALUES")
+                || first.equals("DESC") || first.equals("DESCRIBE") || first.equals("EXPLAIN")) {
+            columns = describe(sql);
+        }
+        int id = ++nextStatementId;
+        prepared.put(id, new Prepared(id, sql, params, columns));
+        ByteBuf b = ctx.alloc().buffer(16);
+        b.writeByte(0);
+        b.writeIntLE(id);
+        b.writeShortLE(columns.length);
+        b.writeShortLE(params);
+        b.writeByte(0);
+        b.writeShortLE(0);
+        send(b);
+        if (params > 0) {
+            for (int i = 0; i < params; i++) {
+                columnDefinition(Columns.parameter());
+            }
+            eof();
+        }
+        if (columns.length > 0) {
+            for (Columns.Column c : columns) {
+                columnDefinition(c);
+            }
+            eof();
+        }
+    }
+
+    /**
+     * The result columns of a statement, without running it: prepared on the server that holds the first data node of
+     * the first table it names, with logical table names replaced by that node's physical names.
+     */
+    private Columns.Column[] describe(String sql) throws SQLException {
+        Map<String, String> names = new HashMap<>();
+        String group = null;
+        for (String word : Sql.words(sql, 10_000)) {
+            TableRule t = tableRule(word);
+            if (t != null) {
+                DataNode node = t.dataNodes().get(0);
+                names.put(t.name().toUpperCase(Locale.ROOT), node.table());
+                if (group == null) {
+                    group = node.group();
+                }
+            }
+        }
+        String physical = Sql.replaceIdentifiers(sql, names);
+        try (Connection c = ds.serverConnection(group == null ? firstGroup() : group);
+             PreparedStatement ps = c.prepareStatement(physical)) {
+            ResultSetMetaData md = ps.getMetaData();
+            return md == null ? new Columns.Column[0] : Columns.of(md, config.database());
+        }
+    }
+
+    private TableRule tableRule(String upperWord) {
+        for (TableRule t : config.tables().values()) {
+            if (t.name().equalsIgnoreCase(upperWord)) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    private void longData(ByteBuf p) {
+        Wire.need(p, 6);
+        Prepared s = prepared.get(p.readIntLE());
+        int param = p.readUnsignedShortLE();
+        if (s == null || param >= s.params) {
+            return; // no response to SEND_LONG_DATA; the error shows at execute
+        }
+        ByteArrayOutputStream out = s.longData.computeIfAbsent(param, k -> new ByteArrayOutputStream());
+        byte[] chunk = new byte[p.readableBytes()];
+        p.readBytes(chunk);
+        out.writeBytes(chunk);
+    }
+
+    private void execute(ByteBuf p) throws SQLException {
+        Wire.need(p, 9);
+        int id = p.readIntLE();
+        p.readUnsignedByte(); // cursor flags: no cursors, results are sent at once
+        p.readIntLE(); // iteration count, always 1
+        Prepared s = prepared.get(id);
+        if (s == null) {
+            error(1243, "HY000", "Unknown prepared statement handler (" + id + ") given to mysqld_stmt_execute");
+            return;
+        }
+        Object[] values = new Object[s.params];
+        if (s.params > 0) {
+            int bitmapLength = (s.params + 7) / 8;
+            Wire.need(p, bitmapLength + 1);
+            byte[] nulls = new byte[bitmapLength];
+            p.readBytes(nulls);
+            boolean bound = p.readUnsignedByte() == 1;
+            if (bound) {
+                Wire.need(p, 2 * s.params);
+                s.types = new int[s.params];
+                for (int i = 0; i < s.params; i++) {
+                    s.types[i] = p.readUnsignedShortLE();
+                }
+            }
+            if (s.types == null) {
+                error(1210, "HY000", "Incorrect arguments to mysqld_stmt_execute: parameter types were never sent");
+                return;
+            }
+            for (int i = 0; i < s.params; i++) {
+                ByteArrayOutputStream longData = s.longData.get(i);
+                if (longData != null) {
+                    values[i] = longData.toByteArray();
+                } else if ((nulls[i / 8] & (1 << (i % 8))) != 0) {
+                    values[i] = null;
+                } else {
+                    values[i] = BinaryValues.read(p, s.types[i]);
+                }
+            }
+        }
+        s.longData.clear();
+        String first = Sql.firstKeyword(s.sql);
+        boolean insert = first.equals("INSERT") || first.equals("REPLACE");
+        Connection c = connection();
+        try (PreparedStatement ps = insert ? c.prepareStatement(s.sql, Statement.RETURN_GENERATED_KEYS) : c.prepareStatement(s.sql)) {
+            for (int i = 0; i < s.params; i++) {
+                BinaryValues.bind(ps, i + 1, values[i], s.types == null ? Columns.T_NULL : s.types[i]);
+            }
+            respond(ps, ps.execute(), insert, true);
+        } finally {
+            release(c);
+        }
+    }
+
+    private void fieldList(String table) throws SQLException {
+        TableRule t = tableRule(table.toUpperCase(Locale.ROOT));
+        if (t == null) {
+            error(1146, "42S02", "Table '" + config.database() + "." + table + "' doesn't exist in the cluster config");
+            return;
+        }
+        Columns.Column[] columns = describe("SELECT * FROM " + t.name());
+        for (Columns.Column c : columns) {
+            ByteBuf b = ctx.alloc().buffer(64);
+            Columns.write(b, new Columns.Column(c.schema(), t.name(), t.name(), c.name(), c.orgName(), c.type(), c.flags(),
+                    c.decimals(), c.length(), c.charset()));
+            Wire.lenencInt(b, 0xfb); // no default value shown
+            send(b);
+        }
+        eof();
+    }
+
+    // ---- responses ------------------------------------------------------------------------------------
+
+    private void respond(Statement s, boolean hasRows, boolean insert) throws SQLException {
+        respond(s, hasRows, insert, false);
+    }
+
+    private void respond(Statement s, boolean hasRows, boolean insert, boolean binary) throws SQLException {
+        if (!hasRows) {
+            long count = Math.max(0, s.getUpdateCount());
+            long id = 0;
+            if (insert) {
+                try (ResultSet keys = s.getGeneratedKeys()) {
+                    if (keys != null && keys.next()) {
+                        id = keys.getLong(1);
+                    }
+                } catch (SQLException ignored) {
+                    // no generated key
+                }
+                if (id != 0) {
+                    lastInsertId = id;
+                }
+            }
+            ok(count, id);
+            return;
+        }
+        try (ResultSet rs = s.getResultSet()) {
+            Columns.Column[] columns = Columns.of(rs.getMetaData(), config.database());
+            ByteBuf count = ctx.alloc().buffer(9);
+            Wire.lenencInt(count, columns.length);
+            send(count);
+            for (Columns.Column c : columns) {
+                columnDefinition(c);
+            }
+            eof();
+            while (rs.next()) {
+                ByteBuf row = ctx.alloc().buffer(64);
+                if (binary) {
+                    BinaryValues.writeRow(row, rs, columns);
+                } else {
+                    for (int i = 0; i < columns.length; i++) {
+                        if (columns[i].binaryValue()) {
+                            byte[] v = rs.getBytes(i + 1);
+                            if (v == null) {
+                                row.writeByte(0xfb);
+                            } else {
+                                Wire.lenencBytes(row, v);
+                            }
+                        } else {
+                            String v = rs.getString(i + 1);
+                            if (v == null) {
+                                row.writeByte(0xfb);
+                            } else {
+                                Wire.lenencString(row, v);
+                            }
+                        }
+                    }
+                }
+                send(row);
+                awaitWritable();
+            }
+            eof();
+        }
+    }
+
+    /** A slow client must not make the proxy buffer a whole result in memory: wait while its socket is full. */
+    private void awaitWritable() {
+        if (ctx.channel().isWritable()) {
+            return;
+        }
+        ctx.flush();
+        long deadline = System.nanoTime() + config.proxy().idleTimeoutMs() * 1_000_000L;
+        while (!ctx.channel().isWritable() && ctx.channel().isActive() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private void columnDefinition(Columns.Column c) {
+        ByteBuf b = ctx.alloc().buffer(64);
+        Columns.write(b, c);
+        send(b);
+    }
+
+    private int status() {
+        int s = autocommit ? STATUS_AUTOCOMMIT : 0;
+        if (transaction != null && (inExplicit || !autocommit)) {
+            s |= STATUS_IN_TRANS;
+        }
+        return s;
+    }
+
+    private void ok(long affected, long insertId) {
+        ByteBuf b = ctx.alloc().buffer(16);
+        b.writeByte(0);
+        Wire.lenencInt(b, affected);
+        Wire.lenencInt(b, insertId);
+        b.writeShortLE(status());
+        b.writeShortLE(0);
+        send(b);
+    }
+
+    private void eof() {
+        ByteBuf b = ctx.alloc().buffer(5);
+        b.writeByte(0xfe);
+        b.writeShortLE(0);
+        b.writeShortLE(status());
+        send(b);
+    }
+
+    private void error(SQLException e) {
+        SQLException shown = e;
+        while ((shown.getMessage() == null || shown.getMessage().isEmpty()) && shown.getNextException() != null) {
+            shown = shown.getNextException();
+        }
+        int code = shown.getErrorCode() > 0 ? shown.getErrorCode() : e.getErrorCode() > 0 ? e.getErrorCode() : 1105;
+        String state = shown.getSQLState() != null && shown.getSQLState().length() == 5 ? shown.getSQLState() : "HY000";
+        error(code, state, shown.getMessage() == null ? shown.toString() : shown.getMessage());
+    }
+
+    private void error(int code, String state, String message) {
+        ByteBuf b = ctx.alloc().buffer(16 + message.length() * 3);
+        b.writeByte(0xff);
+        b.writeShortLE(code);
+        b.writeByte('#');
+        b.writeBytes(state.getBytes(StandardCharsets.US_ASCII), 0, 5);
+        b.writeBytes(message.getBytes(StandardCharsets.UTF_8));
+        send(b);
+    }
+
+    /** Writes one logical packet (split at 16 MiB) with the next sequence ids. Flushed at the end of the command. */
+    private void send(ByteBuf payload) {
+        try {
+            int length = payload.readableBytes();
+            do {
+                int chunk = Math.min(length, PacketDecoder.MAX_CHUNK);
+                ByteBuf header = ctx.alloc().buffer(4);
+                header.writeMediumLE(chunk);
+                header.writeByte(sequence++ & 0xff);
+                ctx.write(header);
+                ctx.write(payload.readRetainedSlice(chunk));
+                length -= chunk;
+                if (chunk < PacketDecoder.MAX_CHUNK) {
+                    break;
+                }
+            } while (true);
+        } finally {
+            payload.release();
+        }
+    }
+
+    int connectionId() {
+        return connectionId;
+    }
+}

@@ -1,0 +1,222 @@
+package dev.ballast.proxy;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.ballast.jdbc.BallastDataSource;
+import dev.ballast.jdbc.health.GroupHealth;
+import dev.ballast.rules.ClusterConfig;
+import dev.ballast.rules.ProxySettings;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.timeout.IdleStateHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The MySQL-protocol frontend over a {@link BallastDataSource}: any MySQL client (the {@code mariadb}/{@code mysql} CLI,
+ * sysbench, Connector/J, drivers of other languages) connects to {@code proxy.listen} and gets sharding, read/write
+ * splitting and failover as the JDBC driver gives them. Netty event loops handle the sockets; statements run on
+ * {@code proxy.workerThreads} worker threads, so a slow statement or a stalled client never blocks the others. The proxy
+ * keeps no state beyond its clients' sessions: run several behind a load balancer. {@code GET /health} on
+ * {@code proxy.health} answers 200 only when every group has a reachable master.
+ */
+public final class ProxyServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
+
+    private final ClusterConfig config;
+    private final ProxySettings settings;
+    private final BallastDataSource ds;
+    private final boolean ownsDataSource;
+    private final ThreadPoolExecutor workers;
+    private final AtomicInteger ids = new AtomicInteger();
+    private final AtomicInteger open = new AtomicInteger();
+    private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
+    private EventLoopGroup boss;
+    private EventLoopGroup io;
+    private Channel channel;
+    private HttpServer health;
+
+    /** A proxy over its own data source (closed with it). */
+    public ProxyServer(ClusterConfig config) throws java.sql.SQLException {
+        this(config, new BallastDataSource(config), true);
+    }
+
+    public ProxyServer(ClusterConfig config, BallastDataSource ds, boolean ownsDataSource) {
+        this.config = config;
+        this.settings = config.proxy();
+        this.ds = ds;
+        this.ownsDataSource = ownsDataSource;
+        AtomicInteger n = new AtomicInteger();
+        this.workers = new ThreadPoolExecutor(settings.workerThreads(), settings.workerThreads(), 60, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "ballast-proxy-worker-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        workers.allowCoreThreadTimeOut(true);
+    }
+
+    /** Binds the listen and health addresses; returns when both accept connections. */
+    public ProxyServer start() throws InterruptedException, IOException {
+        if (settings.users().isEmpty()) {
+            log.warn("[cluster={}] proxy.users is empty: nobody can log in (add users with 'ballast hash-password')", config.name());
+        }
+        boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        io = new MultiThreadIoEventLoopGroup(Math.max(2, Runtime.getRuntime().availableProcessors()), NioIoHandler.newFactory());
+        ServerBootstrap b = new ServerBootstrap()
+                .group(boss, io)
+                .channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline()
+                                .addLast(new IdleStateHandler(0, 0, settings.idleTimeoutMs(), TimeUnit.MILLISECONDS))
+                                .addLast(new PacketDecoder(settings.maxPacketBytes()))
+                                .addLast(new ClientSession(ProxyServer.this, ids.incrementAndGet()));
+                    }
+                });
+        ProxySettings.Endpoint listen = settings.listen();
+        channel = b.bind(new InetSocketAddress(listen.host(), listen.port())).sync().channel();
+        if (settings.health().isPresent()) {
+            ProxySettings.Endpoint h = settings.health().get();
+            health = HttpServer.create(new InetSocketAddress(h.host(), h.port()), 16);
+            health.createContext("/health", exchange -> {
+                String body = healthText();
+                int code = body.startsWith("OK") ? 200 : 503;
+                byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().add("Content-Type", "text/plain; charset=utf-8");
+                exchange.sendResponseHeaders(code, bytes.length);
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(bytes);
+                }
+            });
+            health.start();
+        }
+        log.info("[cluster={}] Ballast proxy listening on {} (health: {})", config.name(), port(),
+                settings.health().map(x -> "http://" + x + "/health").orElse("off"));
+        return this;
+    }
+
+    /** The port clients connect to (the configured one, or the one the system chose for port 0). */
+    public int port() {
+        return ((InetSocketAddress) channel.localAddress()).getPort();
+    }
+
+    /** The health endpoint's port. */
+    public int healthPort() {
+        return health == null ? -1 : health.getAddress().getPort();
+    }
+
+    /** {@code OK ...} when every group has a reachable master, else what is wrong. */
+    String healthText() {
+        StringBuilder b = new StringBuilder();
+        boolean ok = true;
+        for (String group : config.groups().keySet()) {
+            GroupHealth g = ds.health(group);
+            String master = ds.topology().get(group).master().toString();
+            b.append(group).append(": master ").append(master).append(g.masterReachable() ? " reachable" : " UNREACHABLE").append('\n');
+            ok &= g.masterReachable();
+        }
+        return (ok ? "OK\n" : "FAIL\n") + b + "connections " + open.get() + "/" + settings.maxConnections() + "\n";
+    }
+
+    boolean admit() {
+        while (true) {
+            int n = open.get();
+            if (n >= settings.maxConnections()) {
+                return false;
+            }
+            if (open.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
+    }
+
+    boolean admitted(ClientSession s) {
+        return sessions.contains(s);
+    }
+
+    void register(ClientSession s) {
+        sessions.add(s);
+    }
+
+    void release(ClientSession s) {
+        sessions.remove(s);
+        open.decrementAndGet();
+    }
+
+    /** Client connections open now. */
+    public int connections() {
+        return open.get();
+    }
+
+    /** Worker threads alive now (they end after 60 s idle). */
+    public int workerThreads() {
+        return workers.getPoolSize();
+    }
+
+    ClusterConfig config() {
+        return config;
+    }
+
+    BallastDataSource dataSource() {
+        return ds;
+    }
+
+    ExecutorService workers() {
+        return workers;
+    }
+
+    String versionString() {
+        // The backends' family and generation. Without MariaDB 10's "5.5.5-" prefix: MySQL Connector/J would take that
+        // for MySQL 5.5 and drop fractional seconds; its MySQL 8 variable names are mapped (ClientSession.localValues).
+        return "10.11.99-MariaDB-Ballast-proxy";
+    }
+
+    @Override
+    public void close() {
+        if (health != null) {
+            health.stop(0);
+        }
+        if (channel != null) {
+            channel.close().syncUninterruptibly();
+        }
+        if (boss != null) {
+            boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+            io.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        workers.shutdown();
+        try {
+            workers.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (ownsDataSource) {
+            ds.close();
+        }
+    }
+}

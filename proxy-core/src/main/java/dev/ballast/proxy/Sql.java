@@ -1,0 +1,162 @@
+package dev.ballast.proxy;
+
+import java.util.Locale;
+
+/** Just enough lexing of SQL text for the proxy: the leading keyword, placeholders, whether it names a table. */
+final class Sql {
+
+    private Sql() {
+    }
+
+    /** Index of the first character that is not whitespace or part of a comment ({@code /*…*}{@code /}, {@code -- }, {@code #}). */
+    static int skipSpace(String sql, int i) {
+        int n = sql.length();
+        while (i < n) {
+            char c = sql.charAt(i);
+            if (Character.isWhitespace(c)) {
+                i++;
+            } else if (c == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
+                if (i + 2 < n && (sql.charAt(i + 2) == '!' || sql.startsWith("ballast:", skipInner(sql, i + 2)))) {
+                    return i; // a versioned comment or a Ballast hint is part of the statement
+                }
+                int end = sql.indexOf("*/", i + 2);
+                i = end < 0 ? n : end + 2;
+            } else if (c == '#' || c == '-' && sql.startsWith("-- ", i)) {
+                int end = sql.indexOf('\n', i);
+                i = end < 0 ? n : end + 1;
+            } else {
+                return i;
+            }
+        }
+        return n;
+    }
+
+    private static int skipInner(String sql, int i) {
+        while (i < sql.length() && Character.isWhitespace(sql.charAt(i))) {
+            i++;
+        }
+        return i;
+    }
+
+    /** The first keyword, upper case ("" when none); a leading Ballast hint comment is skipped. */
+    static String firstKeyword(String sql) {
+        int i = skipSpace(sql, 0);
+        if (sql.startsWith("/*", i)) {
+            int end = sql.indexOf("*/", i);
+            i = skipSpace(sql, end < 0 ? sql.length() : end + 2);
+        }
+        int start = i;
+        while (i < sql.length() && (Character.isLetter(sql.charAt(i)) || sql.charAt(i) == '_')) {
+            i++;
+        }
+        return sql.substring(start, i).toUpperCase(Locale.ROOT);
+    }
+
+    /** The words of the statement outside quotes, comments and backticks, upper case, for classification. */
+    static java.util.List<String> words(String sql, int max) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        int i = 0;
+        int n = sql.length();
+        while (i < n && out.size() < max) {
+            char c = sql.charAt(i);
+            if (c == '\'' || c == '"' || c == '`') {
+                i = endOfQuoted(sql, i);
+            } else if (c == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
+                int end = sql.indexOf("*/", i + 2);
+                i = end < 0 ? n : end + 2;
+            } else if (c == '#' || c == '-' && sql.startsWith("-- ", i)) {
+                int end = sql.indexOf('\n', i);
+                i = end < 0 ? n : end + 1;
+            } else if (Character.isLetter(c) || c == '_' || c == '@') {
+                int start = i;
+                while (i < n && (Character.isLetterOrDigit(sql.charAt(i)) || sql.charAt(i) == '_' || sql.charAt(i) == '@'
+                        || sql.charAt(i) == '.' || sql.charAt(i) == '$')) {
+                    i++;
+                }
+                out.add(sql.substring(start, i).toUpperCase(Locale.ROOT));
+            } else {
+                i++;
+            }
+        }
+        return out;
+    }
+
+    /** How many {@code ?} placeholders, outside quotes and comments. */
+    static int placeholders(String sql) {
+        int count = 0;
+        int i = 0;
+        int n = sql.length();
+        while (i < n) {
+            char c = sql.charAt(i);
+            if (c == '\'' || c == '"' || c == '`') {
+                i = endOfQuoted(sql, i);
+            } else if (c == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
+                int end = sql.indexOf("*/", i + 2);
+                i = end < 0 ? n : end + 2;
+            } else if (c == '#' || c == '-' && sql.startsWith("-- ", i)) {
+                int end = sql.indexOf('\n', i);
+                i = end < 0 ? n : end + 1;
+            } else {
+                if (c == '?') {
+                    count++;
+                }
+                i++;
+            }
+        }
+        return count;
+    }
+
+    static int endOfQuoted(String sql, int i) {
+        char q = sql.charAt(i);
+        int n = sql.length();
+        i++;
+        while (i < n) {
+            char c = sql.charAt(i);
+            if (c == '\\' && q != '`') {
+                i += 2;
+            } else if (c == q) {
+                if (i + 1 < n && sql.charAt(i + 1) == q) {
+                    i += 2;
+                } else {
+                    return i + 1;
+                }
+            } else {
+                i++;
+            }
+        }
+        return n;
+    }
+
+    /** Replaces identifiers outside quotes and comments whose upper-case form is a key of {@code names}. */
+    static String replaceIdentifiers(String sql, java.util.Map<String, String> names) {
+        StringBuilder b = new StringBuilder(sql.length() + 16);
+        int i = 0;
+        int n = sql.length();
+        while (i < n) {
+            char c = sql.charAt(i);
+            if (c == '\'' || c == '"') {
+                int end = endOfQuoted(sql, i);
+                b.append(sql, i, end);
+                i = end;
+            } else if (c == '`') {
+                int end = endOfQuoted(sql, i);
+                String inner = sql.substring(i + 1, Math.max(i + 1, end - 1));
+                String to = names.get(inner.toUpperCase(Locale.ROOT));
+                b.append(to == null ? sql.substring(i, end) : "`" + to + "`");
+                i = end;
+            } else if (Character.isLetter(c) || c == '_') {
+                int start = i;
+                while (i < n && (Character.isLetterOrDigit(sql.charAt(i)) || sql.charAt(i) == '_' || sql.charAt(i) == '$')) {
+                    i++;
+                }
+                String word = sql.substring(start, i);
+                String to = names.get(word.toUpperCase(Locale.ROOT));
+                b.append(to == null ? word : to); // a qualified column (t_order.id) is renamed with its table
+            } else {
+                b.append(c);
+                i++;
+            }
+        }
+        return b.toString();
+    }
+}

@@ -1,0 +1,68 @@
+package dev.ballast.rules;
+
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The {@code proxy:} section: the MySQL-protocol frontend ({@code bin/ballast-proxy}).
+ *
+ * @param listen          where clients connect, default {@code 127.0.0.1:3307}
+ * @param health          the HTTP health endpoint ({@code GET /health}), default {@code 127.0.0.1:3308}; empty = off
+ * @param maxConnections  client connections at most; one more is refused with error 1040, default 2000
+ * @param idleTimeoutMs   an idle client connection is closed after this long, default 28800000 (8 h, as
+ *                        {@code wait_timeout})
+ * @param maxPacketBytes  the largest command a client may send, default 67108864 (64 MiB, as {@code max_allowed_packet})
+ * @param workerThreads   threads that run statements (each running statement holds one), default 64
+ * @param users           who may log in, by user name; passwords are stored as hashes only
+ */
+public record ProxySettings(Endpoint listen, Optional<Endpoint> health, int maxConnections, long idleTimeoutMs,
+                            int maxPacketBytes, int workerThreads, Map<String, ProxyUser> users) {
+
+    public static final ProxySettings DEFAULTS = new ProxySettings(new Endpoint("127.0.0.1", 3307),
+            Optional.of(new Endpoint("127.0.0.1", 3308)), 2000, 28_800_000L, 64 << 20, 64, Map.of());
+
+    public ProxySettings {
+        users = Map.copyOf(users);
+    }
+
+    /** An address to listen on; port 0 lets the system choose a free one. */
+    public record Endpoint(String host, int port) {
+        public Endpoint {
+            if (host == null || host.isBlank()) {
+                throw new IllegalArgumentException("host must not be empty");
+            }
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("port " + port + " is not in 0..65535");
+            }
+        }
+
+        public static Endpoint parse(String text) {
+            int colon = text.lastIndexOf(':');
+            if (colon <= 0 || colon == text.length() - 1) {
+                throw new IllegalArgumentException("'" + text + "' is not host:port");
+            }
+            try {
+                return new Endpoint(text.substring(0, colon), Integer.parseInt(text.substring(colon + 1)));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("'" + text + "' is not host:port (port is not a number)");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return host + ":" + port;
+        }
+    }
+
+    /**
+     * A proxy user: {@code nativeHash} is MySQL's {@code mysql_native_password} hash ({@code *} + hex of
+     * SHA1(SHA1(password)), what {@code PASSWORD()} returns); {@code sha2Hash} is the hex of SHA256(SHA256(password)),
+     * what {@code caching_sha2_password}'s fast authentication checks against. {@code ballast hash-password} prints both.
+     */
+    public record ProxyUser(String name, Optional<String> nativeHash, Optional<String> sha2Hash) {
+        @Override
+        public String toString() {
+            return "ProxyUser[" + name + "]";
+        }
+    }
+}
