@@ -53,6 +53,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
     private enum Phase { HANDSHAKE, AUTH_SWITCH, COMMAND, CLOSED }
 
+    /** Statements the proxy answers from the client's session state, whichever protocol carries them. */
+    private static final java.util.Set<String> SESSION_STATEMENTS = java.util.Set.of("BEGIN", "START", "COMMIT", "ROLLBACK",
+            "SET", "USE");
+
     private final ProxyServer server;
     private final ClusterConfig config;
     private final BallastDataSource ds;
@@ -722,6 +726,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         }
         s.longData.clear();
         String first = Sql.firstKeyword(s.sql);
+        if (s.params == 0 && SESSION_STATEMENTS.contains(first)) {
+            // sysbench and others prepare BEGIN and COMMIT too: they change this client's session, not a server's
+            query(s.sql);
+            return;
+        }
         boolean insert = first.equals("INSERT") || first.equals("REPLACE");
         Connection c = connection();
         try (PreparedStatement ps = insert ? c.prepareStatement(s.sql, Statement.RETURN_GENERATED_KEYS) : c.prepareStatement(s.sql)) {

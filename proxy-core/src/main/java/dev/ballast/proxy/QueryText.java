@@ -18,10 +18,47 @@ final class QueryText {
     static String decode(ByteBuf p) {
         byte[] bytes = new byte[p.readableBytes()];
         p.readBytes(bytes);
-        if (indexOfBinary(bytes, 0) < 0) {
-            return new String(bytes, StandardCharsets.UTF_8);
+        String sql = indexOfBinary(bytes, 0) < 0 ? new String(bytes, StandardCharsets.UTF_8)
+                : new String(rewriteBinaryLiterals(bytes), StandardCharsets.UTF_8);
+        return sql.contains("/*!") ? unwrapVersionedComments(sql) : sql;
+    }
+
+    /**
+     * {@code /*!40101 SET …*}{@code /} and {@code /*! ENGINE = innodb *}{@code /} are executed by MySQL and MariaDB (they are
+     * how dump tools and sysbench write server-specific clauses); ShardingSphere's parser does not know them, so
+     * their content becomes plain SQL.
+     */
+    static String unwrapVersionedComments(String sql) {
+        StringBuilder b = new StringBuilder(sql.length());
+        int i = 0;
+        int n = sql.length();
+        while (i < n) {
+            char c = sql.charAt(i);
+            if (c == '\'' || c == '"' || c == '`') {
+                int end = Sql.endOfQuoted(sql, i);
+                b.append(sql, i, end);
+                i = end;
+            } else if (c == '/' && sql.startsWith("/*!", i)) {
+                int end = sql.indexOf("*/", i + 3);
+                if (end < 0) {
+                    b.append(sql, i, n);
+                    break;
+                }
+                int start = i + 3;
+                if (start < end && sql.charAt(start) == 'M' && start + 1 < end && sql.charAt(start + 1) == '!') {
+                    start += 2; // /*M!100000 ...*/: MariaDB-only
+                }
+                while (start < end && Character.isDigit(sql.charAt(start))) {
+                    start++;
+                }
+                b.append(' ').append(sql, start, end).append(' ');
+                i = end + 2;
+            } else {
+                b.append(c);
+                i++;
+            }
         }
-        return new String(rewriteBinaryLiterals(bytes), StandardCharsets.UTF_8);
+        return b.toString();
     }
 
     private static int indexOfBinary(byte[] b, int from) {
