@@ -1,0 +1,85 @@
+package dev.ballast.it.proxy;
+
+import dev.ballast.failover.Monitor;
+import dev.ballast.it.failover.FailoverBed;
+import dev.ballast.it.failover.WriteLoad;
+import dev.ballast.it.testbed.MariaDbNode;
+import dev.ballast.proxy.Auth;
+import dev.ballast.proxy.ProxyServer;
+import dev.ballast.topology.GroupTopology;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.mariadb.jdbc.MariaDbDataSource;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Clients of the proxy across a failover: they keep working on the new master, and no acknowledged insert is lost. */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class ProxyFailoverTest {
+
+    FailoverBed bed;
+    ProxyServer proxy;
+    WriteLoad load;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (load != null) {
+            load.stop();
+        }
+        if (proxy != null) {
+            proxy.close();
+        }
+        if (bed != null) {
+            bed.close();
+        }
+    }
+
+    @Test
+    void proxyClientsFollowAFailover() throws Exception {
+        bed = FailoverBed.start("proxyfail", 2, "tables:\n  t_ack:\n    group: g0\nproxy:\n  listen: 127.0.0.1:0\n  health: off\n"
+                + "  users:\n    app2:\n      nativeHash: \"" + Auth.nativeHash("pw2") + "\"\n");
+        Monitor monitor = bed.startMonitor("m1", "  antiFlapWindowMs: 0");
+        FailoverBed.await("the monitor leads", Duration.ofSeconds(15), monitor::acting);
+        proxy = new ProxyServer(bed.config()).start();
+        MariaDbDataSource clients = new MariaDbDataSource("jdbc:mariadb://127.0.0.1:" + proxy.port() + "/" + bed.bed().database()
+                + "?user=app2&password=pw2&useServerPrepStmts=true");
+        try (Connection c = clients.getConnection(); Statement s = c.createStatement()) {
+            s.execute(WriteLoad.CREATE_TABLE);
+        }
+        load = WriteLoad.start(clients, 4, 120);
+        FailoverBed.await("writes", Duration.ofSeconds(30), () -> load.acked().size() > 100);
+        GroupTopology before = bed.topology();
+        MariaDbNode master = bed.node(before.master());
+        long killedAt = System.nanoTime();
+        master.crash();
+        FailoverBed.await("a write through the proxy after the kill", Duration.ofSeconds(20), () -> load.firstSuccessAfter(killedAt) > 0);
+        long ms = (load.firstSuccessAfter(killedAt) - killedAt) / 1_000_000L;
+        long after = load.acked().size();
+        FailoverBed.await("more writes", Duration.ofSeconds(20), () -> load.acked().size() > after + 200);
+        load.stop();
+        assertEquals(before.epoch() + 1, bed.topology().epoch());
+        Set<Long> present = new HashSet<>();
+        try (Connection c = bed.master().connect(bed.bed().database()); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT id FROM t_ack")) {
+            while (rs.next()) {
+                present.add(rs.getLong(1));
+            }
+        }
+        Set<Long> lost = new HashSet<>(load.acked());
+        lost.removeAll(present);
+        assertEquals(Set.of(), lost, "acknowledged inserts lost");
+        assertTrue(ms < 5_000, "first write through the proxy " + ms + " ms after the kill");
+        System.out.printf("PROXY FAILOVER: first acknowledged insert through the proxy %d ms after kill -9 of the master; "
+                + "%d acknowledged, 0 lost, %d failed in flight%n", ms, load.acked().size(), load.failures().size());
+    }
+}
