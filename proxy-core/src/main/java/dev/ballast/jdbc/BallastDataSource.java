@@ -163,7 +163,7 @@ public final class BallastDataSource implements DataSource, AutoCloseable {
         if (closed) {
             throw new SQLException("[cluster=" + config.name() + "] this BallastDataSource is closed", "08003");
         }
-        return Wrappers.connection(shardingSphere.getConnection(), plane);
+        return Wrappers.connection(null, plane);
     }
 
     /**
@@ -174,7 +174,7 @@ public final class BallastDataSource implements DataSource, AutoCloseable {
         if (closed) {
             throw new SQLException("[cluster=" + config.name() + "] this BallastDataSource is closed", "08003");
         }
-        return Wrappers.connection(shardingSphere.getConnection(), plane, session);
+        return Wrappers.connection(null, plane, session);
     }
 
     @Override

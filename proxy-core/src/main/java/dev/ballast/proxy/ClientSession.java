@@ -66,6 +66,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext ctx;
     private Phase phase = Phase.HANDSHAKE;
     private int sequence;
+    /** the response being built; touched by one thread at a time (the event loop during authentication, then workers) */
+    private ByteBuf out;
     private int clientCapabilities;
     private ProxySettings.ProxyUser user;
     private String userName = "";
@@ -117,7 +119,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             sequence = 0;
             error(1040, "08004", "Too many connections: the Ballast proxy allows proxy.maxConnections = "
                     + config.proxy().maxConnections());
-            ctx.flush();
+            flushOut();
             ctx.close();
             return;
         }
@@ -157,7 +159,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             sequence = 0;
             error(1153, "08S01", "Got a packet bigger than 'max_allowed_packet' bytes (" + big.length() + " > proxy.maxPacketBytes "
                     + config.proxy().maxPacketBytes() + ")");
-            ctx.flush();
+            flushOut();
             ctx.close();
             return;
         }
@@ -167,12 +169,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                 case HANDSHAKE -> {
                     sequence = packet.sequence() + 1;
                     handshakeResponse(packet.payload());
-                    ctx.flush();
+                    flushOut();
                 }
                 case AUTH_SWITCH -> {
                     sequence = packet.sequence() + 1;
                     authSwitchResponse(packet.payload());
-                    ctx.flush();
+                    flushOut();
                 }
                 case COMMAND -> {
                     packet.payload().retain();
@@ -190,7 +192,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
     private void protocolError(Wire.ProtocolException e) {
         error(1835, "08S01", "Malformed packet: " + e.getMessage());
-        ctx.flush();
+        flushOut();
         ctx.close();
     }
 
@@ -214,7 +216,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         Wire.nulString(b, Auth.NATIVE);
         sequence = 0;
         send(b);
-        ctx.flush();
+        flushOut();
     }
 
     private void handshakeResponse(ByteBuf p) {
@@ -223,7 +225,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         clientCapabilities = caps;
         if ((caps & CLIENT_PROTOCOL_41) == 0) {
             error(1251, "08004", "Client does not support the 4.1 protocol; upgrade the client");
-            ctx.flush();
+            flushOut();
             ctx.close();
             return;
         }
@@ -231,7 +233,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         p.skipBytes(4 + 1 + 23); // max packet, charset, filler
         if ((caps & CLIENT_SSL) != 0 && p.readableBytes() == 0) {
             error(1045, "28000", "The Ballast proxy does not offer TLS; connect without SSL (e.g. --ssl=0 / sslMode=DISABLED)");
-            ctx.flush();
+            flushOut();
             ctx.close();
             return;
         }
@@ -258,7 +260,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         }
         if (database != null && !database.isEmpty() && !database.equalsIgnoreCase(config.database())) {
             error(1049, "42000", "Unknown database '" + database + "': the Ballast proxy serves '" + config.database() + "'");
-            ctx.flush();
+            flushOut();
             ctx.close();
             return;
         }
@@ -318,7 +320,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private void denied() {
         phase = Phase.CLOSED;
         error(1045, "28000", "Access denied for user '" + userName + "'@'" + remoteHost() + "' (using password: YES)");
-        ctx.flush();
+        flushOut();
         ctx.close();
     }
 
@@ -378,7 +380,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             error(1105, "HY000", "Ballast proxy: " + e);
         } finally {
             p.release();
-            ctx.flush();
+            flushOut();
         }
     }
 
@@ -818,7 +820,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                     }
                 }
                 send(row);
-                awaitWritable();
+                if (out != null && out.readableBytes() >= 64 * 1024) {
+                    flushOut();
+                    awaitWritable();
+                }
             }
             eof();
         }
@@ -829,7 +834,6 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         if (ctx.channel().isWritable()) {
             return;
         }
-        ctx.flush();
         long deadline = System.nanoTime() + config.proxy().idleTimeoutMs() * 1_000_000L;
         while (!ctx.channel().isWritable() && ctx.channel().isActive() && System.nanoTime() < deadline) {
             try {
@@ -893,17 +897,22 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         send(b);
     }
 
-    /** Writes one logical packet (split at 16 MiB) with the next sequence ids. Flushed at the end of the command. */
+    /**
+     * Appends one logical packet (split at 16 MiB) with the next sequence ids to this command's response, which
+     * {@link #flushOut()} hands to Netty in one write: a worker thread then crosses to the event loop once per
+     * response, not once per packet.
+     */
     private void send(ByteBuf payload) {
         try {
+            if (out == null) {
+                out = ctx.alloc().buffer(Math.max(256, payload.readableBytes() + 64));
+            }
             int length = payload.readableBytes();
             do {
                 int chunk = Math.min(length, PacketDecoder.MAX_CHUNK);
-                ByteBuf header = ctx.alloc().buffer(4);
-                header.writeMediumLE(chunk);
-                header.writeByte(sequence++ & 0xff);
-                ctx.write(header);
-                ctx.write(payload.readRetainedSlice(chunk));
+                out.writeMediumLE(chunk);
+                out.writeByte(sequence++ & 0xff);
+                out.writeBytes(payload, chunk);
                 length -= chunk;
                 if (chunk < PacketDecoder.MAX_CHUNK) {
                     break;
@@ -911,6 +920,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             } while (true);
         } finally {
             payload.release();
+        }
+    }
+
+    /** Writes and flushes what this command has produced so far. */
+    private void flushOut() {
+        ByteBuf b = out;
+        out = null;
+        if (b != null) {
+            ctx.writeAndFlush(b, ctx.voidPromise());
         }
     }
 

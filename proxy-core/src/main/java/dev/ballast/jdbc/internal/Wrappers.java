@@ -108,6 +108,7 @@ public final class Wrappers {
     static final class ConnectionHandler extends Handler {
         private static final java.util.Set<String> SESSION_SETTINGS = java.util.Set.of("setCatalog", "setSchema",
                 "setTransactionIsolation", "setReadOnly", "setHoldability", "setNetworkTimeout", "setClientInfo", "setTypeMap");
+        /** ShardingSphere's logical connection, made on first need (a fast-path-only connection never needs one) */
         private Connection target;
         /** ShardingSphere connections replaced after a topology change; closed with this connection */
         private final java.util.List<Connection> retired = new java.util.ArrayList<>();
@@ -134,14 +135,30 @@ public final class Wrappers {
             if (v == topologyVersion || !autoCommit || closed) {
                 return;
             }
-            Connection fresh = plane.shardingSphere().getConnection();
-            retired.add(target);
-            target = fresh;
             topologyVersion = v;
+            if (target == null) {
+                return;
+            }
+            retired.add(target);
+            target = plane.shardingSphere().getConnection();
             if (sessionSettingsChanged) {
                 org.slf4j.LoggerFactory.getLogger(Wrappers.class).warn("[cluster={}] a connection with changed session "
                         + "settings moved to a new topology; the settings apply to the old servers only", plane.cluster());
             }
+        }
+
+        /** ShardingSphere's connection for this logical one, made now if it was not needed before. */
+        private Connection target() throws SQLException {
+            if (target == null) {
+                if (closed) {
+                    throw new SQLException("[cluster=" + plane.cluster() + "] connection closed", "08003");
+                }
+                target = plane.shardingSphere().getConnection();
+                if (!autoCommit) {
+                    target.setAutoCommit(false);
+                }
+            }
+            return target;
         }
 
         /** The fast path only runs autocommit statements on a connection with default session settings. */
@@ -176,8 +193,9 @@ public final class Wrappers {
         }
 
         Object prepareThroughShardingSphere(Connection proxy, String sql) throws Throwable {
-            Object ps = call(target, Connection.class.getMethod("prepareStatement", String.class), new Object[]{SqlHints.rewrite(sql)});
-            return proxy(PreparedStatement.class, new StatementHandler((Statement) ps, proxy, target, plane, session));
+            Connection t = target();
+            Object ps = call(t, Connection.class.getMethod("prepareStatement", String.class), new Object[]{SqlHints.rewrite(sql)});
+            return proxy(PreparedStatement.class, new StatementHandler((Statement) ps, proxy, t, plane, session));
         }
 
         @Override
@@ -203,9 +221,22 @@ public final class Wrappers {
             } else if (name.equals("nativeSQL")) {
                 args[0] = SqlHints.rewrite((String) args[0]);
             } else if (name.equals("setAutoCommit")) {
-                Object r = call(target, method, args);
+                Object r = target == null ? null : call(target, method, args);
                 autoCommit = (Boolean) args[0];
                 return r;
+            } else if (target == null && (name.equals("getAutoCommit") || name.equals("isClosed") || name.equals("commit")
+                    || name.equals("rollback") && (args == null || args.length == 0))) {
+                // nothing went through ShardingSphere on this connection: answer without making its connection
+                return switch (name) {
+                    case "getAutoCommit" -> autoCommit;
+                    case "isClosed" -> closed;
+                    default -> {
+                        if (closed) {
+                            throw new SQLException("[cluster=" + plane.cluster() + "] connection closed", "08003");
+                        }
+                        yield null;
+                    }
+                };
             } else if (SESSION_SETTINGS.contains(name)) {
                 sessionSettingsChanged = true;
             } else if (name.equals("close")) {
@@ -221,6 +252,9 @@ public final class Wrappers {
                     }
                 }
                 retired.clear();
+                if (target == null) {
+                    return null;
+                }
             } else if (name.equals("commit")) {
                 try {
                     return call(target, method, args);
@@ -228,12 +262,13 @@ public final class Wrappers {
                     throw Errors.inDoubt(e, plane.cluster(), "COMMIT");
                 }
             }
-            Object result = call(target, method, args);
+            Connection t = target();
+            Object result = call(t, method, args);
             if (result instanceof CallableStatement) {
                 return result;
             }
             if (result instanceof Statement statement) {
-                StatementHandler handler = new StatementHandler(statement, (Connection) proxy, target, plane, session);
+                StatementHandler handler = new StatementHandler(statement, (Connection) proxy, t, plane, session);
                 return result instanceof PreparedStatement ? proxy(PreparedStatement.class, handler) : proxy(Statement.class, handler);
             }
             return result;
