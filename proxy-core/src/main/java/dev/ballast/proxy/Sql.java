@@ -52,22 +52,40 @@ final class Sql {
         return sql.substring(start, i).toUpperCase(Locale.ROOT);
     }
 
+    /**
+     * Where the quoted string, backquoted name or comment starting at {@code i} ends; {@code i} itself when none
+     * starts there.
+     */
+    static int skipQuotedOrComment(String sql, int i) {
+        int n = sql.length();
+        char c = sql.charAt(i);
+        if (c == '\'' || c == '"' || c == '`') {
+            return endOfQuoted(sql, i);
+        }
+        if (c == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
+            int end = sql.indexOf("*/", i + 2);
+            return end < 0 ? n : end + 2;
+        }
+        if (c == '#' || c == '-' && sql.startsWith("-- ", i)) {
+            int end = sql.indexOf('\n', i);
+            return end < 0 ? n : end + 1;
+        }
+        return i;
+    }
+
     /** The words of the statement outside quotes, comments and backticks, upper case, for classification. */
     static java.util.List<String> words(String sql, int max) {
         java.util.List<String> out = new java.util.ArrayList<>();
         int i = 0;
         int n = sql.length();
         while (i < n && out.size() < max) {
+            int skipped = skipQuotedOrComment(sql, i);
+            if (skipped != i) {
+                i = skipped;
+                continue;
+            }
             char c = sql.charAt(i);
-            if (c == '\'' || c == '"' || c == '`') {
-                i = endOfQuoted(sql, i);
-            } else if (c == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
-                int end = sql.indexOf("*/", i + 2);
-                i = end < 0 ? n : end + 2;
-            } else if (c == '#' || c == '-' && sql.startsWith("-- ", i)) {
-                int end = sql.indexOf('\n', i);
-                i = end < 0 ? n : end + 1;
-            } else if (Character.isLetter(c) || c == '_' || c == '@') {
+            if (Character.isLetter(c) || c == '_' || c == '@') {
                 int start = i;
                 while (i < n && (Character.isLetterOrDigit(sql.charAt(i)) || sql.charAt(i) == '_' || sql.charAt(i) == '@'
                         || sql.charAt(i) == '.' || sql.charAt(i) == '$')) {
@@ -87,21 +105,15 @@ final class Sql {
         int i = 0;
         int n = sql.length();
         while (i < n) {
-            char c = sql.charAt(i);
-            if (c == '\'' || c == '"' || c == '`') {
-                i = endOfQuoted(sql, i);
-            } else if (c == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
-                int end = sql.indexOf("*/", i + 2);
-                i = end < 0 ? n : end + 2;
-            } else if (c == '#' || c == '-' && sql.startsWith("-- ", i)) {
-                int end = sql.indexOf('\n', i);
-                i = end < 0 ? n : end + 1;
-            } else {
-                if (c == '?') {
-                    count++;
-                }
-                i++;
+            int skipped = skipQuotedOrComment(sql, i);
+            if (skipped != i) {
+                i = skipped;
+                continue;
             }
+            if (sql.charAt(i) == '?') {
+                count++;
+            }
+            i++;
         }
         return count;
     }
