@@ -216,10 +216,10 @@ final class BinaryValues {
                     }
                 }
                 case Columns.T_TIME -> {
-                    String s = rs.getString(col);
-                    isNull = s == null;
+                    Time t = readTime(rs, col);
+                    isNull = t == null;
                     if (!isNull) {
-                        writeTime(b, s);
+                        writeTime(b, t);
                     }
                 }
                 default -> {
@@ -246,26 +246,69 @@ final class BinaryValues {
         }
     }
 
-    private static void writeTime(ByteBuf b, String s) {
-        boolean negative = s.startsWith("-");
-        String t = negative ? s.substring(1) : s;
-        String[] parts = t.split("[:.]");
-        long hours = Long.parseLong(parts[0]);
-        int minutes = parts.length > 1 ? Integer.parseInt(parts[1]) : 0;
-        int seconds = parts.length > 2 ? Integer.parseInt(parts[2]) : 0;
-        int micros = 0;
-        if (parts.length > 3) {
-            String f = (parts[3] + "000000").substring(0, 6);
-            micros = Integer.parseInt(f);
+    /** A TIME value: sign, hours (may exceed 24), minutes, seconds, microseconds. */
+    record Time(boolean negative, long hours, int minutes, int seconds, int micros) {
+
+        /** From text as the server writes it: [-]h:mm:ss[.ffffff]. */
+        static Time parse(String s) {
+            boolean negative = s.startsWith("-");
+            String t = negative ? s.substring(1) : s;
+            String[] parts = t.split("[:.]");
+            long hours = Long.parseLong(parts[0]);
+            int minutes = parts.length > 1 ? Integer.parseInt(parts[1]) : 0;
+            int seconds = parts.length > 2 ? Integer.parseInt(parts[2]) : 0;
+            int micros = 0;
+            if (parts.length > 3) {
+                micros = Integer.parseInt((parts[3] + "000000").substring(0, 6));
+            }
+            return new Time(negative, hours, minutes, seconds, micros);
         }
-        b.writeByte(micros != 0 ? 12 : 8);
-        b.writeByte(negative ? 1 : 0);
-        b.writeIntLE((int) (hours / 24));
-        b.writeByte((int) (hours % 24));
-        b.writeByte(minutes);
-        b.writeByte(seconds);
-        if (micros != 0) {
-            b.writeIntLE(micros);
+    }
+
+    /**
+     * A TIME column of the current row, or null for SQL NULL.
+     *
+     * <p>Not {@code rs.getString}: the server connections use MySQL Connector/J with server-side prepared statements,
+     * and its decoder of binary TIME values drops the sign unless there are whole days (it negates only the day count):
+     * {@code -12:34:56} reads as {@code 12:34:56}, {@code -36:00:01} as {@code -12:00:01}. {@code getBytes} gives the
+     * value as the server sent it, binary (sign, days, h, m, s[, µs]) or text, and both are decoded here.
+     */
+    static Time readTime(ResultSet rs, int col) throws SQLException {
+        byte[] raw;
+        try {
+            raw = rs.getBytes(col);
+        } catch (SQLException e) {
+            String s = rs.getString(col); // a result that cannot hand out bytes (e.g. merged in memory): its text
+            return s == null ? null : Time.parse(s);
+        }
+        if (raw == null) {
+            return null;
+        }
+        if (raw.length == 0) {
+            return new Time(false, 0, 0, 0, 0);
+        }
+        if ((raw.length == 8 || raw.length == 12) && (raw[0] == 0 || raw[0] == 1)) {
+            ByteBuf v = io.netty.buffer.Unpooled.wrappedBuffer(raw);
+            boolean negative = v.readByte() == 1;
+            long days = v.readUnsignedIntLE();
+            int hour = v.readUnsignedByte();
+            int minute = v.readUnsignedByte();
+            int second = v.readUnsignedByte();
+            int micros = raw.length == 12 ? (int) v.readUnsignedIntLE() : 0;
+            return new Time(negative, days * 24 + hour, minute, second, micros);
+        }
+        return Time.parse(new String(raw, StandardCharsets.US_ASCII)); // text protocol: [-]h:mm:ss[.f]
+    }
+
+    static void writeTime(ByteBuf b, Time t) {
+        b.writeByte(t.micros() != 0 ? 12 : 8);
+        b.writeByte(t.negative() ? 1 : 0);
+        b.writeIntLE((int) (t.hours() / 24));
+        b.writeByte((int) (t.hours() % 24));
+        b.writeByte(t.minutes());
+        b.writeByte(t.seconds());
+        if (t.micros() != 0) {
+            b.writeIntLE(t.micros());
         }
     }
 }

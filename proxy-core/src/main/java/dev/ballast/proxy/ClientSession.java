@@ -40,10 +40,18 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     static final int CLIENT_LONG_PASSWORD = 1, CLIENT_FOUND_ROWS = 2, CLIENT_LONG_FLAG = 4, CLIENT_CONNECT_WITH_DB = 8,
             CLIENT_PROTOCOL_41 = 0x200, CLIENT_SSL = 0x800, CLIENT_TRANSACTIONS = 0x2000, CLIENT_SECURE_CONNECTION = 0x8000,
             CLIENT_MULTI_STATEMENTS = 0x10000, CLIENT_MULTI_RESULTS = 0x20000, CLIENT_PS_MULTI_RESULTS = 0x40000,
-            CLIENT_PLUGIN_AUTH = 0x80000, CLIENT_CONNECT_ATTRS = 0x100000, CLIENT_PLUGIN_AUTH_LENENC = 0x200000;
+            CLIENT_PLUGIN_AUTH = 0x80000, CLIENT_CONNECT_ATTRS = 0x100000, CLIENT_PLUGIN_AUTH_LENENC = 0x200000,
+            CLIENT_DEPRECATE_EOF = 0x1000000;
+    /**
+     * What the proxy offers. CLIENT_DEPRECATE_EOF is offered (as MySQL 5.7+ and MariaDB 10.2+ servers do) because
+     * MySQL Connector/J 9.5 mishandles the other protocol: for a server-prepared statement without a cursor it reads
+     * the status of the EOF that follows the column definitions but leaves that EOF unconsumed, then takes it for the
+     * end of the rows, so every binary result set came back empty.
+     */
     static final int SERVER_CAPABILITIES = CLIENT_LONG_PASSWORD | CLIENT_FOUND_ROWS | CLIENT_LONG_FLAG | CLIENT_CONNECT_WITH_DB
             | CLIENT_PROTOCOL_41 | CLIENT_TRANSACTIONS | CLIENT_SECURE_CONNECTION | CLIENT_MULTI_RESULTS
-            | CLIENT_PS_MULTI_RESULTS | CLIENT_PLUGIN_AUTH | CLIENT_CONNECT_ATTRS | CLIENT_PLUGIN_AUTH_LENENC;
+            | CLIENT_PS_MULTI_RESULTS | CLIENT_PLUGIN_AUTH | CLIENT_CONNECT_ATTRS | CLIENT_PLUGIN_AUTH_LENENC
+            | CLIENT_DEPRECATE_EOF;
     static final int STATUS_IN_TRANS = 1, STATUS_AUTOCOMMIT = 2;
 
     // commands
@@ -368,7 +376,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                         ok(0, 0);
                     }
                 }
-                case COM_SET_OPTION -> eof();
+                case COM_SET_OPTION -> endOfResult();
                 default -> error(1047, "08S01", "Unknown command 0x" + Integer.toHexString(command));
             }
         } catch (Wire.ProtocolException e) {
@@ -630,13 +638,13 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             for (int i = 0; i < params; i++) {
                 columnDefinition(Columns.parameter());
             }
-            eof();
+            endOfColumns();
         }
         if (columns.length > 0) {
             for (Columns.Column c : columns) {
                 columnDefinition(c);
             }
-            eof();
+            endOfColumns();
         }
     }
 
@@ -759,7 +767,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             Wire.lenencInt(b, 0xfb); // no default value shown
             send(b);
         }
-        eof();
+        endOfResult();
     }
 
     // ---- responses ------------------------------------------------------------------------------------
@@ -795,7 +803,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             for (Columns.Column c : columns) {
                 columnDefinition(c);
             }
-            eof();
+            endOfColumns();
             while (rs.next()) {
                 ByteBuf row = ctx.alloc().buffer(64);
                 if (binary) {
@@ -825,7 +833,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                     awaitWritable();
                 }
             }
-            eof();
+            endOfResult();
         }
     }
 
@@ -866,6 +874,36 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         Wire.lenencInt(b, insertId);
         b.writeShortLE(status());
         b.writeShortLE(0);
+        send(b);
+    }
+
+    /** Whether the client asked for OK packets in place of EOF packets (CLIENT_DEPRECATE_EOF). */
+    private boolean eofDeprecated() {
+        return (clientCapabilities & CLIENT_DEPRECATE_EOF) != 0;
+    }
+
+    /** The EOF after column (or parameter) definitions; with CLIENT_DEPRECATE_EOF there is none. */
+    private void endOfColumns() {
+        if (!eofDeprecated()) {
+            eof();
+        }
+    }
+
+    /**
+     * The end of a result set (or of a field list, or the reply to COM_SET_OPTION): an EOF packet, or with
+     * CLIENT_DEPRECATE_EOF an OK packet with the EOF header 0xfe, as the server sends it.
+     */
+    private void endOfResult() {
+        if (!eofDeprecated()) {
+            eof();
+            return;
+        }
+        ByteBuf b = ctx.alloc().buffer(16);
+        b.writeByte(0xfe);
+        Wire.lenencInt(b, 0); // affected rows
+        Wire.lenencInt(b, 0); // last insert id
+        b.writeShortLE(status());
+        b.writeShortLE(0); // warnings
         send(b);
     }
 
