@@ -100,9 +100,22 @@ final class BinaryValues {
                 return Wire.readLenencBytes(p);
             }
             default -> {
-                // VARCHAR, VAR_STRING, STRING, DECIMAL, NEWDECIMAL, JSON, ENUM, SET: text
-                return new String(Wire.readLenencBytes(p), StandardCharsets.UTF_8);
+                // VARCHAR, VAR_STRING, STRING, DECIMAL, NEWDECIMAL, JSON, ENUM, SET: text, unless it is not UTF-8
+                // (MySQL Connector/J sends byte[] parameters as VAR_STRING): then its bytes, unchanged
+                return textOrBytes(Wire.readLenencBytes(p));
             }
+        }
+    }
+
+    /** The bytes as a String when they are valid UTF-8, else the bytes themselves. */
+    static Object textOrBytes(byte[] bytes) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return bytes;
         }
     }
 
@@ -121,7 +134,12 @@ final class BinaryValues {
                     || t == Columns.T_GEOMETRY || t == Columns.T_BIT) {
                 ps.setBytes(index, bytes);
             } else {
-                ps.setString(index, new String(bytes, StandardCharsets.UTF_8)); // long data of a text parameter
+                Object v = textOrBytes(bytes); // long data of a text parameter, or bytes sent as a string type
+                if (v instanceof String text) {
+                    ps.setString(index, text);
+                } else {
+                    ps.setBytes(index, bytes);
+                }
             }
         } else {
             ps.setString(index, value.toString());

@@ -186,7 +186,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                 }
                 case COMMAND -> {
                     packet.payload().retain();
-                    tail = tail.thenRunAsync(() -> command(packet), workers);
+                    // handle, not thenRun: one command that failed must not silently stop the ones after it
+                    tail = tail.handleAsync((v, e) -> {
+                        command(packet);
+                        return null;
+                    }, workers);
                 }
                 case CLOSED -> {
                 }
@@ -386,6 +390,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         } catch (RuntimeException e) {
             log.warn("[proxy conn={}] command failed: {}", connectionId, e.toString(), e);
             error(1105, "HY000", "Ballast proxy: " + e);
+        } catch (Error e) {
+            // the session's state is unknown now: tell the client and end it rather than leave it waiting
+            log.error("[proxy conn={}] command failed: {}; closing the connection", connectionId, e.toString(), e);
+            error(1105, "HY000", "Ballast proxy: internal error " + e + "; the connection is closed");
+            flushOut();
+            ctx.close();
         } finally {
             p.release();
             flushOut();

@@ -140,7 +140,9 @@ class ProxyClientsTest {
                 ps.setDouble(6, 2.5e-3);
                 ps.setTimestamp(7, Timestamp.valueOf("2026-11-28 17:45:01.250"));
                 ps.setObject(8, LocalDate.of(2024, 2, 29));
-                ps.setString(9, "-12:34:56");
+                // MySQL Connector/J 9.5 decodes a binary TIME below one day without its sign (directly against MariaDB
+                // as well): its server-prepared case checks a positive time
+                ps.setString(9, time(client));
                 ps.setString(10, "héllo wörld ✓");
                 ps.setBytes(11, new byte[]{0, 1, 2, (byte) 0xff});
                 ps.setNull(12, java.sql.Types.INTEGER);
@@ -158,7 +160,7 @@ class ProxyClientsTest {
                     assertEquals(2.5e-3, rs.getDouble("f"));
                     assertEquals(Timestamp.valueOf("2026-11-28 17:45:01.25"), rs.getTimestamp("dt"));
                     assertEquals(LocalDate.of(2024, 2, 29), rs.getObject("dd", LocalDate.class));
-                    assertEquals("-12:34:56", rs.getString("tm"));
+                    assertEquals(time(client), rs.getString("tm"));
                     assertEquals("héllo wörld ✓", rs.getString("txt"));
                     assertArrayEquals(new byte[]{0, 1, 2, (byte) 0xff}, rs.getBytes("bin"));
                     assertEquals(0, rs.getInt("n"));
@@ -195,6 +197,10 @@ class ProxyClientsTest {
                 s.executeUpdate("DELETE FROM t_kv WHERE k = " + (5_000_000L + id));
             }
         }
+    }
+
+    private static String time(String client) {
+        return client.equals("mysql-server-prepared") ? "12:34:56" : "-12:34:56";
     }
 
     @Test
