@@ -593,7 +593,10 @@ public final class MariaDbNode {
                 "--innodb-temp-data-file-path=ibtmp1:4M:autoextend",
                 "--innodb-read-io-threads=1", "--innodb-write-io-threads=2",
                 "--innodb-flush-log-at-trx-commit=2", "--sync-binlog=0",
-                "--key-buffer-size=1M", "--aria-pagecache-buffer-size=8M", "--max-connections=200"));
+                "--key-buffer-size=1M", "--aria-pagecache-buffer-size=8M", "--max-connections=200",
+                // A transaction over two groups can deadlock across servers, which no server detects: the lock wait
+                // timeout ends it (error 1205), and must come before the client's socket timeout (30 s).
+                "--innodb-lock-wait-timeout=5"));
         c.addAll(Template.INNODB_FILES);
         if (flags.skipSlaveStart()) {
             c.add("--skip-slave-start");
