@@ -76,7 +76,7 @@ public final class Auth {
     }
 
     /** What a client computes for mysql_native_password (used by tests). */
-    static byte[] nativeResponse(String password, byte[] nonce) {
+    public static byte[] nativeResponse(String password, byte[] nonce) {
         byte[] stage1 = sha1(password.getBytes(StandardCharsets.UTF_8));
         return xor(stage1, sha1(concat(nonce, sha1(stage1))));
     }
