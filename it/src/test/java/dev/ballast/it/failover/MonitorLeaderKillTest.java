@@ -108,7 +108,7 @@ class MonitorLeaderKillTest {
             try {
                 Thread.sleep(15_000); // 30 probe rounds of 6 servers
                 assertTrue(p.isAlive(), Files.readString(dir.resolve("rss.log")));
-                long kb = rssKb(p.pid());
+                long kb = dev.ballast.it.proxy.RawClient.rssKb(p.pid());
                 System.out.printf("MONITOR resident memory watching 2 groups x 3 servers: %d MB (-Xmx128m, SerialGC)%n", kb / 1024);
                 assertTrue(kb <= 256 * 1024, "monitor RSS " + kb / 1024 + " MB > 256 MB");
             } finally {
@@ -116,15 +116,6 @@ class MonitorLeaderKillTest {
                 p.waitFor(10, TimeUnit.SECONDS);
             }
         }
-    }
-
-    private static long rssKb(long pid) throws Exception {
-        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-            if (line.startsWith("VmRSS:")) {
-                return Long.parseLong(line.replaceAll("[^0-9]", ""));
-            }
-        }
-        throw new IllegalStateException("no VmRSS for " + pid);
     }
 
     /** The id of the monitor holding leadership: the latch node with the lowest sequence number. */

@@ -13,7 +13,6 @@ import org.junit.jupiter.api.Timeout;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -83,58 +82,16 @@ class ProxyFuzzTest {
                 + "?useServerPrepStmts=true&connectTimeout=5000&socketTimeout=10000", "fz", "fz_pw");
     }
 
-    /** A raw socket that has completed the handshake as user fz (mysql_native_password). */
     static Socket authenticated() throws IOException {
-        Socket s = new Socket();
-        s.connect(new InetSocketAddress("127.0.0.1", proxy.port()), 5000);
-        s.setSoTimeout(5000);
-        InputStream in = s.getInputStream();
-        byte[] greeting = readPacket(in);
-        int i = 1;
-        while (greeting[i] != 0) {
-            i++;
-        }
-        i += 1 + 4;
-        byte[] nonce = new byte[20];
-        System.arraycopy(greeting, i, nonce, 0, 8);
-        i += 8 + 1 + 2 + 1 + 2 + 2 + 1 + 10;
-        System.arraycopy(greeting, i, nonce, 8, 12);
-        byte[] scramble = Auth.nativeResponse("fz_pw", nonce);
-        java.io.ByteArrayOutputStream p = new java.io.ByteArrayOutputStream();
-        int caps = 0x200 | 0x8000 | 0x80000 | 0x200000;
-        p.write(caps & 0xff);
-        p.write((caps >> 8) & 0xff);
-        p.write((caps >> 16) & 0xff);
-        p.write((caps >> 24) & 0xff);
-        p.writeBytes(new byte[]{0, 0, 0, 1, 45});
-        p.writeBytes(new byte[23]);
-        p.writeBytes("fz".getBytes(StandardCharsets.US_ASCII));
-        p.write(0);
-        p.write(scramble.length);
-        p.writeBytes(scramble);
-        p.writeBytes("mysql_native_password".getBytes(StandardCharsets.US_ASCII));
-        p.write(0);
-        writePacket(s.getOutputStream(), 1, p.toByteArray());
-        byte[] ok = readPacket(in);
-        if (ok[0] != 0) {
-            throw new IOException("login failed: " + new String(ok, StandardCharsets.UTF_8));
-        }
-        return s;
+        return RawClient.login(proxy.port(), "fz", "fz_pw");
     }
 
     static byte[] readPacket(InputStream in) throws IOException {
-        byte[] h = in.readNBytes(4);
-        if (h.length < 4) {
-            throw new IOException("closed");
-        }
-        int n = (h[0] & 0xff) | (h[1] & 0xff) << 8 | (h[2] & 0xff) << 16;
-        return in.readNBytes(n);
+        return RawClient.readPacket(in);
     }
 
     static void writePacket(OutputStream out, int seq, byte[] payload) throws IOException {
-        out.write(new byte[]{(byte) payload.length, (byte) (payload.length >> 8), (byte) (payload.length >> 16), (byte) seq});
-        out.write(payload);
-        out.flush();
+        RawClient.writePacket(out, seq, payload);
     }
 
     /** One generated input: a mutation of a valid command, or random bytes, sent before or after logging in. */
@@ -201,9 +158,7 @@ class ProxyFuzzTest {
     }
 
     static Socket rawSocket() throws IOException {
-        Socket s = new Socket();
-        s.connect(new InetSocketAddress("127.0.0.1", proxy.port()), 5000);
-        return s;
+        return RawClient.connect(proxy.port());
     }
 
     static byte[] concat(byte[] a, byte[] b) {
