@@ -77,6 +77,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     /** the response being built; touched by one thread at a time (the event loop during authentication, then workers) */
     private ByteBuf out;
     private int clientCapabilities;
+    private boolean tlsActive;
     private ProxySettings.ProxyUser user;
     private String userName = "";
     private String switchedTo;
@@ -171,6 +172,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             ctx.close();
             return;
         }
+        if (msg instanceof PacketDecoder.SwitchedToTls tls) {
+            sequence = tls.sequence() + 1;
+            tlsActive = true;
+            return; // the handshake response follows over TLS
+        }
         Packet packet = (Packet) msg;
         try {
             switch (phase) {
@@ -217,10 +223,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         b.writeIntLE(connectionId);
         b.writeBytes(nonce, 0, 8);
         b.writeByte(0);
-        b.writeShortLE(SERVER_CAPABILITIES & 0xFFFF);
+        int capabilities = SERVER_CAPABILITIES | (server.offersTls() ? CLIENT_SSL : 0);
+        b.writeShortLE(capabilities & 0xFFFF);
         b.writeByte(Columns.UTF8MB4);
         b.writeShortLE(STATUS_AUTOCOMMIT);
-        b.writeShortLE(SERVER_CAPABILITIES >>> 16);
+        b.writeShortLE(capabilities >>> 16);
         b.writeByte(21);
         b.writeZero(10);
         b.writeBytes(nonce, 8, 12);
@@ -244,7 +251,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         Wire.need(p, 28);
         p.skipBytes(4 + 1 + 23); // max packet, charset, filler
         if ((caps & CLIENT_SSL) != 0 && p.readableBytes() == 0) {
-            error(1045, "28000", "The Ballast proxy does not offer TLS; connect without SSL (e.g. --ssl=0 / sslMode=DISABLED)");
+            error(1045, "28000", "The Ballast proxy does not offer TLS (no proxy.tls in its config); connect without SSL "
+                    + "(e.g. --ssl=0 / sslMode=DISABLED)");
+            flushOut();
+            ctx.close();
+            return;
+        }
+        if (!tlsActive && config.proxy().tls().map(ProxySettings.Tls::required).orElse(false)) {
+            error(3159, "08004", "Connections using insecure transport are prohibited: proxy.tls.required is set; connect "
+                    + "with SSL");
             flushOut();
             ctx.close();
             return;

@@ -20,14 +20,22 @@ final class PacketDecoder extends ByteToMessageDecoder {
     record TooLarge(long length) {
     }
 
+    /** The client asked for TLS (SSLRequest) and the connection now runs through the TLS handler. */
+    record SwitchedToTls(int sequence) {
+    }
+
     private final int maxPacketBytes;
+    /** TLS handlers for clients that ask for TLS in their first packet; null when the proxy offers none */
+    private final java.util.function.Supplier<io.netty.handler.ssl.SslHandler> tls;
+    private boolean firstPacket = true;
     private CompositeByteBuf pending;
     private long pendingLength;
     private int firstSequence;
     private boolean discarding;
 
-    PacketDecoder(int maxPacketBytes) {
+    PacketDecoder(int maxPacketBytes, java.util.function.Supplier<io.netty.handler.ssl.SslHandler> tls) {
         this.maxPacketBytes = maxPacketBytes;
+        this.tls = tls;
     }
 
     @Override
@@ -47,6 +55,26 @@ final class PacketDecoder extends ByteToMessageDecoder {
                 return;
             }
             if (in.readableBytes() < 4 + length) {
+                return;
+            }
+            boolean first = firstPacket;
+            firstPacket = false;
+            if (first && tls != null && length == 32
+                    && (in.getIntLE(in.readerIndex() + 4) & ClientSession.CLIENT_SSL) != 0) {
+                // SSLRequest: from the next byte on the client speaks TLS. Bytes of its ClientHello may already be
+                // here; they go to the TLS handler now, in order, before anything the socket reads later.
+                in.skipBytes(4 + 32);
+                io.netty.handler.ssl.SslHandler ssl = tls.get();
+                ctx.pipeline().addBefore(ctx.name(), "tls", ssl);
+                out.add(new SwitchedToTls(sequence));
+                if (in.isReadable()) {
+                    ByteBuf early = in.readRetainedSlice(in.readableBytes());
+                    try {
+                        ssl.channelRead(ctx.pipeline().context("tls"), early);
+                    } catch (Exception e) {
+                        ctx.fireExceptionCaught(e);
+                    }
+                }
                 return;
             }
             in.skipBytes(4);

@@ -15,6 +15,9 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.timeout.IdleStateHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,6 +58,7 @@ public final class ProxyServer implements AutoCloseable {
     private EventLoopGroup io;
     private Channel channel;
     private HttpServer health;
+    private final SslContext sslContext;
 
     /** A proxy over its own data source (closed with it). */
     public ProxyServer(ClusterConfig config) throws java.sql.SQLException {
@@ -74,6 +78,25 @@ public final class ProxyServer implements AutoCloseable {
             return t;
         });
         workers.allowCoreThreadTimeOut(true);
+        if (settings.tls().isPresent()) {
+            ProxySettings.Tls tls = settings.tls().get();
+            try {
+                this.sslContext = SslContextBuilder
+                        .forServer(tls.certificate().toFile(), tls.privateKey().toFile())
+                        .sslProvider(SslProvider.JDK)
+                        .build();
+            } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
+                throw new IllegalArgumentException("[cluster=" + config.name() + "] proxy.tls: cannot use certificate "
+                        + tls.certificate() + " with key " + tls.privateKey() + " (PEM certificate, unencrypted PKCS#8 PEM key): "
+                        + e.getMessage(), e);
+            }
+        } else {
+            this.sslContext = null;
+        }
+    }
+
+    boolean offersTls() {
+        return sslContext != null;
     }
 
     /** Binds the listen and health addresses; returns when both accept connections. */
@@ -95,7 +118,8 @@ public final class ProxyServer implements AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline()
                                 .addLast(new IdleStateHandler(0, 0, settings.idleTimeoutMs(), TimeUnit.MILLISECONDS))
-                                .addLast(new PacketDecoder(settings.maxPacketBytes()))
+                                .addLast(new PacketDecoder(settings.maxPacketBytes(),
+                                        sslContext == null ? null : () -> sslContext.newHandler(ch.alloc())))
                                 .addLast(new ClientSession(ProxyServer.this, ids.incrementAndGet()));
                     }
                 });

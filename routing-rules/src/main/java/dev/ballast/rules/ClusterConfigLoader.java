@@ -139,7 +139,8 @@ public final class ClusterConfigLoader {
     private static final Pattern SHA2_HASH = Pattern.compile("[0-9A-Fa-f]{64}");
 
     private static ProxySettings proxy(ConfigNode node) {
-        node.onlyKeys(Set.of("listen", "health", "maxConnections", "idleTimeoutMs", "maxPacketBytes", "workerThreads", "users"));
+        node.onlyKeys(Set.of("listen", "health", "maxConnections", "idleTimeoutMs", "maxPacketBytes", "workerThreads", "users",
+                "tls"));
         ProxySettings d = ProxySettings.DEFAULTS;
         ProxySettings.Endpoint listen = proxyAddress(node, "listen", d.listen());
         Optional<ProxySettings.Endpoint> health = d.health();
@@ -163,12 +164,25 @@ public final class ClusterConfigLoader {
             }
             users.put(name, new ProxySettings.ProxyUser(name, nativeHash, sha2Hash));
         }
+        Optional<ProxySettings.Tls> tls = Optional.empty();
+        if (node.has("tls")) {
+            ConfigNode t = node.child("tls");
+            t.onlyKeys(Set.of("certificate", "privateKey", "required"));
+            java.nio.file.Path cert = java.nio.file.Path.of(t.string("certificate"));
+            java.nio.file.Path key = java.nio.file.Path.of(t.string("privateKey"));
+            for (String k : new String[]{"certificate", "privateKey"}) {
+                if (!java.nio.file.Files.isReadable(java.nio.file.Path.of(t.string(k)))) {
+                    throw new ConfigException(t.pathOf(k), "'" + t.string(k) + "' is not a readable file");
+                }
+            }
+            tls = Optional.of(new ProxySettings.Tls(cert, key, t.bool("required", false)));
+        }
         return new ProxySettings(listen, health,
                 (int) node.number("maxConnections", 1, 100_000, d.maxConnections()),
                 node.number("idleTimeoutMs", 1_000, 31_536_000_000L, d.idleTimeoutMs()),
                 (int) node.number("maxPacketBytes", 1024, 1L << 30, d.maxPacketBytes()),
                 (int) node.number("workerThreads", 1, 4096, d.workerThreads()),
-                users);
+                users, tls);
     }
 
     private static ProxySettings.Endpoint proxyAddress(ConfigNode node, String key, ProxySettings.Endpoint defaultValue) {

@@ -14,12 +14,20 @@ import java.util.Optional;
  * @param maxPacketBytes  the largest command a client may send, default 67108864 (64 MiB, as {@code max_allowed_packet})
  * @param workerThreads   threads that run statements (each running statement holds one), default 64
  * @param users           who may log in, by user name; passwords are stored as hashes only
+ * @param tls             TLS towards clients, off when empty
  */
 public record ProxySettings(Endpoint listen, Optional<Endpoint> health, int maxConnections, long idleTimeoutMs,
-                            int maxPacketBytes, int workerThreads, Map<String, ProxyUser> users) {
+                            int maxPacketBytes, int workerThreads, Map<String, ProxyUser> users, Optional<Tls> tls) {
+
+    /**
+     * TLS for clients: a PEM certificate (chain) and its PEM private key (PKCS#8, unencrypted); with {@code required},
+     * a client that does not switch to TLS is refused.
+     */
+    public record Tls(java.nio.file.Path certificate, java.nio.file.Path privateKey, boolean required) {
+    }
 
     public static final ProxySettings DEFAULTS = new ProxySettings(new Endpoint("127.0.0.1", 3307),
-            Optional.of(new Endpoint("127.0.0.1", 3308)), 2000, 28_800_000L, 64 << 20, 64, Map.of());
+            Optional.of(new Endpoint("127.0.0.1", 3308)), 2000, 28_800_000L, 64 << 20, 64, Map.of(), Optional.empty());
 
     public ProxySettings {
         users = Map.copyOf(users);
