@@ -17,9 +17,6 @@ import java.util.Optional;
 /** MariaDB 10.10+ (MASTER_DEMOTE_TO_SLAVE needs 10.10): GTID {@code domain-server-seq} positions. */
 final class MariaDbFailoverDialect implements FailoverDialect {
 
-    /** ER_SLAVE_MUST_STOP / "not configured as slave": STOP SLAVE on a server that is not a replica. */
-    private static final int NOT_A_REPLICA = 1200;
-
     @Override
     public Flavour flavour() {
         return Flavour.MARIADB;
@@ -39,13 +36,13 @@ final class MariaDbFailoverDialect implements FailoverDialect {
                 rs.next();
                 serverId = rs.getLong(1);
                 readOnly = rs.getBoolean(2);
-                binlogPos = nz(rs.getString(3));
-                slavePos = nz(rs.getString(4));
+                binlogPos = SqlSteps.nz(rs.getString(3));
+                slavePos = SqlSteps.nz(rs.getString(4));
                 semiSyncMaster = rs.getBoolean(5);
             }
             Optional<ReplicaThreads> replication = Optional.empty();
             try (ResultSet rs = s.executeQuery("SHOW SLAVE STATUS")) {
-                if (rs.next() && !nz(rs.getString("Master_Host")).isEmpty()) {
+                if (rs.next() && !SqlSteps.nz(rs.getString("Master_Host")).isEmpty()) {
                     long behind = rs.getLong("Seconds_Behind_Master");
                     if (rs.wasNull()) {
                         behind = -1;
@@ -54,10 +51,10 @@ final class MariaDbFailoverDialect implements FailoverDialect {
                             new NodeAddress(rs.getString("Master_Host"), rs.getInt("Master_Port")),
                             ReplicaThreads.IoState.parse(rs.getString("Slave_IO_Running")),
                             "Yes".equalsIgnoreCase(rs.getString("Slave_SQL_Running")),
-                            Position.parse(Flavour.MARIADB, nz(rs.getString("Gtid_IO_Pos"))),
+                            Position.parse(Flavour.MARIADB, SqlSteps.nz(rs.getString("Gtid_IO_Pos"))),
                             Position.parse(Flavour.MARIADB, slavePos),
-                            rs.getInt("Last_IO_Errno"), nz(rs.getString("Last_IO_Error")),
-                            rs.getInt("Last_SQL_Errno"), nz(rs.getString("Last_SQL_Error")), behind));
+                            rs.getInt("Last_IO_Errno"), SqlSteps.nz(rs.getString("Last_IO_Error")),
+                            rs.getInt("Last_SQL_Errno"), SqlSteps.nz(rs.getString("Last_SQL_Error")), behind));
                 }
             }
             return new NodeProbe(node, true, "", serverId, readOnly, Position.parse(Flavour.MARIADB, binlogPos),
@@ -67,12 +64,12 @@ final class MariaDbFailoverDialect implements FailoverDialect {
 
     @Override
     public void stopReceiving(Connection c) throws SQLException {
-        ignoringNotReplica(c, "STOP SLAVE IO_THREAD");
+        SqlSteps.ignoringNotReplica(c, "STOP SLAVE IO_THREAD");
     }
 
     @Override
     public void startReplication(Connection c) throws SQLException {
-        ignoringNotReplica(c, "START SLAVE");
+        SqlSteps.ignoringNotReplica(c, "START SLAVE");
     }
 
     @Override
@@ -96,7 +93,7 @@ final class MariaDbFailoverDialect implements FailoverDialect {
 
     @Override
     public void promote(Connection c) throws SQLException {
-        ignoringNotReplica(c, "STOP SLAVE");
+        SqlSteps.ignoringNotReplica(c, "STOP SLAVE");
         try (Statement s = c.createStatement()) {
             s.execute("RESET SLAVE ALL");
             s.execute("SET GLOBAL rpl_semi_sync_slave_enabled = OFF");
@@ -107,15 +104,15 @@ final class MariaDbFailoverDialect implements FailoverDialect {
 
     @Override
     public void replicateFrom(Connection c, NodeAddress master, Credentials replication, boolean wasMaster) throws SQLException {
-        ignoringNotReplica(c, "STOP SLAVE");
+        SqlSteps.ignoringNotReplica(c, "STOP SLAVE");
         try (Statement s = c.createStatement()) {
             s.execute("SET GLOBAL read_only = ON");
             s.execute("SET GLOBAL rpl_semi_sync_master_enabled = OFF");
             s.execute("SET GLOBAL rpl_semi_sync_slave_enabled = ON");
             // MASTER_DEMOTE_TO_SLAVE copies an old master's binlog position into gtid_slave_pos, so it asks its new
             // master for what follows its own writes, not for the whole history.
-            s.execute("CHANGE MASTER TO MASTER_HOST=" + quote(master.host()) + ", MASTER_PORT=" + master.port()
-                    + ", MASTER_USER=" + quote(replication.user()) + ", MASTER_PASSWORD=" + quote(replication.password())
+            s.execute("CHANGE MASTER TO MASTER_HOST=" + SqlSteps.quote(master.host()) + ", MASTER_PORT=" + master.port()
+                    + ", MASTER_USER=" + SqlSteps.quote(replication.user()) + ", MASTER_PASSWORD=" + SqlSteps.quote(replication.password())
                     + ", MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1" + (wasMaster ? ", MASTER_DEMOTE_TO_SLAVE=1" : ""));
             s.execute("START SLAVE");
         }
@@ -135,23 +132,5 @@ final class MariaDbFailoverDialect implements FailoverDialect {
             s.execute("SET GLOBAL rpl_semi_sync_master_enabled = ON");
             s.execute("SET GLOBAL read_only = OFF");
         }
-    }
-
-    private static void ignoringNotReplica(Connection c, String sql) throws SQLException {
-        try (Statement s = c.createStatement()) {
-            s.execute(sql);
-        } catch (SQLException e) {
-            if (e.getErrorCode() != NOT_A_REPLICA) {
-                throw e;
-            }
-        }
-    }
-
-    static String quote(String s) {
-        return "'" + s.replace("\\", "\\\\").replace("'", "''") + "'";
-    }
-
-    private static String nz(String s) {
-        return s == null ? "" : s;
     }
 }

@@ -20,12 +20,6 @@ import java.util.Optional;
  */
 final class MySqlFailoverDialect implements FailoverDialect {
 
-    /**
-     * ER_BAD_REPLICA, "The server is not configured as replica; fix in config file or with CHANGE REPLICATION SOURCE
-     * TO": START REPLICA on a server with no source. (STOP REPLICA there only notes 3084, "already stopped".)
-     */
-    private static final int NOT_A_REPLICA = 1200;
-
     @Override
     public Flavour flavour() {
         return Flavour.MYSQL;
@@ -43,28 +37,28 @@ final class MySqlFailoverDialect implements FailoverDialect {
                 rs.next();
                 serverId = rs.getLong(1);
                 readOnly = rs.getBoolean(2);
-                executed = nz(rs.getString(3));
+                executed = SqlSteps.nz(rs.getString(3));
             }
             try (ResultSet rs = s.executeQuery("SHOW VARIABLES LIKE 'rpl_semi_sync_source_enabled'")) {
                 semiSyncMaster = rs.next() && "ON".equalsIgnoreCase(rs.getString(2));
             }
             Optional<ReplicaThreads> replication = Optional.empty();
             try (ResultSet rs = s.executeQuery("SHOW REPLICA STATUS")) {
-                if (rs.next() && !nz(rs.getString("Source_Host")).isEmpty()) {
+                if (rs.next() && !SqlSteps.nz(rs.getString("Source_Host")).isEmpty()) {
                     long behind = rs.getLong("Seconds_Behind_Source");
                     if (rs.wasNull()) {
                         behind = -1;
                     }
-                    String retrieved = nz(rs.getString("Retrieved_Gtid_Set"));
-                    String applied = nz(rs.getString("Executed_Gtid_Set"));
+                    String retrieved = SqlSteps.nz(rs.getString("Retrieved_Gtid_Set"));
+                    String applied = SqlSteps.nz(rs.getString("Executed_Gtid_Set"));
                     String received = applied.isBlank() ? retrieved : retrieved.isBlank() ? applied : applied + "," + retrieved;
                     replication = Optional.of(new ReplicaThreads(
                             new NodeAddress(rs.getString("Source_Host"), rs.getInt("Source_Port")),
                             ReplicaThreads.IoState.parse(rs.getString("Replica_IO_Running")),
                             "Yes".equalsIgnoreCase(rs.getString("Replica_SQL_Running")),
                             Position.parse(Flavour.MYSQL, received), Position.parse(Flavour.MYSQL, applied),
-                            rs.getInt("Last_IO_Errno"), nz(rs.getString("Last_IO_Error")),
-                            rs.getInt("Last_SQL_Errno"), nz(rs.getString("Last_SQL_Error")), behind));
+                            rs.getInt("Last_IO_Errno"), SqlSteps.nz(rs.getString("Last_IO_Error")),
+                            rs.getInt("Last_SQL_Errno"), SqlSteps.nz(rs.getString("Last_SQL_Error")), behind));
                 }
             }
             return new NodeProbe(node, true, "", serverId, readOnly, Position.parse(Flavour.MYSQL, executed), replication,
@@ -74,12 +68,12 @@ final class MySqlFailoverDialect implements FailoverDialect {
 
     @Override
     public void stopReceiving(Connection c) throws SQLException {
-        ignoringNotReplica(c, "STOP REPLICA IO_THREAD");
+        SqlSteps.ignoringNotReplica(c, "STOP REPLICA IO_THREAD");
     }
 
     @Override
     public void startReplication(Connection c) throws SQLException {
-        ignoringNotReplica(c, "START REPLICA");
+        SqlSteps.ignoringNotReplica(c, "START REPLICA");
     }
 
     @Override
@@ -106,7 +100,7 @@ final class MySqlFailoverDialect implements FailoverDialect {
 
     @Override
     public void promote(Connection c) throws SQLException {
-        ignoringNotReplica(c, "STOP REPLICA");
+        SqlSteps.ignoringNotReplica(c, "STOP REPLICA");
         try (Statement s = c.createStatement()) {
             s.execute("RESET REPLICA ALL");
             s.execute("SET GLOBAL super_read_only = OFF");
@@ -116,12 +110,12 @@ final class MySqlFailoverDialect implements FailoverDialect {
 
     @Override
     public void replicateFrom(Connection c, NodeAddress master, Credentials replication, boolean wasMaster) throws SQLException {
-        ignoringNotReplica(c, "STOP REPLICA");
+        SqlSteps.ignoringNotReplica(c, "STOP REPLICA");
         try (Statement s = c.createStatement()) {
             s.execute("SET GLOBAL super_read_only = ON");
-            s.execute("CHANGE REPLICATION SOURCE TO SOURCE_HOST=" + MariaDbFailoverDialect.quote(master.host())
-                    + ", SOURCE_PORT=" + master.port() + ", SOURCE_USER=" + MariaDbFailoverDialect.quote(replication.user())
-                    + ", SOURCE_PASSWORD=" + MariaDbFailoverDialect.quote(replication.password())
+            s.execute("CHANGE REPLICATION SOURCE TO SOURCE_HOST=" + SqlSteps.quote(master.host())
+                    + ", SOURCE_PORT=" + master.port() + ", SOURCE_USER=" + SqlSteps.quote(replication.user())
+                    + ", SOURCE_PASSWORD=" + SqlSteps.quote(replication.password())
                     + ", SOURCE_AUTO_POSITION=1, GET_SOURCE_PUBLIC_KEY=1, SOURCE_CONNECT_RETRY=1");
             s.execute("START REPLICA");
         }
@@ -140,19 +134,5 @@ final class MySqlFailoverDialect implements FailoverDialect {
             s.execute("SET GLOBAL super_read_only = OFF");
             s.execute("SET GLOBAL read_only = OFF");
         }
-    }
-
-    private static void ignoringNotReplica(Connection c, String sql) throws SQLException {
-        try (Statement s = c.createStatement()) {
-            s.execute(sql);
-        } catch (SQLException e) {
-            if (e.getErrorCode() != NOT_A_REPLICA) {
-                throw e;
-            }
-        }
-    }
-
-    private static String nz(String s) {
-        return s == null ? "" : s;
     }
 }

@@ -1,0 +1,38 @@
+package dev.ballast.failover.sql;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/** What both dialects do the same way: statements that may meet a server that is no replica, quoting, NULL text. */
+final class SqlSteps {
+
+    /**
+     * "The server is not configured as replica" (ER_SLAVE_MUST_STOP / ER_BAD_REPLICA): MariaDB and MySQL 8.4 both answer
+     * 1200 to START/STOP SLAVE (REPLICA) on a server with no master; MySQL's STOP REPLICA there only notes 3084.
+     */
+    static final int NOT_A_REPLICA = 1200;
+
+    private SqlSteps() {
+    }
+
+    /** Runs {@code sql}; a server that is not a replica (error 1200) is fine, as the step then has nothing to do. */
+    static void ignoringNotReplica(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute(sql);
+        } catch (SQLException e) {
+            if (e.getErrorCode() != NOT_A_REPLICA) {
+                throw e;
+            }
+        }
+    }
+
+    /** A string literal. */
+    static String quote(String s) {
+        return "'" + s.replace("\\", "\\\\").replace("'", "''") + "'";
+    }
+
+    static String nz(String s) {
+        return s == null ? "" : s;
+    }
+}
