@@ -82,6 +82,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private String userName = "";
     private String switchedTo;
     private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
+    /** commands received and not yet run; past {@link #MAX_QUEUED_COMMANDS} the socket is not read */
+    private final java.util.concurrent.atomic.AtomicInteger queued = new java.util.concurrent.atomic.AtomicInteger();
+    static final int MAX_QUEUED_COMMANDS = 64;
 
     // session state, touched by worker threads one command at a time
     private boolean autocommit = true;
@@ -99,6 +102,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         final Columns.Column[] columns;
         int[] types;
         final Map<Integer, ByteArrayOutputStream> longData = new HashMap<>();
+        boolean longDataTooLarge;
 
         Prepared(int id, String sql, int params, Columns.Column[] columns) {
             this.id = id;
@@ -148,6 +152,23 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         }, workers);
     }
 
+    /** Reads the client again once its backlog drained and it reads its replies (its socket is writable). */
+    private void resumeReading() {
+        if (queued.get() <= MAX_QUEUED_COMMANDS / 4 && ctx.channel().isWritable() && !ctx.channel().config().isAutoRead()) {
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (!ctx.channel().isWritable()) {
+            ctx.channel().config().setAutoRead(false); // replies pile up unread: stop taking commands
+        } else {
+            resumeReading();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent) {
@@ -192,9 +213,18 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                 }
                 case COMMAND -> {
                     packet.payload().retain();
+                    if (queued.incrementAndGet() >= MAX_QUEUED_COMMANDS) {
+                        // a client that sends without reading: stop reading its socket until the backlog drains
+                        ctx.channel().config().setAutoRead(false);
+                    }
                     // handle, not thenRun: one command that failed must not silently stop the ones after it
                     tail = tail.handleAsync((v, e) -> {
-                        command(packet);
+                        try {
+                            command(packet);
+                        } finally {
+                            queued.decrementAndGet();
+                            resumeReading();
+                        }
                         return null;
                     }, workers);
                 }
@@ -392,6 +422,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                         error(1243, "HY000", "Unknown prepared statement handler given to mysqld_stmt_reset");
                     } else {
                         s.longData.clear();
+                        s.longDataTooLarge = false;
                         ok(0, 0);
                     }
                 }
@@ -714,7 +745,20 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         if (s == null || param >= s.params) {
             return; // no response to SEND_LONG_DATA; the error shows at execute
         }
+        if (s.longDataTooLarge) {
+            return;
+        }
         ByteArrayOutputStream out = s.longData.computeIfAbsent(param, k -> new ByteArrayOutputStream());
+        long total = p.readableBytes();
+        for (ByteArrayOutputStream b : s.longData.values()) {
+            total += b.size();
+        }
+        if (total > config.proxy().maxPacketBytes()) {
+            // as max_allowed_packet: the data is dropped, and the next execute of this statement fails (1153)
+            s.longData.clear();
+            s.longDataTooLarge = true;
+            return;
+        }
         byte[] chunk = new byte[p.readableBytes()];
         p.readBytes(chunk);
         out.writeBytes(chunk);
@@ -728,6 +772,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         Prepared s = prepared.get(id);
         if (s == null) {
             error(1243, "HY000", "Unknown prepared statement handler (" + id + ") given to mysqld_stmt_execute");
+            return;
+        }
+        if (s.longDataTooLarge) {
+            s.longDataTooLarge = false;
+            error(1153, "08S01", "Parameter of prepared statement which is set through mysql_send_long_data() is longer than "
+                    + "proxy.maxPacketBytes (" + config.proxy().maxPacketBytes() + " bytes)");
             return;
         }
         Object[] values = new Object[s.params];

@@ -226,6 +226,53 @@ class ProxyFuzzTest {
     }
 
     @Test
+    void longDataBeyondTheLimitFailsTheExecuteAndAClientThatDoesNotReadIsThrottled() throws Exception {
+        try (Socket s = authenticated()) {
+            InputStream in = s.getInputStream();
+            OutputStream out = s.getOutputStream();
+            writePacket(out, 0, concat(new byte[]{0x16}, "SELECT ? AS v".getBytes(StandardCharsets.US_ASCII)));
+            byte[] prepared = readPacket(in);
+            assertEquals(0, prepared[0]);
+            int params = (prepared[7] & 0xff) | (prepared[8] & 0xff) << 8;
+            int columns = (prepared[5] & 0xff) | (prepared[6] & 0xff) << 8;
+            for (int i = 0; i < (params > 0 ? params + 1 : 0) + (columns > 0 ? columns + 1 : 0); i++) {
+                readPacket(in); // definitions and their EOFs (this raw client does not ask for DEPRECATE_EOF)
+            }
+            byte[] chunk = new byte[60_000];
+            for (int i = 0; i < 5; i++) { // 300 000 bytes of long data against maxPacketBytes 65 536: kept nowhere
+                writePacket(out, 0, concat(new byte[]{0x18, prepared[1], prepared[2], prepared[3], prepared[4], 0, 0}, chunk));
+            }
+            writePacket(out, 0, new byte[]{0x17, prepared[1], prepared[2], prepared[3], prepared[4], 0, 1, 0, 0, 0, 0, 1, (byte) 0xfd, 0});
+            byte[] error = readPacket(in);
+            assertEquals((byte) 0xff, error[0]);
+            assertEquals(1153, (error[1] & 0xff) | (error[2] & 0xff) << 8);
+            // 20 000 pings without reading a reply: the proxy stops reading this socket instead of queueing them all
+            byte[] ping = {1, 0, 0, 0, 0x0e};
+            byte[] burst = new byte[ping.length * 20_000];
+            for (int i = 0; i < 20_000; i++) {
+                System.arraycopy(ping, 0, burst, i * ping.length, ping.length);
+            }
+            Thread writer = new Thread(() -> {
+                try {
+                    out.write(burst);
+                    out.flush();
+                } catch (IOException ignored) {
+                    // closed at the end of the test
+                }
+            });
+            writer.start();
+            Thread.sleep(1_000);
+            try (Connection c = client(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT v FROM t_kv WHERE k = 1")) {
+                assertTrue(rs.next(), "other clients are served meanwhile");
+            }
+            for (int i = 0; i < 20_000; i++) {
+                assertEquals(0, readPacket(in)[0], "reply " + i);
+            }
+            writer.join(10_000);
+        }
+    }
+
+    @Test
     void aThousandConnectionsAtOnceAndTheLimitBeyond() throws Exception {
         List<Socket> open = new ArrayList<>();
         try {
