@@ -64,7 +64,6 @@ public final class Monitor implements AutoCloseable {
     private final Map<String, GroupTopology> lastSeen = new ConcurrentHashMap<>();
     private final Map<String, Problem> reported = new ConcurrentHashMap<>();
     private final Map<String, Long> lastRecoveryAt = new ConcurrentHashMap<>();
-    private final Map<NodeAddress, String> markedForRejoin = new ConcurrentHashMap<>();
     private volatile Map<NodeAddress, NodeProbe> latest = Map.of();
     private volatile boolean connected = true;
     private volatile boolean closed;
@@ -345,7 +344,6 @@ public final class Monitor implements AutoCloseable {
             if (outcome.published()) {
                 recoveries.incrementAndGet();
                 lastRecoveryAt.put(group, System.currentTimeMillis());
-                markedForRejoin.put(t.master(), group);
                 lastSeen.put(group, outcome.after());
             }
         } finally {
@@ -400,7 +398,6 @@ public final class Monitor implements AutoCloseable {
             try (Connection c = nodes.connect(n)) {
                 dialect.fence(c);
                 audit.step("fence").state("done");
-                markedForRejoin.put(n, t.group());
                 log.warn("[cluster={} group={} node={}] fenced: it was writable but is not master of epoch {} ({} is); "
                         + "marked for rejoin: 'ballast rejoin --group {} --node {}'", config.name(), t.group(), n, t.epoch(),
                         t.master(), t.group(), n);
@@ -417,10 +414,6 @@ public final class Monitor implements AutoCloseable {
         }
     }
 
-    /** Servers fenced or replaced by this monitor that wait for {@code ballast rejoin}. */
-    public Map<NodeAddress, String> markedForRejoin() {
-        return Map.copyOf(markedForRejoin);
-    }
 
     /** Stops probing and acting; gives up leadership at once (the next monitor takes over without waiting for a timeout). */
     @Override

@@ -10,7 +10,6 @@ import dev.ballast.topology.TopologyStore;
 
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.Optional;
 
 /**
  * Brings a server that left the topology (an old master after a failover) back as a replica of the current master:
@@ -66,9 +65,5 @@ public final class Rejoin {
             store.appendRecovery(audit.json("after", after.toJson()).state("done").toJson());
             return after;
         }
-    }
-
-    static Optional<NodeAddress> parse(String text) {
-        return text == null ? Optional.empty() : Optional.of(NodeAddress.parse(text));
     }
 }

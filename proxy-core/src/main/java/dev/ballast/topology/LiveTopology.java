@@ -171,10 +171,6 @@ public final class LiveTopology implements AutoCloseable {
         return t;
     }
 
-    public Map<String, GroupTopology> all() {
-        return snapshot;
-    }
-
     /** Rises with every accepted change of any group. */
     public long version() {
         return version;

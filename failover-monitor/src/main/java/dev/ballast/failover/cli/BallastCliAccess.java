@@ -12,11 +12,4 @@ public final class BallastCliAccess {
     public static String ack(TopologyStore store, String group) {
         return BallastCli.acknowledge(store, group);
     }
-
-    /** {@code ballast status}, as text. */
-    public static String status(dev.ballast.rules.ClusterConfig config, TopologyStore store) {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        BallastCli.status(config, store, new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
-        return out.toString(java.nio.charset.StandardCharsets.UTF_8);
-    }
 }
