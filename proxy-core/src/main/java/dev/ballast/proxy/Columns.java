@@ -36,6 +36,10 @@ final class Columns {
     }
 
     static Column[] of(ResultSetMetaData md, String schema) throws SQLException {
+        Column[] exact = fromServer(md, schema);
+        if (exact != null) {
+            return exact;
+        }
         int n = md.getColumnCount();
         Column[] out = new Column[n];
         for (int i = 1; i <= n; i++) {
@@ -77,6 +81,51 @@ final class Columns {
             String table = nz(md.getTableName(i));
             out[i - 1] = new Column(schema, table, table, nz(md.getColumnLabel(i)), nz(md.getColumnName(i)), type, flags,
                     decimals, Math.min(length, 0xFFFFFFFFL), charset);
+        }
+        return out;
+    }
+
+    /**
+     * The server's own column definitions, when the metadata is MySQL Connector/J's (a statement that ran on one server,
+     * or a prepare): exact type code, length, decimals, flags and character set, which JDBC metadata only approximates
+     * (it reports DECIMAL(12,3) with precision 10, and no fractional-second digits of DATETIME(3)). Null otherwise.
+     */
+    private static Column[] fromServer(ResultSetMetaData md, String schema) {
+        com.mysql.cj.result.Field[] fields;
+        try {
+            if (!md.isWrapperFor(com.mysql.cj.jdbc.result.ResultSetMetaData.class)) {
+                return null;
+            }
+            fields = md.unwrap(com.mysql.cj.jdbc.result.ResultSetMetaData.class).getFields();
+        } catch (SQLException | RuntimeException e) {
+            return null;
+        }
+        if (fields == null) {
+            return null;
+        }
+        Column[] out = new Column[fields.length];
+        for (int i = 0; i < fields.length; i++) {
+            com.mysql.cj.result.Field f = fields[i];
+            int type = f.getMysqlTypeId() & 0xff;
+            long length = f.getLength();
+            if (type == T_NEWDECIMAL || type == T_DECIMAL) {
+                // Connector/J keeps a DECIMAL's length without its sign and decimal point; the protocol counts both
+                length += (f.getDecimals() > 0 ? 1 : 0) + (f.isUnsigned() ? 0 : 1);
+            }
+            int charset = f.getCollationIndex();
+            if (charset != BINARY) {
+                // text goes out as utf8mb4 whatever the pooled connection's collation; Connector/J keeps a text column's
+                // length in characters (JDBC display size), the protocol counts bytes
+                charset = UTF8MB4;
+                try {
+                    length = Math.max(0, md.getColumnDisplaySize(i + 1)) * 4L;
+                } catch (SQLException e) {
+                    return null;
+                }
+            }
+            out[i] = new Column(schema, nz(f.getTableName()), nz(f.getOriginalTableName()), nz(f.getColumnLabel()),
+                    nz(f.getOriginalName()), type, f.getFlags() & 0xffff, f.getDecimals(), Math.min(length, 0xFFFFFFFFL),
+                    charset);
         }
         return out;
     }
