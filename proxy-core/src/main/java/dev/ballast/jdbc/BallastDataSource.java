@@ -130,6 +130,16 @@ public final class BallastDataSource implements DataSource, AutoCloseable {
         return config.withGroups(groups);
     }
 
+    /** The fast-path route of {@code sql}, or null when it needs ShardingSphere (used by the proxy's relay). */
+    public dev.ballast.jdbc.fastpath.RouteTemplate routeTemplate(String sql) {
+        return plane.templates().of(sql);
+    }
+
+    /** Where each group's statements go now (used by the proxy's relay). */
+    public ReadRouter router() {
+        return router;
+    }
+
     /** Loads and validates a cluster config file, then builds the data source. */
     public static BallastDataSource fromYaml(Path file) throws SQLException {
         return new BallastDataSource(ClusterConfigLoader.load(file));

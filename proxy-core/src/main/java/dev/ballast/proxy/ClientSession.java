@@ -94,8 +94,13 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private long lastInsertId;
     private int nextStatementId;
     private final Map<Integer, Prepared> prepared = new HashMap<>();
+    private static final Object NO_ROUTE = new Object();
+    /** relays single-node prepared statements on the event loop; null when proxy.relay is off */
+    private Relay relay;
 
-    private static final class Prepared {
+    static final class Prepared {
+        /** the fast-path route, looked up on first execute: a RouteTemplate, or NO_ROUTE */
+        Object route;
         final int id;
         final String sql;
         final int params;
@@ -136,6 +141,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             ctx.close();
             return;
         }
+        if (server.backends() != null) {
+            relay = new Relay(this, server.backends(), ds.router(), config.name(), ctx);
+        }
         sendHandshake();
     }
 
@@ -145,6 +153,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             server.release(this);
         }
         phase = Phase.CLOSED;
+        if (relay != null) {
+            relay.abort();
+        }
         // Roll back and release whatever the client left open, after any command still running.
         tail = tail.handleAsync((v, e) -> {
             closeSession();
@@ -165,6 +176,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             ctx.channel().config().setAutoRead(false); // replies pile up unread: stop taking commands
         } else {
             resumeReading();
+            if (relay != null) {
+                relay.clientWritable();
+            }
         }
         ctx.fireChannelWritabilityChanged();
     }
@@ -217,16 +231,23 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                         // a client that sends without reading: stop reading its socket until the backlog drains
                         ctx.channel().config().setAutoRead(false);
                     }
-                    // handle, not thenRun: one command that failed must not silently stop the ones after it
-                    tail = tail.handleAsync((v, e) -> {
-                        try {
-                            command(packet);
-                        } finally {
-                            queued.decrementAndGet();
-                            resumeReading();
-                        }
-                        return null;
-                    }, workers);
+                    // In the order sent: each command starts when the one before it has finished (whether it failed or
+                    // not), on this event loop when the relay takes it, else on a worker thread.
+                    CompletableFuture<Void> previous = tail;
+                    CompletableFuture<Void> done = new CompletableFuture<>();
+                    tail = done;
+                    if (previous.isDone()) {
+                        dispatch(packet, done);
+                    } else {
+                        previous.whenComplete((v, e) -> {
+                            if (ctx.executor().inEventLoop()) {
+                                dispatch(packet, done);
+                            } else {
+                                ctx.executor().execute(() -> dispatch(packet, done));
+                            }
+                        });
+                    }
+                    return; // the command owns the packet now
                 }
                 case CLOSED -> {
                 }
@@ -236,6 +257,73 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         } finally {
             packet.payload().release();
         }
+    }
+
+    /** Runs one command: relayed when the relay takes it, else on a worker thread. Called on the event loop. */
+    private void dispatch(Packet packet, CompletableFuture<Void> done) {
+        boolean relayed = false;
+        try {
+            relayed = relay != null && relay.tryStart(packet, done);
+        } catch (RuntimeException e) {
+            log.warn("[proxy conn={}] relay: {}", connectionId, e.toString(), e);
+        }
+        if (!relayed) {
+            runOnWorker(packet, done);
+        }
+    }
+
+    /** Runs the command on a worker thread through the JDBC data plane; completes {@code done} after it. */
+    void runOnWorker(Packet packet, CompletableFuture<Void> done) {
+        workers.execute(() -> {
+            try {
+                command(packet);
+            } finally {
+                relayFinished(null, done);
+            }
+        });
+    }
+
+    /** A command ended: frees its packet (when not freed yet) and lets the next one start. */
+    void relayFinished(Packet packet, CompletableFuture<Void> done) {
+        if (packet != null) {
+            packet.payload().release();
+        }
+        queued.decrementAndGet();
+        resumeReading();
+        done.complete(null);
+    }
+
+    /** Whether statements may be relayed now: autocommit mode, outside a transaction, logged in. */
+    boolean relayable() {
+        return phase == Phase.COMMAND && autocommit && transaction == null && !inExplicit && ctx.channel().isActive();
+    }
+
+    Prepared prepared(int id) {
+        return prepared.get(id);
+    }
+
+    /** The statement's fast-path route, or null when it needs ShardingSphere. */
+    dev.ballast.jdbc.fastpath.RouteTemplate template(Prepared s) {
+        Object route = s.route;
+        if (route == null) {
+            dev.ballast.jdbc.fastpath.RouteTemplate t = ds.routeTemplate(s.sql);
+            route = t == null ? NO_ROUTE : t;
+            s.route = route;
+        }
+        return route == NO_ROUTE ? null : (dev.ballast.jdbc.fastpath.RouteTemplate) route;
+    }
+
+    dev.ballast.jdbc.internal.Session ballastSession() {
+        return ballastSession;
+    }
+
+    void lastInsertId(long id) {
+        lastInsertId = id;
+    }
+
+    /** The protocol flags that change a server's replies, which relayed replies must match: DEPRECATE_EOF, FOUND_ROWS. */
+    int relayVariant() {
+        return ((clientCapabilities & CLIENT_DEPRECATE_EOF) != 0 ? 1 : 0) | ((clientCapabilities & CLIENT_FOUND_ROWS) != 0 ? 2 : 0);
     }
 
     private void protocolError(Wire.ProtocolException e) {

@@ -59,6 +59,8 @@ public final class ProxyServer implements AutoCloseable {
     private Channel channel;
     private HttpServer health;
     private final SslContext sslContext;
+    /** the relay's own server connections; null when proxy.relay is off */
+    private final Backends backends;
 
     /** A proxy over its own data source (closed with it). */
     public ProxyServer(ClusterConfig config) throws java.sql.SQLException {
@@ -78,6 +80,7 @@ public final class ProxyServer implements AutoCloseable {
             return t;
         });
         workers.allowCoreThreadTimeOut(true);
+        this.backends = settings.relay() ? new Backends(config) : null;
         if (settings.tls().isPresent()) {
             ProxySettings.Tls tls = settings.tls().get();
             try {
@@ -104,11 +107,11 @@ public final class ProxyServer implements AutoCloseable {
         if (settings.users().isEmpty()) {
             log.warn("[cluster={}] proxy.users is empty: nobody can log in (add users with 'ballast hash-password')", config.name());
         }
-        boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        io = new MultiThreadIoEventLoopGroup(Math.max(2, Runtime.getRuntime().availableProcessors()), NioIoHandler.newFactory());
+        boss = new MultiThreadIoEventLoopGroup(1, Transport.ioHandlers());
+        io = new MultiThreadIoEventLoopGroup(Transport.ioThreads(), Transport.ioHandlers());
         ServerBootstrap b = new ServerBootstrap()
                 .group(boss, io)
-                .channel(NioServerSocketChannel.class)
+                .channel(Transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
@@ -201,6 +204,20 @@ public final class ProxyServer implements AutoCloseable {
     /** Worker threads alive now (they end after 60 s idle). */
     public int workerThreads() {
         return workers.getPoolSize();
+    }
+
+    /** Statements relayed to their server so far, and relayable ones that took the JDBC path instead. */
+    public long[] relayCounts() {
+        return backends == null ? new long[]{0, 0} : new long[]{backends.relayed.sum(), backends.passedOn.sum()};
+    }
+
+    /** Server connections the relay holds now. */
+    public int relayConnections() {
+        return backends == null ? 0 : backends.open();
+    }
+
+    Backends backends() {
+        return backends;
     }
 
     ClusterConfig config() {

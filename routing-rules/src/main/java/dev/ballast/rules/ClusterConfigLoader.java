@@ -140,7 +140,7 @@ public final class ClusterConfigLoader {
 
     private static ProxySettings proxy(ConfigNode node) {
         node.onlyKeys(Set.of("listen", "health", "maxConnections", "idleTimeoutMs", "maxPacketBytes", "workerThreads", "users",
-                "tls"));
+                "tls", "relay", "relayConnections"));
         ProxySettings d = ProxySettings.DEFAULTS;
         ProxySettings.Endpoint listen = proxyAddress(node, "listen", d.listen());
         Optional<ProxySettings.Endpoint> health = d.health();
@@ -182,7 +182,8 @@ public final class ClusterConfigLoader {
                 node.number("idleTimeoutMs", 1_000, 31_536_000_000L, d.idleTimeoutMs()),
                 (int) node.number("maxPacketBytes", 1024, 1L << 30, d.maxPacketBytes()),
                 (int) node.number("workerThreads", 1, 4096, d.workerThreads()),
-                users, tls);
+                users, tls, node.bool("relay", d.relay()),
+                (int) node.number("relayConnections", 1, 10_000, d.relayConnections()));
     }
 
     private static ProxySettings.Endpoint proxyAddress(ConfigNode node, String key, ProxySettings.Endpoint defaultValue) {

@@ -15,9 +15,15 @@ import java.util.Optional;
  * @param workerThreads   threads that run statements (each running statement holds one), default 64
  * @param users           who may log in, by user name; passwords are stored as hashes only
  * @param tls             TLS towards clients, off when empty
+ * @param relay           relay single-node prepared statements in autocommit mode to their server over the proxy's own
+ *                        protocol connections, without decoding their results, default true; false sends every
+ *                        statement through the JDBC data plane
+ * @param relayConnections the relay's connections per server and event loop at most (a relayed statement holds one while
+ *                        it runs; with none free it takes the JDBC path), default 32
  */
 public record ProxySettings(Endpoint listen, Optional<Endpoint> health, int maxConnections, long idleTimeoutMs,
-                            int maxPacketBytes, int workerThreads, Map<String, ProxyUser> users, Optional<Tls> tls) {
+                            int maxPacketBytes, int workerThreads, Map<String, ProxyUser> users, Optional<Tls> tls,
+                            boolean relay, int relayConnections) {
 
     /**
      * TLS for clients: a PEM certificate (chain) and its PEM private key (PKCS#8, unencrypted); with {@code required},
@@ -27,7 +33,7 @@ public record ProxySettings(Endpoint listen, Optional<Endpoint> health, int maxC
     }
 
     public static final ProxySettings DEFAULTS = new ProxySettings(new Endpoint("127.0.0.1", 3307),
-            Optional.of(new Endpoint("127.0.0.1", 3308)), 2000, 28_800_000L, 64 << 20, 64, Map.of(), Optional.empty());
+            Optional.of(new Endpoint("127.0.0.1", 3308)), 2000, 28_800_000L, 64 << 20, 64, Map.of(), Optional.empty(), true, 32);
 
     public ProxySettings {
         users = Map.copyOf(users);

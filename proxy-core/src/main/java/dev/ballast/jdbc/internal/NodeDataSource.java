@@ -34,6 +34,7 @@ public final class NodeDataSource implements DataSource {
     private final NodeAddress address;
     private final HikariDataSource pool;
     private final boolean trackCommits;
+    private final Flavour flavour;
     private final Map<Object, CommitTracker> trackers = Collections.synchronizedMap(new WeakHashMap<>());
     private volatile ReadRouter router;
 
@@ -42,6 +43,7 @@ public final class NodeDataSource implements DataSource {
         this.group = group;
         this.role = role;
         this.address = address;
+        this.flavour = config.group(group).flavour();
         this.trackCommits = MASTER.equals(role) && config.readPolicy().readYourWrites() == ReadPolicy.ReadYourWrites.GTID_WAIT;
         HikariConfig h = hikariConfig(config, group, role, address);
         if (trackCommits) {
@@ -201,6 +203,21 @@ public final class NodeDataSource implements DataSource {
     /** Closes the pool; idempotent. */
     public void shutdown() {
         pool.close();
+    }
+
+    /** Whether the pool was closed: the server left this role (connections made elsewhere for it must go too). */
+    public boolean isShutdown() {
+        return pool.isClosed();
+    }
+
+    /** The group's flavour, for the session settings of connections the proxy makes itself. */
+    public Flavour flavour() {
+        return flavour;
+    }
+
+    /** Whether connections in this role report each commit's GTID (read-your-writes by gtid-wait on a master). */
+    public boolean tracksCommits() {
+        return trackCommits;
     }
 
     @Override

@@ -316,8 +316,38 @@ public final class ReadRouter {
     }
 
     private String choose(Routes r, List<String> available) {
+        return choose(r, available, Session.current(), true);
+    }
+
+    /**
+     * The server for an autocommit read in {@code group} for {@code session}, decided from the health snapshot alone
+     * (for the proxy's relay, which runs on an event loop and must not wait): null when read-your-writes needs a fresh
+     * position check, or when no server qualifies and {@code fallback: fail}; the caller then takes the JDBC path, which
+     * decides with the check, or reports the error.
+     */
+    public NodeDataSource chooseWithoutWaiting(String group, Session session) {
+        Routes r = groups.get(group);
+        if (r.replicaUnits.isEmpty()) {
+            return r.master;
+        }
+        String unit;
+        try {
+            unit = choose(r, r.replicaUnits, session, false);
+        } catch (NoReplicaException e) {
+            return null;
+        }
+        return unit == null ? null : unit.equals(r.masterUnit) ? r.master : r.replicas.get(unit);
+    }
+
+    /** The group's master while no switchover is under way (for the relay), else null. */
+    public NodeDataSource masterIfServing(String group) {
+        Routes r = groups.get(group);
+        return r.topology.phase() == GroupTopology.Phase.SWITCHING && topology.dynamic() ? null : r.master;
+    }
+
+    /** @param mayBlock whether a fresh position check may be made; without it, null when one would be needed */
+    private String choose(Routes r, List<String> available, Session session, boolean mayBlock) {
         String group = r.group.name();
-        Session session = Session.current();
         Position required = null;
         if (session != null) {
             switch (policy.readYourWrites()) {
@@ -352,6 +382,9 @@ public final class ReadRouter {
             }
             someQualified = true;
             if (required != null && !status.applied().covers(required)) {
+                if (!mayBlock) {
+                    return null;
+                }
                 if (freshCheckDone || !freshlyCovers(currentProbe, replica, required)) {
                     continue;
                 }

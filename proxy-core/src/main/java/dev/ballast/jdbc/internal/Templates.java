@@ -7,7 +7,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** Route templates by SQL text, analysed once. Bounded: past {@value #MAX} texts, new ones are analysed each time. */
-final class Templates {
+public final class Templates {
 
     static final int MAX = 10_000;
 
@@ -19,7 +19,7 @@ final class Templates {
     }
 
     /** The template of {@code sql}, or null when it must go through ShardingSphere. */
-    RouteTemplate of(String sql) {
+    public RouteTemplate of(String sql) {
         if (!config.fastPath()) {
             return null;
         }
