@@ -28,7 +28,17 @@ public final class ProxyBenchmark {
     private ProxyBenchmark() {
     }
 
-    record Row(String test, int threads, Map<String, Sysbench.Result> results) {
+    record Row(String test, int threads, Map<String, Sysbench.Result> results, Map<String, Double> cpuMicros) {
+    }
+
+    /** This JVM's user + system CPU time so far, in microseconds (from /proc; the proxy runs in this JVM). */
+    static long cpuMicros() {
+        try {
+            String[] f = java.nio.file.Files.readString(Path.of("/proc/self/stat")).split("\\) ")[1].split(" ");
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000L; // clock ticks of 10 ms
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -49,7 +59,7 @@ public final class ProxyBenchmark {
         List<Row> rows = new ArrayList<>();
         String[][] runs = {{"oltp_point_select", "4"}, {"oltp_point_select", "16"}, {"oltp_read_write", "4"}, {"oltp_read_write", "16"}};
         for (String[] r : runs) {
-            rows.add(new Row(r[0], Integer.parseInt(r[1]), new LinkedHashMap<>()));
+            rows.add(new Row(r[0], Integer.parseInt(r[1]), new LinkedHashMap<>(), new LinkedHashMap<>()));
         }
         long started = System.nanoTime();
         try (TestBed bed = TestBed.start(TestBed.Spec.of(2, 1).withStandalones(1))) {
@@ -75,6 +85,8 @@ public final class ProxyBenchmark {
                 try (ProxyServer proxy = new ProxyServer(ClusterConfigLoader.parse(p.getValue(), System::getenv)).start()) {
                     Sysbench s = new Sysbench("127.0.0.1", proxy.port(), "sb", "sb_pw", bed.database());
                     measure(p.getKey(), s, rows, tableSize, seconds);
+                    long[] relay = proxy.relayCounts();
+                    System.err.printf("%s: %,d statements relayed, %,d relayable ones took the JDBC path%n", p.getKey(), relay[0], relay[1]);
                 }
             }
         }
@@ -94,8 +106,10 @@ public final class ProxyBenchmark {
             // warm-up
             s.run("oltp_point_select", "run", 1, tableSize, 4, Math.max(3, seconds / 4));
             for (Row r : rows) {
+                long cpu = cpuMicros();
                 Sysbench.Result result = s.run(r.test(), "run", 1, tableSize, r.threads(), seconds);
                 r.results().put(name, result);
+                r.cpuMicros().put(name, (cpuMicros() - cpu) / Math.max(1.0, result.tps() * seconds));
                 System.err.printf("%s %s %d threads: %.0f tps, p95 %.2f ms, errors %d%n", name, r.test(), r.threads(),
                         result.tps(), result.p95Ms(), result.errors());
             }
@@ -106,15 +120,16 @@ public final class ProxyBenchmark {
 
     static String report(List<Row> rows, int seconds, int tableSize, long totalSeconds) {
         StringBuilder b = new StringBuilder();
-        b.append("| sysbench test | threads | tps direct / proxy-1g / proxy-2g | proxy-1g ÷ direct | proxy-2g ÷ direct | p95 ms direct / proxy-1g / proxy-2g | retried errors (1213/1205) |\n");
-        b.append("|---|---:|---|---:|---:|---|---|\n");
+        b.append("| sysbench test | threads | tps direct / proxy-1g / proxy-2g | proxy-1g ÷ direct | proxy-2g ÷ direct | p95 ms direct / proxy-1g / proxy-2g | proxy CPU µs per transaction 1g / 2g | retried errors (1213/1205) |\n");
+        b.append("|---|---:|---|---:|---:|---|---|---|\n");
         for (Row r : rows) {
             Sysbench.Result d = r.results().get("direct");
             Sysbench.Result p1 = r.results().get("proxy-1g");
             Sysbench.Result p2 = r.results().get("proxy-2g");
-            b.append(String.format("| %s | %d | %,.0f / %,.0f / %,.0f | %.2f | %.2f | %.2f / %.2f / %.2f | %d / %d / %d |%n",
+            b.append(String.format("| %s | %d | %,.0f / %,.0f / %,.0f | %.2f | %.2f | %.2f / %.2f / %.2f | %.0f / %.0f | %d / %d / %d |%n",
                     r.test(), r.threads(), d.tps(), p1.tps(), p2.tps(), p1.tps() / d.tps(), p2.tps() / d.tps(),
-                    d.p95Ms(), p1.p95Ms(), p2.p95Ms(), d.errors(), p1.errors(), p2.errors()));
+                    d.p95Ms(), p1.p95Ms(), p2.p95Ms(), r.cpuMicros().get("proxy-1g"), r.cpuMicros().get("proxy-2g"),
+                    d.errors(), p1.errors(), p2.errors()));
         }
         b.append(String.format("%nsysbench 1.0.20, 1 table of %,d rows, %d s per cell after a warm-up, --db-ps-mode=auto; whole run %d s.%n",
                 tableSize, seconds, totalSeconds));
