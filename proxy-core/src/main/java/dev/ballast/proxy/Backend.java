@@ -58,7 +58,7 @@ final class Backend extends ByteToMessageDecoder {
         void failed(String why, boolean executeSent);
     }
 
-    private enum State { GREETING, AUTH, INIT, IDLE, PREPARE, EXECUTE, CLOSED }
+    private enum State { GREETING, AUTH, INIT, IDLE, BEGIN, PREPARE, EXECUTE, CLOSED }
 
     private enum Part { FIRST, COLUMNS, COLUMNS_EOF, ROWS }
 
@@ -116,16 +116,62 @@ final class Backend extends ByteToMessageDecoder {
      * builds the COM_STMT_EXECUTE packet (header included) for the server's statement id.
      */
     void execute(String sql, IntFunction<ByteBuf> execute, Listener l) {
+        execute(sql, execute, l, false);
+    }
+
+    /** As {@link #execute(String, IntFunction, Listener)}, after a BEGIN (answered before anything else is sent). */
+    void execute(String sql, IntFunction<ByteBuf> execute, Listener l, boolean beginFirst) {
         listener = l;
         executePacket = execute;
         executeSent = false;
         continued = false;
+        pendingSql = sql;
+        if (beginFirst) {
+            begin();
+        } else {
+            proceed();
+        }
+        armTimeout();
+    }
+
+    /** Sends the COM_QUERY {@code query} builds (header included) and passes its reply on; after a BEGIN when asked. */
+    void query(IntFunction<ByteBuf> query, Listener l, boolean beginFirst) {
+        listener = l;
+        executeSent = false;
+        continued = false;
+        pendingSql = null;
+        executePacket = query;
+        if (beginFirst) {
+            begin();
+        } else {
+            proceed();
+        }
+        armTimeout();
+    }
+
+    private void begin() {
+        state = State.BEGIN;
+        byte[] text = "BEGIN".getBytes(StandardCharsets.US_ASCII);
+        ByteBuf b = ctx.alloc().buffer(5 + text.length);
+        b.writeMediumLE(1 + text.length);
+        b.writeByte(0);
+        b.writeByte(ClientSession.COM_QUERY);
+        b.writeBytes(text);
+        ctx.writeAndFlush(b, ctx.voidPromise());
+    }
+
+    /** After the BEGIN (if any): the query, or the statement (prepared first when needed). */
+    private void proceed() {
+        String sql = pendingSql;
+        if (sql == null) {
+            sendExecute(0);
+            return;
+        }
         int[] known = statements.get(sql);
         if (known != null) {
             sendExecute(known[0]);
         } else {
             state = State.PREPARE;
-            pendingSql = sql;
             preparing = null;
             byte[] text = sql.getBytes(StandardCharsets.UTF_8);
             ByteBuf b = ctx.alloc().buffer(5 + text.length);
@@ -135,7 +181,6 @@ final class Backend extends ByteToMessageDecoder {
             b.writeBytes(text);
             ctx.writeAndFlush(b, ctx.voidPromise());
         }
-        armTimeout();
     }
 
     private void sendExecute(int statementId) {
@@ -275,6 +320,16 @@ final class Backend extends ByteToMessageDecoder {
                 // nothing was asked: the server is closing the connection (e.g. wait_timeout) or out of step
                 failure = "unexpected packet from an idle connection to " + node.address();
                 ctx.close();
+            }
+            case BEGIN -> {
+                if (header != 0) {
+                    // BEGIN refused on a live connection: nothing else was sent; report it as a broken connection
+                    int code = length >= 3 ? in.getUnsignedShortLE(start + 5) : 0;
+                    failure = "BEGIN refused on " + node.address() + " (error " + code + ")";
+                    ctx.close();
+                    return;
+                }
+                proceed();
             }
             case PREPARE -> prepareReply(in, start, length, header);
             case EXECUTE -> reply(in, start, length, sequence, header);

@@ -97,6 +97,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private static final Object NO_ROUTE = new Object();
     /** relays single-node prepared statements on the event loop; null when proxy.relay is off */
     private Relay relay;
+    /** whole transactions are relayed too: one group, every table under its own name */
+    private boolean relayTransactions;
 
     static final class Prepared {
         /** the fast-path route, looked up on first execute: a RouteTemplate, or NO_ROUTE */
@@ -143,6 +145,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         }
         if (server.backends() != null) {
             relay = new Relay(this, server.backends(), ds.router(), config.name(), ctx);
+            relayTransactions = server.relaysTransactions();
         }
         sendHandshake();
     }
@@ -263,7 +266,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private void dispatch(Packet packet, CompletableFuture<Void> done) {
         boolean relayed = false;
         try {
-            relayed = relay != null && relay.tryStart(packet, done);
+            relayed = relay != null && (relayTransactions && relay.tryTransaction(packet, done) || relay.tryStart(packet, done));
         } catch (RuntimeException e) {
             log.warn("[proxy conn={}] relay: {}", connectionId, e.toString(), e);
         }
@@ -295,7 +298,80 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
     /** Whether statements may be relayed now: autocommit mode, outside a transaction, logged in. */
     boolean relayable() {
-        return phase == Phase.COMMAND && autocommit && transaction == null && !inExplicit && ctx.channel().isActive();
+        return phase == Phase.COMMAND && autocommit && transaction == null && !inExplicit && relayedTransaction == null
+                && relayedTransactionLost == null && ctx.channel().isActive();
+    }
+
+    // ---- relayed transactions (one group whose tables keep their names) ----------------------------------------
+
+    /** the server connection of the relayed transaction in progress, or null */
+    private Backend relayedTransaction;
+    /** why the relayed transaction's connection broke, until the client ends that transaction; else null */
+    private String relayedTransactionLost;
+
+    Backend relayedTransaction() {
+        return relayedTransaction;
+    }
+
+    String relayedTransactionLost() {
+        return relayedTransactionLost;
+    }
+
+    void relayedTransactionStarted(Backend b) {
+        relayedTransaction = b;
+        relayedTransactionLost = null;
+    }
+
+    void relayedTransactionLost(String why) {
+        relayedTransaction = null;
+        relayedTransactionLost = why;
+    }
+
+    /** The relayed transaction ended (committed, rolled back, or dropped); {@code autocommitOn}: SET autocommit=1 ended it. */
+    void relayedTransactionEnded(Boolean autocommitOn) {
+        relayedTransaction = null;
+        relayedTransactionLost = null;
+        inExplicit = false;
+        if (Boolean.TRUE.equals(autocommitOn)) {
+            autocommit = true;
+        }
+    }
+
+    /** Whether the client is in a transaction that has not started anywhere yet (BEGIN seen, or autocommit off). */
+    boolean transactionWanted() {
+        return phase == Phase.COMMAND && (inExplicit || !autocommit) && transaction == null && relayedTransaction == null
+                && ctx.channel().isActive();
+    }
+
+    String onlyGroup() {
+        return firstGroup();
+    }
+
+    int statusFlags() {
+        return status();
+    }
+
+    static boolean isSessionStatement(String sql) {
+        return SESSION_STATEMENTS.contains(Sql.firstKeyword(sql));
+    }
+
+    /** What a SET statement does to autocommit: TRUE (on), FALSE (off), or null (it sets something else). */
+    static Boolean autocommitSetting(String sql, List<String> w) {
+        String rest = w.size() > 1 ? w.get(1) : "";
+        if (rest.equals("SESSION") || rest.equals("LOCAL") || rest.equals("@@SESSION")) {
+            rest = w.size() > 2 ? w.get(2) : "";
+        }
+        if (!(rest.equals("AUTOCOMMIT") || rest.equals("@@AUTOCOMMIT") || rest.equals("@@SESSION.AUTOCOMMIT"))) {
+            return null;
+        }
+        String upper = sql.toUpperCase(Locale.ROOT).replace(" ", "");
+        if (upper.endsWith("=1") || upper.endsWith("=ON") || upper.endsWith("=TRUE")) {
+            return Boolean.TRUE;
+        }
+        if (upper.endsWith("=0") || upper.endsWith("=OFF") || upper.endsWith("=FALSE")) {
+            return Boolean.FALSE;
+        }
+        return null;
     }
 
     Prepared prepared(int id) {
@@ -672,10 +748,13 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private void begin() throws SQLException {
         if (transaction != null) {
             transaction.commit(); // as the server does: BEGIN commits an open transaction
-        } else {
+        } else if (!relayTransactions) {
             transaction = ds.getConnection(ballastSession);
         }
-        transaction.setAutoCommit(false);
+        // with relayed transactions the transaction starts with its first statement: on a relay connection, or else here
+        if (transaction != null) {
+            transaction.setAutoCommit(false);
+        }
         inExplicit = true;
         ok(0, 0);
     }
@@ -691,12 +770,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                     transaction.rollback();
                 }
             } finally {
-                inExplicit = false;
-                if (autocommit) {
-                    closeTransaction();
-                }
+                // released in either mode: the next statement begins the next transaction (on a relay connection if it can)
+                closeTransaction();
             }
         }
+        inExplicit = false;
         ok(0, 0);
     }
 
@@ -705,7 +783,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         if (transaction != null) {
             return transaction;
         }
-        if (!autocommit) {
+        if (!autocommit || inExplicit) {
             transaction = ds.getConnection(ballastSession);
             transaction.setAutoCommit(false);
             return transaction;
@@ -1024,7 +1102,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
     private int status() {
         int s = autocommit ? STATUS_AUTOCOMMIT : 0;
-        if (transaction != null && (inExplicit || !autocommit)) {
+        if (inExplicit || !autocommit && (transaction != null || relayedTransaction != null)) {
             s |= STATUS_IN_TRANS;
         }
         return s;

@@ -216,6 +216,24 @@ public final class ProxyServer implements AutoCloseable {
         return backends == null ? 0 : backends.open();
     }
 
+    /**
+     * Whether whole transactions can be relayed: one group, and every table under its own name there (placed, broadcast,
+     * or sharded into one table), so any statement can go to the master unchanged.
+     */
+    boolean relaysTransactions() {
+        if (backends == null || config.groups().size() != 1) {
+            return false;
+        }
+        for (dev.ballast.rules.TableRule t : config.tables().values()) {
+            for (dev.ballast.rules.DataNode n : t.dataNodes()) {
+                if (!n.table().equals(t.name())) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     Backends backends() {
         return backends;
     }

@@ -9,7 +9,9 @@ import io.netty.channel.ChannelHandlerContext;
 
 import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.IntFunction;
 
 /**
  * Relays one client's single-node prepared statements in autocommit mode straight to their server, on the client's
@@ -42,6 +44,7 @@ final class Relay implements Backend.Listener {
     private NodeDataSource target;
     private boolean read;
     private String group;
+    private Mode mode = Mode.SINGLE;
     private String logicalTable;
     private String physicalTable;
     private boolean forwarded;
@@ -58,6 +61,68 @@ final class Relay implements Backend.Listener {
         this.ctx = ctx;
     }
 
+    /** A COM_STMT_EXECUTE taken apart: where its NULL bitmap and values are, and the parameter types to send. */
+    private record Execute(int nullsAt, int bitmap, int[] types, int valuesAt, int valuesLength, int payloadLength) {
+    }
+
+    /** Parses a COM_STMT_EXECUTE of {@code s} for relaying; null when the relay cannot send it. */
+    private static Execute parse(ByteBuf p, ClientSession.Prepared s) {
+        int at = p.readerIndex();
+        if (p.readableBytes() < 10 || p.getUnsignedByte(at + 5) != 0 || !s.longData.isEmpty() || s.longDataTooLarge) {
+            return null;
+        }
+        int pos = at + 10;
+        int nullsAt = pos;
+        int bitmap = (s.params + 7) / 8;
+        int[] types = s.types;
+        int valuesAt = pos;
+        if (s.params > 0) {
+            if (p.writerIndex() < pos + bitmap + 1) {
+                return null;
+            }
+            pos += bitmap;
+            if (p.getUnsignedByte(pos++) == 1) {
+                if (p.writerIndex() < pos + 2 * s.params) {
+                    return null;
+                }
+                types = new int[s.params];
+                for (int i = 0; i < s.params; i++) {
+                    types[i] = p.getUnsignedShortLE(pos + 2 * i);
+                }
+                pos += 2 * s.params;
+                s.types = types;
+            } else if (types == null) {
+                return null;
+            }
+            valuesAt = pos;
+        }
+        int valuesLength = p.writerIndex() - valuesAt;
+        int payloadLength = 10 + (s.params > 0 ? bitmap + 1 + 2 * s.params + valuesLength : 0);
+        return payloadLength >= 0xFFFFFF ? null : new Execute(nullsAt, bitmap, types, valuesAt, valuesLength, payloadLength);
+    }
+
+    /** Builds the COM_STMT_EXECUTE for the server's statement id: the types always, as this server may not have them. */
+    private IntFunction<ByteBuf> packet(ByteBuf p, Execute e, int params) {
+        return statementId -> {
+            ByteBuf b = ctx.alloc().buffer(4 + e.payloadLength());
+            b.writeMediumLE(e.payloadLength());
+            b.writeByte(0);
+            b.writeByte(ClientSession.COM_STMT_EXECUTE);
+            b.writeIntLE(statementId);
+            b.writeByte(0); // no cursor
+            b.writeIntLE(1);
+            if (params > 0) {
+                b.writeBytes(p, e.nullsAt(), e.bitmap());
+                b.writeByte(1);
+                for (int type : e.types()) {
+                    b.writeShortLE(type);
+                }
+                b.writeBytes(p, e.valuesAt(), e.valuesLength());
+            }
+            return b;
+        };
+    }
+
     /**
      * Starts relaying {@code packet} when it is a statement the relay handles; then the relay completes {@code done}
      * (or hands the packet to the JDBC path). False: nothing was done, the caller takes the JDBC path.
@@ -70,63 +135,42 @@ final class Relay implements Backend.Listener {
             return false;
         }
         ClientSession.Prepared s = session.prepared(p.getIntLE(at + 1));
-        if (s == null || p.getUnsignedByte(at + 5) != 0 || !s.longData.isEmpty() || s.longDataTooLarge) {
+        if (s == null) {
             return false;
         }
         RouteTemplate t = session.template(s);
         if (t == null || t.parameterCount() != s.params) {
             return false;
         }
-        int pos = at + 10;
-        int nullsAt = pos;
-        int bitmap = (s.params + 7) / 8;
-        int[] types = s.types;
-        int valuesAt = pos;
-        if (s.params > 0) {
-            if (p.writerIndex() < pos + bitmap + 1) {
-                return false;
-            }
-            pos += bitmap;
-            if (p.getUnsignedByte(pos++) == 1) {
-                if (p.writerIndex() < pos + 2 * s.params) {
-                    return false;
-                }
-                types = new int[s.params];
-                for (int i = 0; i < s.params; i++) {
-                    types[i] = p.getUnsignedShortLE(pos + 2 * i);
-                }
-                pos += 2 * s.params;
-                s.types = types;
-            } else if (types == null) {
-                return false;
-            }
-            valuesAt = pos;
+        Execute e = parse(p, s);
+        if (e == null) {
+            return false;
         }
         Object key = null;
         if (t.keyParameter() > 0) {
             int k = t.keyParameter() - 1;
-            if ((p.getUnsignedByte(nullsAt + k / 8) & (1 << (k % 8))) != 0) {
+            if (isNull(p, e, k)) {
                 return false;
             }
-            ByteBuf values = p.duplicate().readerIndex(valuesAt);
+            ByteBuf values = p.duplicate().readerIndex(e.valuesAt());
             try {
                 for (int i = 0; i <= k; i++) {
-                    if ((p.getUnsignedByte(nullsAt + i / 8) & (1 << (i % 8))) != 0) {
+                    if (isNull(p, e, i)) {
                         continue;
                     }
-                    Object v = BinaryValues.read(values, types[i]);
+                    Object v = BinaryValues.read(values, e.types()[i]);
                     if (i == k) {
                         key = v;
                     }
                 }
-            } catch (RuntimeException e) {
+            } catch (RuntimeException ex) {
                 return false; // the JDBC path reports it
             }
         }
         int node;
         try {
             node = t.nodeIndex(key);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException ex) {
             return false;
         }
         DataNode dataNode = t.node(node);
@@ -135,49 +179,200 @@ final class Relay implements Backend.Listener {
         if (server == null) {
             return false;
         }
-        int valuesLength = p.writerIndex() - valuesAt;
-        int payloadLength = 10 + (s.params > 0 ? bitmap + 1 + 2 * s.params + valuesLength : 0);
-        if (payloadLength >= 0xFFFFFF) {
-            return false;
-        }
         Backend b = backends.acquire(ctx.channel().eventLoop(), server, session.relayVariant());
         if (b == null) {
             backends.passedOn.increment();
             return false;
         }
+        begin(packet, done, b, server, t.isRead(), dataNode.group(), Mode.SINGLE);
+        boolean renamed = !dataNode.table().equalsIgnoreCase(t.table().name());
+        this.logicalTable = renamed ? t.table().name() : null;
+        this.physicalTable = renamed ? dataNode.table() : null;
+        b.execute(t.sql(node), packet(p, e, s.params), this);
+        return true;
+    }
+
+    private static boolean isNull(ByteBuf p, Execute e, int i) {
+        return (p.getUnsignedByte(e.nullsAt() + i / 8) & (1 << (i % 8))) != 0;
+    }
+
+    /** What a relayed command does to the client's session and the server connection when it ends. */
+    private enum Mode {
+        /** an autocommit statement: the connection goes back to the pool */
+        SINGLE,
+        /** a statement inside a relayed transaction: the connection stays with the client */
+        IN_TRANSACTION,
+        /** COMMIT or ROLLBACK of a relayed transaction: the connection goes back to the pool */
+        END,
+        /** SET autocommit = 1 ending a relayed transaction: COMMIT, then autocommit mode */
+        END_AUTOCOMMIT
+    }
+
+    private void begin(Packet packet, CompletableFuture<Void> done, Backend b, NodeDataSource server, boolean read,
+                       String group, Mode mode) {
         this.packet = packet;
         this.done = done;
         this.backend = b;
         this.target = server;
-        this.read = t.isRead();
-        this.group = dataNode.group();
-        boolean renamed = !dataNode.table().equalsIgnoreCase(t.table().name());
-        this.logicalTable = renamed ? t.table().name() : null;
-        this.physicalTable = renamed ? dataNode.table() : null;
+        this.read = read;
+        this.group = group;
+        this.mode = mode;
+        this.logicalTable = null;
+        this.physicalTable = null;
         this.forwarded = false;
         this.fallback = false;
         this.aborted = false;
-        int[] sentTypes = types;
-        int params = s.params;
-        int from = valuesAt;
-        b.execute(t.sql(node), statementId -> {
-            ByteBuf e = ctx.alloc().buffer(4 + payloadLength);
-            e.writeMediumLE(payloadLength);
-            e.writeByte(0);
-            e.writeByte(ClientSession.COM_STMT_EXECUTE);
-            e.writeIntLE(statementId);
-            e.writeByte(0); // no cursor
-            e.writeIntLE(1);
-            if (params > 0) {
-                e.writeBytes(p, nullsAt, bitmap);
-                e.writeByte(1); // types always: this server connection may not have seen them
-                for (int type : sentTypes) {
-                    e.writeShortLE(type);
-                }
-                e.writeBytes(p, from, valuesLength);
+    }
+
+    /**
+     * Transactions of a cluster with one group whose tables keep their names: every statement of a transaction goes,
+     * unchanged, to one server connection (BEGIN first), held until COMMIT or ROLLBACK. A transaction that started on
+     * the JDBC path (no relay connection was free) stays there. Returns false when the command is not for this path.
+     */
+    boolean tryTransaction(Packet packet, CompletableFuture<Void> done) {
+        ByteBuf p = packet.payload();
+        int at = p.readerIndex();
+        if (packet.sequence() != 0 || !p.isReadable()) {
+            return false;
+        }
+        int command = p.getUnsignedByte(at);
+        Backend pinned = session.relayedTransaction();
+        if (command == ClientSession.COM_RESET_CONNECTION || command == ClientSession.COM_QUIT) {
+            if (pinned != null) {
+                session.relayedTransactionEnded(null); // closing the connection rolls back
+                pinned.close();
             }
-            return e;
-        }, this);
+            return false;
+        }
+        String text = null;
+        ClientSession.Prepared s = null;
+        if (command == ClientSession.COM_QUERY) {
+            text = p.toString(at + 1, p.readableBytes() - 1, StandardCharsets.UTF_8);
+        } else if (command == ClientSession.COM_STMT_EXECUTE && p.readableBytes() >= 10) {
+            s = session.prepared(p.getIntLE(at + 1));
+            if (s == null) {
+                return false;
+            }
+            if (s.params == 0 && ClientSession.isSessionStatement(s.sql)) {
+                text = s.sql;
+            }
+        } else {
+            return false;
+        }
+        String first = "";
+        Boolean autocommit = null;
+        if (text != null) {
+            List<String> w = Sql.words(text, 4);
+            first = w.isEmpty() ? "" : w.get(0);
+            if (first.equals("ROLLBACK") && w.contains("TO") || first.equals("START") && !(w.size() > 1 && w.get(1).equals("TRANSACTION"))) {
+                first = "";
+            }
+            if (first.equals("SET")) {
+                autocommit = ClientSession.autocommitSetting(text, w);
+            }
+        }
+        if (session.relayedTransactionLost() != null) {
+            return lost(packet, done, first);
+        }
+        if (pinned == null) {
+            // start one: only for a statement that does work, in a transaction not begun on the JDBC path
+            if (!session.transactionWanted() || first.equals("COMMIT") || first.equals("ROLLBACK") || first.equals("BEGIN")
+                    || first.equals("START") || first.equals("SET") || first.equals("USE")) {
+                return false;
+            }
+            if (s != null && text == null && parse(p, s) == null) {
+                return false;
+            }
+            String group = session.onlyGroup();
+            NodeDataSource master = router.masterIfServing(group);
+            Backend b = master == null ? null : backends.acquire(ctx.channel().eventLoop(), master, session.relayVariant());
+            if (b == null) {
+                backends.passedOn.increment();
+                return false;
+            }
+            session.relayedTransactionStarted(b);
+            begin(packet, done, b, master, false, group, Mode.IN_TRANSACTION);
+            startedHere = true;
+            send(p, s, text, true);
+            return true;
+        }
+        Mode mode = Mode.IN_TRANSACTION;
+        switch (first) {
+            case "COMMIT", "ROLLBACK" -> mode = Mode.END;
+            case "USE" -> {
+                return false;
+            }
+            case "SET" -> {
+                if (!Boolean.TRUE.equals(autocommit)) {
+                    return false; // answered by the session (autocommit=0 changes nothing here; others are not applied)
+                }
+                mode = Mode.END_AUTOCOMMIT;
+                text = "COMMIT";
+            }
+            default -> {
+            }
+        }
+        if (s != null && text == null && parse(p, s) == null) {
+            // long data or a cursor inside a relayed transaction
+            error(1235, "42000", "[cluster=" + cluster + "] this statement (long data or a cursor) is not supported inside "
+                    + "a transaction the proxy relays; roll back, or set proxy.relay: false");
+            lastSequence = 0;
+            this.packet = packet;
+            this.done = done;
+            finish();
+            return true;
+        }
+        if (!pinned.idle()) {
+            session.relayedTransactionLost("the server closed the connection between statements");
+            return lost(packet, done, first);
+        }
+        begin(packet, done, pinned, pinned.node, false, session.onlyGroup(), mode);
+        ending = first;
+        startedHere = false;
+        send(p, s, text, false);
+        return true;
+    }
+
+    private boolean startedHere;
+    /** the first word of a COMMIT/ROLLBACK being relayed */
+    private String ending = "";
+
+    /** Sends the command on the transaction's connection: the client's query, a session statement as text, or the execute. */
+    private void send(ByteBuf p, ClientSession.Prepared s, String text, boolean beginFirst) {
+        if (text != null) {
+            byte[] sql = text.getBytes(StandardCharsets.UTF_8);
+            IntFunction<ByteBuf> query = id -> {
+                ByteBuf b = ctx.alloc().buffer(5 + sql.length);
+                b.writeMediumLE(1 + sql.length);
+                b.writeByte(0);
+                b.writeByte(ClientSession.COM_QUERY);
+                b.writeBytes(sql);
+                return b;
+            };
+            backend.query(query, this, beginFirst);
+        } else {
+            backend.execute(s.sql, packet(p, parse(p, s), s.params), this, beginFirst);
+        }
+    }
+
+    /** The relayed transaction's connection broke: its statements fail until the client ends the transaction. */
+    private boolean lost(Packet packet, CompletableFuture<Void> done, String first) {
+        this.packet = packet;
+        this.done = done;
+        lastSequence = 0;
+        String why = session.relayedTransactionLost();
+        if (first.equals("ROLLBACK")) {
+            session.relayedTransactionEnded(null);
+            okPacket();
+        } else if (first.equals("COMMIT") || first.equals("BEGIN") || first.equals("START")) {
+            session.relayedTransactionEnded(null);
+            error(1180, "40001", "[cluster=" + cluster + "] the transaction was rolled back: its server connection broke ("
+                    + why + ")");
+        } else {
+            error(1180, "40001", "[cluster=" + cluster + "] the transaction was lost when its server connection broke (" + why
+                    + "); roll back and start again");
+        }
+        finish();
         return true;
     }
 
@@ -190,6 +385,13 @@ final class Relay implements Backend.Listener {
 
     /** The client went away: drop the server connection (its reply is unread) and end the command. */
     void abort() {
+        Backend pinned = session.relayedTransaction();
+        if (pinned != null) {
+            session.relayedTransactionEnded(null);
+            if (pinned != backend) {
+                pinned.close(); // closing rolls the transaction back
+            }
+        }
         if (packet == null) {
             return;
         }
@@ -266,9 +468,21 @@ final class Relay implements Backend.Listener {
         sent(sequence);
     }
 
+    /** A plain OK for the client, with its session's status. */
+    private void okPacket() {
+        ByteBuf o = out();
+        o.writeMediumLE(7);
+        o.writeByte(1);
+        o.writeByte(0);
+        o.writeByte(0);
+        o.writeByte(0);
+        o.writeShortLE(session.statusFlags());
+        o.writeShortLE(0);
+    }
+
     @Override
     public boolean error(ByteBuf in, int index, int length, int code) {
-        if (code == 1290 && !read && !forwarded) {
+        if (code == 1290 && !read && !forwarded && mode == Mode.SINGLE) {
             // read-only: a switchover is moving the master; nothing was written, the JDBC path waits and sends it again
             fallback = true;
             return false;
@@ -279,7 +493,20 @@ final class Relay implements Backend.Listener {
     @Override
     public void done(Backend b) {
         backend = null;
-        backends.release(b);
+        switch (mode) {
+            case SINGLE -> backends.release(b);
+            case IN_TRANSACTION -> {
+                // the connection stays with the client's transaction
+            }
+            case END -> {
+                session.relayedTransactionEnded(null);
+                backends.release(b);
+            }
+            case END_AUTOCOMMIT -> {
+                session.relayedTransactionEnded(Boolean.TRUE);
+                backends.release(b);
+            }
+        }
         if (fallback && !aborted) {
             toJdbcPath();
         } else {
@@ -291,6 +518,12 @@ final class Relay implements Backend.Listener {
     @Override
     public void prepareFailed(Backend b, int code, String message) {
         backend = null;
+        if (mode != Mode.SINGLE) {
+            // inside a relayed transaction there is no other way: the client gets the server's error
+            error(code, "HY000", message);
+            finish();
+            return;
+        }
         backends.release(b);
         if (aborted) {
             finish();
@@ -304,6 +537,10 @@ final class Relay implements Backend.Listener {
         backend = null;
         if (aborted) {
             finish();
+            return;
+        }
+        if (mode != Mode.SINGLE) {
+            transactionFailed(why, executeSent);
             return;
         }
         if (!forwarded) {
@@ -323,6 +560,36 @@ final class Relay implements Backend.Listener {
                     + "); check before retrying");
         } else {
             error(2013, "HY000", "Lost connection to " + target.describe() + " during query: " + why);
+        }
+        finish();
+    }
+
+    /** The relayed transaction's connection broke while this command was in flight. */
+    private void transactionFailed(String why, boolean executeSent) {
+        if (startedHere && !executeSent && !forwarded) {
+            // it broke before the transaction's first statement ran: nothing is lost, the JDBC path takes it
+            session.relayedTransactionEnded(null);
+            toJdbcPath();
+            return;
+        }
+        if (mode == Mode.END || mode == Mode.END_AUTOCOMMIT) {
+            session.relayedTransactionEnded(mode == Mode.END_AUTOCOMMIT ? Boolean.TRUE : null);
+            if (ending.equals("ROLLBACK")) {
+                okPacket(); // the server rolls back a transaction whose connection closed
+            } else {
+                error(1105, "08007", "[cluster=" + cluster + "] outcome unknown: the connection to " + target.describe()
+                        + " was lost while COMMIT was in flight, so the transaction may or may not have been committed (" + why
+                        + "); check before retrying");
+            }
+        } else {
+            session.relayedTransactionLost(why);
+            if (forwarded) {
+                error(2013, "HY000", "Lost connection to " + target.describe() + " during query: " + why
+                        + "; the transaction is rolled back");
+            } else {
+                error(1180, "40001", "[cluster=" + cluster + "] the transaction was lost when its connection to "
+                        + target.describe() + " broke (" + why + "); roll back and start again");
+            }
         }
         finish();
     }

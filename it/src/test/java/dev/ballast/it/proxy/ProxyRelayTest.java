@@ -297,7 +297,7 @@ class ProxyRelayTest {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void aClientThatStopsReadingALargeResultHoldsNobodyElseUp() throws Exception {
         try (Connection c = connect(jdbc); PreparedStatement ps = c.prepareStatement("INSERT INTO t_bulk VALUES (?, ?, ?)")) {
             String pad = "x".repeat(4000);
@@ -348,7 +348,7 @@ class ProxyRelayTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void relayedReadsSurviveAReplicaKilledUnderThem() throws Exception {
         MariaDbNode replica = bed.group(1).replicas().get(0);
         List<Throwable> errors = new ArrayList<>();
@@ -373,6 +373,104 @@ class ProxyRelayTest {
         assertTrue(errors.isEmpty(), "reads failed: " + errors);
         assertTrue(done[0] > 100, "reads done: " + done[0]);
         assertTrue(relay.relayCounts()[1] > passedBefore, "reads that met the dead replica went the JDBC path");
+    }
+
+    @Test
+    @Order(3)
+    void transactionsOfAOneGroupClusterRunOnOneRelayedConnection() throws Exception {
+        String oneGroup = new ClusterYaml("onegroup", bed.database(), TestBed.APP_USER, TestBed.APP_PASSWORD)
+                .group("g0", bed.group(0).master().address(), bed.group(0).replicas().stream().map(MariaDbNode::address).toList())
+                .with("tables:\n  t_types:\n    group: g0\n  t_acct:\n    group: g0\nproxy:\n  listen: 127.0.0.1:0\n  health: off\n"
+                        + "  users:\n    " + USER + ":\n      nativeHash: \"" + Auth.nativeHash(PASSWORD) + "\"\n").text();
+        bed.group(0).master().execute("CREATE TABLE " + bed.database() + ".t_acct (id INT PRIMARY KEY, balance INT)");
+        try (ProxyServer one = new ProxyServer(ClusterConfigLoader.parse(oneGroup, System::getenv)).start();
+             Connection c = connect(one); Connection other = connect(one);
+             Connection master = bed.group(0).master().connect(bed.database(), dev.ballast.it.testbed.TestBedUsers.ADMIN_USER,
+                     dev.ballast.it.testbed.TestBedUsers.ADMIN_PASSWORD)) {
+            long before = one.relayCounts()[0];
+            // warm up: the relay opens its master connection on this client's event loop
+            for (int i = 0; i < 20 && one.relayCounts()[0] == before; i++) {
+                c.setAutoCommit(false);
+                try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM t_acct")) {
+                    ps.executeQuery().close();
+                }
+                c.rollback();
+                Thread.sleep(20);
+            }
+            assertTrue(one.relayCounts()[0] > before, "a transaction's statement was relayed");
+            // rolled back: gone; its own uncommitted row visible to itself, not to others
+            try (PreparedStatement insert = c.prepareStatement("INSERT INTO t_acct VALUES (?, ?)");
+                 PreparedStatement select = c.prepareStatement("SELECT balance FROM t_acct WHERE id = ?")) {
+                insert.setInt(1, 1);
+                insert.setInt(2, 100);
+                assertEquals(1, insert.executeUpdate());
+                select.setInt(1, 1);
+                try (ResultSet rs = select.executeQuery()) {
+                    assertTrue(rs.next(), "the transaction sees its own insert");
+                }
+                try (ResultSet rs = master.createStatement().executeQuery("SELECT COUNT(*) FROM t_acct")) {
+                    rs.next();
+                    assertEquals(0, rs.getInt(1), "nobody else sees an uncommitted insert");
+                }
+                c.rollback();
+                try (ResultSet rs = master.createStatement().executeQuery("SELECT COUNT(*) FROM t_acct")) {
+                    rs.next();
+                    assertEquals(0, rs.getInt(1), "rolled back");
+                }
+                insert.setInt(1, 2);
+                insert.setInt(2, 50);
+                insert.executeUpdate();
+                try (PreparedStatement update = c.prepareStatement("UPDATE t_acct SET balance = balance - 10 WHERE id = 2")) {
+                    assertEquals(1, update.executeUpdate());
+                }
+                c.commit();
+            }
+            try (ResultSet rs = master.createStatement().executeQuery("SELECT balance FROM t_acct WHERE id = 2")) {
+                assertTrue(rs.next());
+                assertEquals(40, rs.getInt(1), "committed");
+            }
+            // the same with text statements, BEGIN/COMMIT included
+            c.setAutoCommit(true);
+            try (Statement st = c.createStatement()) {
+                st.execute("BEGIN");
+                st.executeUpdate("UPDATE t_acct SET balance = balance + 5 WHERE id = 2");
+                try (ResultSet rs = st.executeQuery("SELECT balance FROM t_acct WHERE id = 2")) {
+                    rs.next();
+                    assertEquals(45, rs.getInt(1));
+                }
+                st.execute("COMMIT");
+            }
+            try (PreparedStatement ps = other.prepareStatement("SELECT balance FROM t_acct WHERE id = ?")) {
+                ps.setInt(1, 2);
+                try (ResultSet rs = ps.executeQuery()) {
+                    assertTrue(rs.next());
+                    assertEquals(45, rs.getInt(1), "another client reads the committed value (read-your-writes aside)");
+                }
+            }
+            // the transaction's server connection is killed: the client is told, rolls back, and goes on
+            c.setAutoCommit(false);
+            try (PreparedStatement update = c.prepareStatement("UPDATE t_acct SET balance = 0 WHERE id = 2")) {
+                update.executeUpdate();
+                long thread;
+                try (ResultSet rs = master.createStatement().executeQuery(
+                        "SELECT trx_mysql_thread_id FROM information_schema.INNODB_TRX")) {
+                    assertTrue(rs.next(), "the relayed transaction is open on the master");
+                    thread = rs.getLong(1);
+                }
+                master.createStatement().execute("KILL CONNECTION " + thread);
+                Thread.sleep(200);
+                SQLException lost = org.junit.jupiter.api.Assertions.assertThrows(SQLException.class, update::executeUpdate);
+                assertEquals("40001", lost.getSQLState(), lost.getMessage());
+                c.rollback();
+                assertEquals(1, update.executeUpdate(), "a new transaction works");
+                c.rollback();
+            }
+            try (ResultSet rs = master.createStatement().executeQuery("SELECT balance FROM t_acct WHERE id = 2")) {
+                assertTrue(rs.next());
+                assertEquals(45, rs.getInt(1), "the killed transaction's update was rolled back");
+            }
+            c.setAutoCommit(true);
+        }
     }
 
     /** COM_STMT_EXECUTE of a one-parameter statement with a BIGINT value. */
