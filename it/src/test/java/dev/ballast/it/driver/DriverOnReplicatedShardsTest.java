@@ -6,6 +6,7 @@ import dev.ballast.it.ClusterYaml;
 import dev.ballast.it.testbed.MariaDbNode;
 import dev.ballast.it.testbed.ReplicaGroupBed;
 import dev.ballast.it.testbed.TestBed;
+import dev.ballast.it.testbed.TestBedUsers;
 import dev.ballast.jdbc.Ballast;
 import dev.ballast.jdbc.BallastDataSource;
 import dev.ballast.jdbc.BallastDriver;
@@ -162,6 +163,63 @@ class DriverOnReplicatedShardsTest {
             } finally {
                 c.rollback();
             }
+        }
+    }
+
+    @Test
+    void aTransactionMixingFastPathAndShardingSphereStatementsIsOneTransactionPerMaster() throws Exception {
+        // ids 900000.. of t_account (range-sharded: >= 3000 is the last data node, in g1)
+        try (Connection c = ds.getConnection()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement insert = c.prepareStatement("INSERT INTO t_account (id, balance) VALUES (?, ?)");
+                 PreparedStatement one = c.prepareStatement("SELECT balance FROM t_account WHERE id = ?");
+                 Statement s = c.createStatement()) {
+                for (int i = 0; i < 3; i++) { // fast path: one data node each
+                    insert.setLong(1, 900000 + i);
+                    insert.setInt(2, 10);
+                    assertEquals(1, insert.executeUpdate());
+                }
+                // ShardingSphere (several nodes): sees the uncommitted rows of the same transaction
+                try (ResultSet rs = s.executeQuery("SELECT COUNT(*), SUM(balance) FROM t_account WHERE id BETWEEN 900000 AND 900099")) {
+                    assertTrue(rs.next());
+                    assertEquals(3, rs.getInt(1));
+                    assertEquals(30, rs.getInt(2));
+                }
+                // a ShardingSphere write, then a fast-path read of it
+                assertEquals(3, s.executeUpdate("UPDATE t_account SET balance = balance + 1 WHERE id BETWEEN 900000 AND 900099"));
+                one.setLong(1, 900001);
+                try (ResultSet rs = one.executeQuery()) {
+                    assertTrue(rs.next());
+                    assertEquals(11, rs.getInt(1));
+                }
+                // one open transaction on g1's master, not one per path
+                try (Connection admin = bed.groups().get(1).master().connect(TestBed.DATABASE, TestBedUsers.ADMIN_USER,
+                        TestBedUsers.ADMIN_PASSWORD); ResultSet rs = admin.createStatement().executeQuery(
+                        "SELECT COUNT(*) FROM information_schema.INNODB_TRX")) {
+                    assertTrue(rs.next());
+                    assertEquals(1, rs.getInt(1), "transactions open on g1's master");
+                }
+                c.rollback();
+                try (ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM t_account WHERE id BETWEEN 900000 AND 900099")) {
+                    assertTrue(rs.next());
+                    assertEquals(0, rs.getInt(1), "the rollback undid both paths' writes");
+                }
+                insert.setLong(1, 900010);
+                insert.setInt(2, 7);
+                insert.executeUpdate();
+                s.executeUpdate("UPDATE t_account SET balance = 8 WHERE id BETWEEN 900000 AND 900099");
+                c.commit();
+            } finally {
+                c.setAutoCommit(true);
+            }
+        }
+        try (Connection m = bed.groups().get(1).master().connect(TestBed.DATABASE); ResultSet rs = m.createStatement()
+                .executeQuery("SELECT balance FROM t_account_3 WHERE id = 900010")) {
+            assertTrue(rs.next(), "committed on the master");
+            assertEquals(8, rs.getInt(1));
+        }
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            s.executeUpdate("DELETE FROM t_account WHERE id BETWEEN 900000 AND 900099");
         }
     }
 

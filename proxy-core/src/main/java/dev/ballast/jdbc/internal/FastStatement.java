@@ -146,6 +146,10 @@ final class FastStatement implements InvocationHandler {
         DataNode dataNode = template.node(node);
         Session previous = connection.session.enter();
         try {
+            if (!connection.autoCommit()) {
+                // inside a transaction: every statement on the master's connection the transaction holds, no retries
+                return runOn(kind, connection.masterPin(dataNode.group()), connection.plane.router().master(dataNode.group()), node);
+            }
             boolean read = template.isRead();
             NodeDataSource target = read ? connection.plane.router().chooseNode(dataNode.group())
                     : connection.plane.router().master(dataNode.group());
@@ -190,7 +194,11 @@ final class FastStatement implements InvocationHandler {
     }
 
     private Object run(String kind, NodeDataSource target, int node) throws SQLException {
-        Connection c = connection.pin(target);
+        Connection c = NodeDataSource.MASTER.equals(target.role()) ? connection.masterPin(target.group()) : connection.pin(target);
+        return runOn(kind, c, target, node);
+    }
+
+    private Object runOn(String kind, Connection c, NodeDataSource target, int node) throws SQLException {
         PreparedStatement[] byNode = physical.get(target);
         if (byNode == null) {
             byNode = new PreparedStatement[template.nodeCount()];

@@ -48,7 +48,16 @@ public final class UnitDataSource implements DataSource {
 
     @Override
     public Connection getConnection() throws SQLException {
-        return master ? router.masterConnection(group) : router.slotConnection(group, unit);
+        if (master) {
+            // Inside a call of a Ballast logical connection, ShardingSphere uses that connection's own master connection,
+            // the one the fast path uses too: a transaction stays one transaction per master whichever path runs it.
+            Wrappers.ConnectionHandler owner = Wrappers.owner();
+            if (owner != null && owner.plane.router() == router) {
+                return owner.sharedMaster(group);
+            }
+            return router.masterConnection(group);
+        }
+        return router.slotConnection(group, unit);
     }
 
     /** ShardingSphere reads the URL and user of a storage unit to learn its type and schema. */

@@ -65,9 +65,20 @@ public final class Wrappers {
         return proxy(Connection.class, new ConnectionHandler(target, plane, session));
     }
 
+    /** The logical connection whose call runs on this thread: ShardingSphere's master connections are its own. */
+    private static final ThreadLocal<ConnectionHandler> OWNER = new ThreadLocal<>();
+
+    /** The logical connection whose call is running on this thread, or null. */
+    static ConnectionHandler owner() {
+        return OWNER.get();
+    }
+
     abstract static class Handler implements InvocationHandler {
         final Plane plane;
         final Session session;
+
+        /** The logical connection this handler belongs to. */
+        abstract ConnectionHandler connectionHandler();
 
         Handler(Plane plane, Session session) {
             this.plane = plane;
@@ -88,6 +99,8 @@ public final class Wrappers {
 
         Object call(Object target, Method method, Object[] args) throws Throwable {
             Session previous = session.enter();
+            ConnectionHandler previousOwner = OWNER.get();
+            OWNER.set(connectionHandler());
             try {
                 return method.invoke(target, args);
             } catch (InvocationTargetException e) {
@@ -101,6 +114,11 @@ public final class Wrappers {
                 throw cause;
             } finally {
                 Session.restore(previous);
+                if (previousOwner == null) {
+                    OWNER.remove();
+                } else {
+                    OWNER.set(previousOwner);
+                }
             }
         }
     }
@@ -119,10 +137,91 @@ public final class Wrappers {
         private boolean sessionSettingsChanged;
         private boolean closed;
 
+        /** masters written or read inside the current transaction: COMMIT and ROLLBACK go to their pinned connections */
+        private final java.util.Set<NodeDataSource> inTransaction = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        /** what ShardingSphere gets for each group's master unit: this connection's own pinned master connection */
+        private final java.util.Map<String, Connection> sharedMasters = new java.util.HashMap<>();
+
         ConnectionHandler(Connection target, Plane plane, Session session) {
             super(plane, session);
             this.target = target;
             this.topologyVersion = plane.router().topology().version();
+        }
+
+        @Override
+        ConnectionHandler connectionHandler() {
+            return this;
+        }
+
+        boolean autoCommit() {
+            return autoCommit;
+        }
+
+        /**
+         * The physical connection to {@code group}'s current master that this logical connection uses for everything:
+         * the fast path's statements and ShardingSphere's (through {@link #sharedMaster}), so that a transaction is one
+         * transaction on each master whichever path runs its statements. Its autocommit mode follows this connection's.
+         */
+        Connection masterPin(String group) throws SQLException {
+            NodeDataSource master = plane.router().master(group);
+            Connection c = pins.get(master);
+            if ((c == null || c.isClosed()) && !autoCommit && inTransaction.contains(master)) {
+                throw new java.sql.SQLTransactionRollbackException("[cluster=" + plane.cluster() + " group=" + group
+                        + "] this transaction's connection to " + master.address() + " was lost; roll back and start again",
+                        "40001");
+            }
+            c = pin(master);
+            if (c.getAutoCommit() != autoCommit) {
+                c.setAutoCommit(autoCommit);
+            }
+            if (!autoCommit) {
+                inTransaction.add(master);
+            }
+            return c;
+        }
+
+        /** The connection ShardingSphere gets for {@code group}'s master unit while this connection's call runs. */
+        Connection sharedMaster(String group) {
+            return sharedMasters.computeIfAbsent(group, g -> proxy(Connection.class, new SharedMaster(this, g)));
+        }
+
+        /** Commits or rolls back the transaction on every master it touched, one after the other (no XA). */
+        private void endTransaction(boolean commit) throws SQLException {
+            SQLException first = null;
+            for (NodeDataSource master : java.util.List.copyOf(inTransaction)) {
+                Connection c = pins.get(master);
+                if (c == null || c.isClosed()) {
+                    if (commit && first == null) {
+                        first = new java.sql.SQLTransactionRollbackException("[cluster=" + plane.cluster() + "] the "
+                                + "transaction's connection to " + master.describe() + " was lost: its part was rolled back",
+                                "40001");
+                    }
+                    continue;
+                }
+                Session previous = session.enter();
+                try {
+                    if (commit) {
+                        c.commit();
+                    } else {
+                        c.rollback();
+                    }
+                } catch (SQLException e) {
+                    if (isConnectionFailure(e)) {
+                        unpin(master);
+                    }
+                    SQLException shown = commit ? Errors.inDoubt(Errors.onNode(master, e), plane.cluster(), "COMMIT")
+                            : Errors.onNode(master, e);
+                    if (first == null) {
+                        first = shown;
+                    }
+                } finally {
+                    Session.restore(previous);
+                }
+            }
+            inTransaction.clear();
+            if (first != null) {
+                throw first;
+            }
         }
 
         /**
@@ -161,13 +260,13 @@ public final class Wrappers {
             return target;
         }
 
-        /** The fast path only runs autocommit statements on a connection with default session settings. */
+        /** The fast path runs statements of a connection with default session settings, in a transaction or not. */
         boolean closed() {
             return closed;
         }
 
         boolean fastPathAllowed() {
-            return autoCommit && !sessionSettingsChanged && !closed;
+            return !sessionSettingsChanged && !closed;
         }
 
         Connection pin(NodeDataSource node) throws SQLException {
@@ -195,7 +294,7 @@ public final class Wrappers {
         Object prepareThroughShardingSphere(Connection proxy, String sql) throws Throwable {
             Connection t = target();
             Object ps = call(t, Connection.class.getMethod("prepareStatement", String.class), new Object[]{SqlHints.rewrite(sql)});
-            return proxy(PreparedStatement.class, new StatementHandler((Statement) ps, proxy, t, plane, session));
+            return proxy(PreparedStatement.class, new StatementHandler((Statement) ps, proxy, t, plane, session, this));
         }
 
         @Override
@@ -221,9 +320,28 @@ public final class Wrappers {
             } else if (name.equals("nativeSQL")) {
                 args[0] = SqlHints.rewrite((String) args[0]);
             } else if (name.equals("setAutoCommit")) {
+                boolean on = (Boolean) args[0];
                 Object r = target == null ? null : call(target, method, args);
-                autoCommit = (Boolean) args[0];
+                if (on && !autoCommit) {
+                    endTransaction(true); // JDBC: switching autocommit on commits the transaction
+                }
+                autoCommit = on;
                 return r;
+            } else if (!autoCommit && (name.equals("commit") || name.equals("rollback") && (args == null || args.length == 0))) {
+                if (closed) {
+                    throw new SQLException("[cluster=" + plane.cluster() + "] connection closed", "08003");
+                }
+                boolean commit = name.equals("commit");
+                try {
+                    if (target != null) {
+                        call(target, method, args); // ShardingSphere's own connections (its master ones are shared: no-ops)
+                    }
+                } catch (SQLException e) {
+                    inTransaction.clear();
+                    throw commit ? Errors.inDoubt(e, plane.cluster(), "COMMIT") : e;
+                }
+                endTransaction(commit);
+                return null;
             } else if (target == null && (name.equals("getAutoCommit") || name.equals("isClosed") || name.equals("commit")
                     || name.equals("rollback") && (args == null || args.length == 0))) {
                 // nothing went through ShardingSphere on this connection: answer without making its connection
@@ -268,7 +386,7 @@ public final class Wrappers {
                 return result;
             }
             if (result instanceof Statement statement) {
-                StatementHandler handler = new StatementHandler(statement, (Connection) proxy, t, plane, session);
+                StatementHandler handler = new StatementHandler(statement, (Connection) proxy, t, plane, session, this);
                 return result instanceof PreparedStatement ? proxy(PreparedStatement.class, handler) : proxy(Statement.class, handler);
             }
             return result;
@@ -279,12 +397,20 @@ public final class Wrappers {
         private final Statement target;
         private final Connection proxyConnection;
         private final Connection connection;
+        private final ConnectionHandler owner;
 
-        StatementHandler(Statement target, Connection proxyConnection, Connection connection, Plane plane, Session session) {
+        StatementHandler(Statement target, Connection proxyConnection, Connection connection, Plane plane, Session session,
+                         ConnectionHandler owner) {
             super(plane, session);
             this.target = target;
             this.proxyConnection = proxyConnection;
             this.connection = connection;
+            this.owner = owner;
+        }
+
+        @Override
+        ConnectionHandler connectionHandler() {
+            return owner;
         }
 
         @Override
@@ -333,6 +459,67 @@ public final class Wrappers {
                 }
                 plane.router().readFailedOn(replica, e);
                 return call(target, method, args);
+            }
+        }
+    }
+
+    /**
+     * What ShardingSphere holds for a master storage unit of one logical connection: every call goes to that
+     * connection's pinned master connection ({@link ConnectionHandler#masterPin}), looked up when it is made, so it
+     * follows a new master; closing, committing and rolling back are the logical connection's to do.
+     */
+    private static final class SharedMaster implements InvocationHandler {
+        private final ConnectionHandler owner;
+        private final String group;
+
+        SharedMaster(ConnectionHandler owner, String group) {
+            this.owner = owner;
+            this.group = group;
+        }
+
+        @Override
+        public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+            switch (method.getName()) {
+                case "close", "commit", "setAutoCommit" -> {
+                    return null;
+                }
+                case "rollback" -> {
+                    if (args == null || args.length == 0) {
+                        return null; // a savepoint's rollback goes through
+                    }
+                }
+                case "isClosed" -> {
+                    return owner.closed;
+                }
+                case "getAutoCommit" -> {
+                    return owner.autoCommit;
+                }
+                case "unwrap" -> {
+                    if (((Class<?>) args[0]).isInstance(proxy)) {
+                        return proxy;
+                    }
+                }
+                case "isWrapperFor" -> {
+                    if (((Class<?>) args[0]).isInstance(proxy)) {
+                        return true;
+                    }
+                }
+                case "equals" -> {
+                    return proxy == args[0];
+                }
+                case "hashCode" -> {
+                    return System.identityHashCode(proxy);
+                }
+                case "toString" -> {
+                    return "BallastSharedMaster[" + group + "]";
+                }
+                default -> {
+                }
+            }
+            try {
+                return method.invoke(owner.masterPin(group), args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
             }
         }
     }
