@@ -119,7 +119,10 @@ final class Backend extends ByteToMessageDecoder {
         execute(sql, execute, l, false);
     }
 
-    /** As {@link #execute(String, IntFunction, Listener)}, after a BEGIN (answered before anything else is sent). */
+    /**
+     * As {@link #execute(String, IntFunction, Listener)}, after a BEGIN (answered before anything else is sent); with
+     * {@code sql} null, {@code execute} builds a whole command (a COM_QUERY) sent as it is.
+     */
     void execute(String sql, IntFunction<ByteBuf> execute, Listener l, boolean beginFirst) {
         listener = l;
         executePacket = execute;
@@ -136,27 +139,22 @@ final class Backend extends ByteToMessageDecoder {
 
     /** Sends the COM_QUERY {@code query} builds (header included) and passes its reply on; after a BEGIN when asked. */
     void query(IntFunction<ByteBuf> query, Listener l, boolean beginFirst) {
-        listener = l;
-        executeSent = false;
-        continued = false;
-        pendingSql = null;
-        executePacket = query;
-        if (beginFirst) {
-            begin();
-        } else {
-            proceed();
-        }
-        armTimeout();
+        execute(null, query, l, beginFirst); // no statement to prepare: the packet goes as it is
     }
 
     private void begin() {
         state = State.BEGIN;
-        byte[] text = "BEGIN".getBytes(StandardCharsets.US_ASCII);
-        ByteBuf b = ctx.alloc().buffer(5 + text.length);
-        b.writeMediumLE(1 + text.length);
+        sendCommand(ClientSession.COM_QUERY, "BEGIN");
+    }
+
+    /** Writes one command packet (sequence 0) whose argument is {@code text}. */
+    private void sendCommand(int command, String text) {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        ByteBuf b = ctx.alloc().buffer(5 + bytes.length);
+        b.writeMediumLE(1 + bytes.length);
         b.writeByte(0);
-        b.writeByte(ClientSession.COM_QUERY);
-        b.writeBytes(text);
+        b.writeByte(command);
+        b.writeBytes(bytes);
         ctx.writeAndFlush(b, ctx.voidPromise());
     }
 
@@ -173,13 +171,7 @@ final class Backend extends ByteToMessageDecoder {
         } else {
             state = State.PREPARE;
             preparing = null;
-            byte[] text = sql.getBytes(StandardCharsets.UTF_8);
-            ByteBuf b = ctx.alloc().buffer(5 + text.length);
-            b.writeMediumLE(1 + text.length);
-            b.writeByte(0);
-            b.writeByte(ClientSession.COM_STMT_PREPARE);
-            b.writeBytes(text);
-            ctx.writeAndFlush(b, ctx.voidPromise());
+            sendCommand(ClientSession.COM_STMT_PREPARE, sql);
         }
     }
 
@@ -452,13 +444,7 @@ final class Backend extends ByteToMessageDecoder {
             return;
         }
         state = State.INIT;
-        byte[] text = sql.getBytes(StandardCharsets.UTF_8);
-        ByteBuf b = ctx.alloc().buffer(5 + text.length);
-        b.writeMediumLE(1 + text.length);
-        b.writeByte(0);
-        b.writeByte(ClientSession.COM_QUERY);
-        b.writeBytes(text);
-        ctx.writeAndFlush(b, ctx.voidPromise());
+        sendCommand(ClientSession.COM_QUERY, sql);
     }
 
     private void ready() {
