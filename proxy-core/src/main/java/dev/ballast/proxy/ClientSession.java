@@ -355,13 +355,18 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         return SESSION_STATEMENTS.contains(Sql.firstKeyword(sql));
     }
 
-    /** What a SET statement does to autocommit: TRUE (on), FALSE (off), or null (it sets something else). */
-    static Boolean autocommitSetting(String sql, List<String> w) {
+    /** Whether a SET statement (its first words {@code w}) sets autocommit. */
+    static boolean isAutocommitVariable(List<String> w) {
         String rest = w.size() > 1 ? w.get(1) : "";
         if (rest.equals("SESSION") || rest.equals("LOCAL") || rest.equals("@@SESSION")) {
             rest = w.size() > 2 ? w.get(2) : "";
         }
-        if (!(rest.equals("AUTOCOMMIT") || rest.equals("@@AUTOCOMMIT") || rest.equals("@@SESSION.AUTOCOMMIT"))) {
+        return rest.equals("AUTOCOMMIT") || rest.equals("@@AUTOCOMMIT") || rest.equals("@@SESSION.AUTOCOMMIT");
+    }
+
+    /** What a SET statement does to autocommit: TRUE (on), FALSE (off), or null (it sets something else, or nonsense). */
+    static Boolean autocommitSetting(String sql, List<String> w) {
+        if (!isAutocommitVariable(w)) {
             return null;
         }
         String upper = sql.toUpperCase(Locale.ROOT).replace(" ", "");
@@ -717,15 +722,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
 
     private void set(String sql, List<String> w) throws SQLException {
-        String rest = w.size() > 1 ? w.get(1) : "";
-        if (rest.equals("SESSION") || rest.equals("LOCAL") || rest.equals("@@SESSION")) {
-            rest = w.size() > 2 ? w.get(2) : "";
-        }
-        String upper = sql.toUpperCase(Locale.ROOT).replace(" ", "");
-        if (rest.equals("AUTOCOMMIT") || rest.equals("@@AUTOCOMMIT") || rest.equals("@@SESSION.AUTOCOMMIT")) {
-            boolean on = upper.endsWith("=1") || upper.endsWith("=ON") || upper.endsWith("=TRUE");
-            boolean off = upper.endsWith("=0") || upper.endsWith("=OFF") || upper.endsWith("=FALSE");
-            if (!on && !off) {
+        if (isAutocommitVariable(w)) {
+            Boolean on = autocommitSetting(sql, w);
+            if (on == null) {
                 error(1231, "42000", "Variable 'autocommit' can't be set to that value: use 0 or 1");
                 return;
             }

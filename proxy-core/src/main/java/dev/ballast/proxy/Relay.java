@@ -280,7 +280,8 @@ final class Relay implements Backend.Listener {
                     || first.equals("START") || first.equals("SET") || first.equals("USE")) {
                 return false;
             }
-            if (s != null && text == null && parse(p, s) == null) {
+            Execute e = s != null && text == null ? parse(p, s) : null;
+            if (s != null && text == null && e == null) {
                 return false;
             }
             String group = session.onlyGroup();
@@ -293,7 +294,7 @@ final class Relay implements Backend.Listener {
             session.relayedTransactionStarted(b);
             begin(packet, done, b, master, false, group, Mode.IN_TRANSACTION);
             startedHere = true;
-            send(p, s, text, true);
+            send(p, s, e, text, true);
             return true;
         }
         Mode mode = Mode.IN_TRANSACTION;
@@ -312,7 +313,8 @@ final class Relay implements Backend.Listener {
             default -> {
             }
         }
-        if (s != null && text == null && parse(p, s) == null) {
+        Execute e = s != null && text == null ? parse(p, s) : null;
+        if (s != null && text == null && e == null) {
             // long data or a cursor inside a relayed transaction
             error(1235, "42000", "[cluster=" + cluster + "] this statement (long data or a cursor) is not supported inside "
                     + "a transaction the proxy relays; roll back, or set proxy.relay: false");
@@ -329,7 +331,7 @@ final class Relay implements Backend.Listener {
         begin(packet, done, pinned, pinned.node, false, session.onlyGroup(), mode);
         ending = first;
         startedHere = false;
-        send(p, s, text, false);
+        send(p, s, e, text, false);
         return true;
     }
 
@@ -338,7 +340,7 @@ final class Relay implements Backend.Listener {
     private String ending = "";
 
     /** Sends the command on the transaction's connection: the client's query, a session statement as text, or the execute. */
-    private void send(ByteBuf p, ClientSession.Prepared s, String text, boolean beginFirst) {
+    private void send(ByteBuf p, ClientSession.Prepared s, Execute e, String text, boolean beginFirst) {
         if (text != null) {
             byte[] sql = text.getBytes(StandardCharsets.UTF_8);
             IntFunction<ByteBuf> query = id -> {
@@ -351,7 +353,7 @@ final class Relay implements Backend.Listener {
             };
             backend.query(query, this, beginFirst);
         } else {
-            backend.execute(s.sql, packet(p, parse(p, s), s.params), this, beginFirst);
+            backend.execute(s.sql, packet(p, e, s.params), this, beginFirst);
         }
     }
 
