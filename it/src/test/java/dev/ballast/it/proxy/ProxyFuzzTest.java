@@ -225,6 +225,49 @@ class ProxyFuzzTest {
                 + "left, %d worker threads%n", inputs, seconds, SEED, bystanderQueries.get(), proxy.workerThreads());
     }
 
+    /** A handshake response: capabilities, max packet, charset, filler, then {@code rest} as given. */
+    static byte[] handshakeResponse(byte[] rest) {
+        int caps = 0x200 | 0x8000 | 0x80000 | 0x200000; // PROTOCOL_41, SECURE_CONNECTION, PLUGIN_AUTH, LENENC auth data
+        byte[] head = new byte[32];
+        head[0] = (byte) caps;
+        head[1] = (byte) (caps >> 8);
+        head[2] = (byte) (caps >> 16);
+        head[7] = 1;
+        head[8] = 45;
+        return concat(head, rest);
+    }
+
+    @Test
+    void handWrittenNastyHandshakesAreRefusedCleanly() throws Exception {
+        byte[][] cases = {
+                // a user name without its terminating NUL
+                handshakeResponse("fz".getBytes(StandardCharsets.US_ASCII)),
+                // an auth response whose length goes beyond the packet
+                handshakeResponse(concat("fz\0".getBytes(StandardCharsets.US_ASCII), new byte[]{(byte) 200, 1, 2, 3})),
+                // a length-encoded auth length of 2^64 - 1
+                handshakeResponse(concat("fz\0".getBytes(StandardCharsets.US_ASCII),
+                        new byte[]{(byte) 0xfe, -1, -1, -1, -1, -1, -1, -1, -1})),
+                // a packet shorter than the fixed part of a handshake response
+                new byte[]{0x05, 0x02},
+        };
+        for (byte[] payload : cases) {
+            try (Socket s = rawSocket()) {
+                s.setSoTimeout(5_000);
+                InputStream in = s.getInputStream();
+                readPacket(in); // greeting
+                writePacket(s.getOutputStream(), 1, payload);
+                byte[] reply = readPacket(in);
+                assertEquals((byte) 0xff, reply[0], "an error packet");
+                int code = (reply[1] & 0xff) | (reply[2] & 0xff) << 8;
+                assertEquals(1835, code, "malformed packet");
+                assertEquals(-1, in.read(), "then the proxy closes the connection");
+            }
+        }
+        try (Connection c = client(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT 1")) {
+            assertTrue(rs.next(), "others are served afterwards");
+        }
+    }
+
     @Test
     void longDataBeyondTheLimitFailsTheExecuteAndAClientThatDoesNotReadIsThrottled() throws Exception {
         try (Socket s = authenticated()) {
