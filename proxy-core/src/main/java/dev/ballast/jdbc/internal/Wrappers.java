@@ -131,7 +131,10 @@ public final class Wrappers {
         /** ShardingSphere connections replaced after a topology change; closed with this connection */
         private final java.util.List<Connection> retired = new java.util.ArrayList<>();
         private long topologyVersion;
-        /** physical connections the fast path keeps for this logical connection, one per server */
+        /**
+         * physical connections this logical connection keeps, one per server (guarded by this handler: ShardingSphere may
+         * reach a master's through {@link SharedMaster} from its executor threads)
+         */
         private final java.util.Map<NodeDataSource, Connection> pins = new java.util.IdentityHashMap<>();
         private boolean autoCommit = true;
         private boolean sessionSettingsChanged;
@@ -162,7 +165,7 @@ public final class Wrappers {
          * the fast path's statements and ShardingSphere's (through {@link #sharedMaster}), so that a transaction is one
          * transaction on each master whichever path runs its statements. Its autocommit mode follows this connection's.
          */
-        Connection masterPin(String group) throws SQLException {
+        synchronized Connection masterPin(String group) throws SQLException {
             NodeDataSource master = plane.router().master(group);
             Connection c = pins.get(master);
             if ((c == null || c.isClosed()) && !autoCommit && inTransaction.contains(master)) {
@@ -181,12 +184,12 @@ public final class Wrappers {
         }
 
         /** The connection ShardingSphere gets for {@code group}'s master unit while this connection's call runs. */
-        Connection sharedMaster(String group) {
+        synchronized Connection sharedMaster(String group) {
             return sharedMasters.computeIfAbsent(group, g -> proxy(Connection.class, new SharedMaster(this, g)));
         }
 
         /** Commits or rolls back the transaction on every master it touched, one after the other (no XA). */
-        private void endTransaction(boolean commit) throws SQLException {
+        private synchronized void endTransaction(boolean commit) throws SQLException {
             SQLException first = null;
             for (NodeDataSource master : java.util.List.copyOf(inTransaction)) {
                 Connection c = pins.get(master);
@@ -269,7 +272,7 @@ public final class Wrappers {
             return !sessionSettingsChanged && !closed;
         }
 
-        Connection pin(NodeDataSource node) throws SQLException {
+        synchronized Connection pin(NodeDataSource node) throws SQLException {
             Connection c = pins.get(node);
             if (c == null || c.isClosed()) {
                 // A master's connection comes through the router: it waits out a change of master instead of failing.
@@ -280,7 +283,7 @@ public final class Wrappers {
             return c;
         }
 
-        void unpin(NodeDataSource node) {
+        synchronized void unpin(NodeDataSource node) {
             Connection c = pins.remove(node);
             if (c != null) {
                 try {
@@ -359,7 +362,11 @@ public final class Wrappers {
                 sessionSettingsChanged = true;
             } else if (name.equals("close")) {
                 closed = true; // fast statements of this connection now hand over to ShardingSphere, which reports it closed
-                for (NodeDataSource node : java.util.List.copyOf(pins.keySet())) {
+                java.util.List<NodeDataSource> pinned;
+                synchronized (this) {
+                    pinned = java.util.List.copyOf(pins.keySet());
+                }
+                for (NodeDataSource node : pinned) {
                     unpin(node);
                 }
                 for (Connection old : retired) {
