@@ -244,6 +244,9 @@ final class Relay implements Backend.Listener {
             }
             return false;
         }
+        if (pinned == null && session.relayedTransactionLost() == null && !session.transactionWanted()) {
+            return false; // autocommit traffic: nothing for this path, and no need to read the statement
+        }
         String text = null;
         ClientSession.Prepared s = null;
         if (command == ClientSession.COM_QUERY) {
@@ -272,11 +275,14 @@ final class Relay implements Backend.Listener {
             }
         }
         if (session.relayedTransactionLost() != null) {
-            return lost(packet, done, first);
+            if (first.equals("USE") || first.equals("SET") && autocommit == null) {
+                return false; // answered by the session as always
+            }
+            return lost(packet, done, Boolean.TRUE.equals(autocommit) ? "COMMIT" : first);
         }
         if (pinned == null) {
             // start one: only for a statement that does work, in a transaction not begun on the JDBC path
-            if (!session.transactionWanted() || first.equals("COMMIT") || first.equals("ROLLBACK") || first.equals("BEGIN")
+            if (first.equals("COMMIT") || first.equals("ROLLBACK") || first.equals("BEGIN")
                     || first.equals("START") || first.equals("SET") || first.equals("USE")) {
                 return false;
             }
@@ -326,7 +332,7 @@ final class Relay implements Backend.Listener {
         }
         if (!pinned.idle()) {
             session.relayedTransactionLost("the server closed the connection between statements");
-            return lost(packet, done, first);
+            return lost(packet, done, mode == Mode.END_AUTOCOMMIT ? "COMMIT" : first);
         }
         begin(packet, done, pinned, pinned.node, false, session.onlyGroup(), mode);
         ending = first;
