@@ -61,11 +61,12 @@ public final class Demo {
                 Thread.sleep(1_500);
                 long killedAt = System.nanoTime();
                 master.crash();
+                long deadAt = System.nanoTime(); // inserts sent before this may have been acknowledged by the dying master
                 long deadline = System.nanoTime() + 15_000_000_000L;
-                while (load.firstSuccessAfter(killedAt) < 0 && System.nanoTime() < deadline) {
+                while (load.firstSuccessAfter(deadAt) < 0 && System.nanoTime() < deadline) {
                     Thread.sleep(10);
                 }
-                long first = load.firstSuccessAfter(killedAt);
+                long first = load.firstSuccessAfter(deadAt);
                 Thread.sleep(1_000);
                 load.stop();
                 var now = ds.topology().get("g0");

@@ -82,7 +82,11 @@ public final class WriteLoad implements AutoCloseable {
         }
     }
 
-    /** When the first acknowledged insert that was <em>sent</em> after {@code nanos} completed, or -1. */
+    /**
+     * When the first acknowledged insert that was <em>sent</em> after {@code nanos} completed, or -1. To time a failover,
+     * pass the moment the old master was seen dead, not the moment it was signalled: SIGKILL takes effect a little after
+     * it is sent, and an insert sent in between can still be acknowledged by the dying master.
+     */
     public long firstSuccessAfter(long nanos) {
         long first = -1;
         for (long[] span : spans) {
@@ -91,6 +95,11 @@ public final class WriteLoad implements AutoCloseable {
             }
         }
         return first;
+    }
+
+    /** Acknowledged inserts sent between {@code fromNanos} and {@code toNanos}. */
+    public long ackedSentBetween(long fromNanos, long toNanos) {
+        return spans.stream().filter(s -> s[0] > fromNanos && s[0] <= toNanos).count();
     }
 
     /** Acknowledged inserts that completed after {@code nanos}. */
