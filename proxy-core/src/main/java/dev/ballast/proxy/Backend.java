@@ -6,7 +6,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
-import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,7 +14,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
 
 /**
@@ -87,7 +85,8 @@ final class Backend extends ByteToMessageDecoder {
     private int[] preparing;
     private boolean continued;
     private boolean executeSent;
-    private ScheduledFuture<?> timeout;
+    /** when the reply to the command in flight is overdue (System.nanoTime), 0 = no deadline; see {@link #overdue} */
+    private long replyDeadlineNanos;
     long idleSinceNanos = System.nanoTime();
 
     Backend(Backends pool, NodeDataSource node, int variant, String user, String password, String database, int socketTimeoutMs) {
@@ -100,6 +99,11 @@ final class Backend extends ByteToMessageDecoder {
         this.password = password == null ? "" : password;
         this.database = database;
         this.socketTimeoutMs = socketTimeoutMs;
+    }
+
+    /** Whether the connection is closed (or failed) for good. */
+    boolean closed() {
+        return state == State.CLOSED;
     }
 
     /** Whether the connection is logged in and has no command in flight. */
@@ -256,19 +260,32 @@ final class Backend extends ByteToMessageDecoder {
         }
     }
 
+    /**
+     * Starts the reply deadline of the command just sent: {@code pool.socketTimeoutMs}, enforced by the pool's sweep of
+     * its loop (every {@link Backends#SWEEP_MS} ms), not by a timer per command, which the relay's hot path would
+     * pay for on every statement.
+     */
     private void armTimeout() {
         if (socketTimeoutMs > 0) {
-            timeout = ctx.executor().schedule(() -> {
-                failure = "no reply from " + node.address() + " within pool.socketTimeoutMs " + socketTimeoutMs + " ms";
-                ctx.close();
-            }, socketTimeoutMs, TimeUnit.MILLISECONDS);
+            replyDeadlineNanos = System.nanoTime() + socketTimeoutMs * 1_000_000L;
         }
     }
 
     private void cancelTimeout() {
-        if (timeout != null) {
-            timeout.cancel(false);
-            timeout = null;
+        replyDeadlineNanos = 0;
+    }
+
+    /** Whether a command is in flight whose reply did not come within {@code pool.socketTimeoutMs}. */
+    boolean overdue(long nowNanos) {
+        return replyDeadlineNanos != 0 && nowNanos - replyDeadlineNanos > 0 && state != State.CLOSED;
+    }
+
+    /** Closes the connection of an overdue command; its listener learns it failed (and whether it was sent). */
+    void timedOut() {
+        failure = "no reply from " + node.address() + " within pool.socketTimeoutMs " + socketTimeoutMs + " ms";
+        replyDeadlineNanos = 0;
+        if (ctx != null) {
+            ctx.close();
         }
     }
 

@@ -9,9 +9,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -23,12 +27,15 @@ import java.util.concurrent.atomic.LongAdder;
  * FOUND_ROWS flags, which change the server's replies). At most {@code proxy.relayConnections} per event loop and key. A
  * statement that finds no idle connection is not made to wait: it takes the JDBC path while one is opened in the
  * background. Connections of a server that left its role (its JDBC pool was closed) and connections idle for
- * {@code pool.idleTimeoutMs} are closed by a sweep every second.
+ * {@code pool.idleTimeoutMs} are closed by a sweep of each loop every {@value #SWEEP_MS} ms, which also closes a
+ * connection whose reply has not come within {@code pool.socketTimeoutMs}.
  */
 final class Backends {
 
     private static final Logger log = LoggerFactory.getLogger(Backends.class);
     private static final long RETRY_AFTER_FAILURE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** How often each loop sweeps its connections: idle ones past their time, replies past pool.socketTimeoutMs. */
+    static final long SWEEP_MS = 250;
 
     private final ClusterConfig config;
     private final int maxPerKey;
@@ -46,13 +53,28 @@ final class Backends {
         final Map<Key, ArrayDeque<Backend>> idle = new HashMap<>();
         final Map<Key, Integer> open = new HashMap<>();
         final Map<Key, Long> retryAt = new HashMap<>();
+        /** every connection of this loop, open or opening */
+        final Set<Backend> all = new HashSet<>();
+        private final List<Backend> overdue = new ArrayList<>();
 
         Loop(EventLoop loop) {
-            loop.scheduleAtFixedRate(this::sweep, 1, 1, TimeUnit.SECONDS);
+            loop.scheduleAtFixedRate(this::sweep, SWEEP_MS, SWEEP_MS, TimeUnit.MILLISECONDS);
         }
 
         void sweep() {
             long now = System.nanoTime();
+            for (Iterator<Backend> it = all.iterator(); it.hasNext(); ) {
+                Backend b = it.next();
+                if (b.closed()) {
+                    it.remove();
+                } else if (b.overdue(now)) {
+                    overdue.add(b);
+                }
+            }
+            for (Backend b : overdue) {
+                b.timedOut(); // closing may call back into this loop's sets: not while iterating them
+            }
+            overdue.clear();
             long idleLimit = config.pool().idleTimeoutMs() * 1_000_000L;
             for (Iterator<Map.Entry<Key, ArrayDeque<Backend>>> it = idle.entrySet().iterator(); it.hasNext(); ) {
                 Map.Entry<Key, ArrayDeque<Backend>> e = it.next();
@@ -102,12 +124,12 @@ final class Backends {
         if (open < maxPerKey && (retryAt == null || System.nanoTime() - retryAt > 0)) {
             l.open.put(key, open + 1);
             openTotal.incrementAndGet();
-            connect(loop, key);
+            l.all.add(connect(loop, key));
         }
         return null;
     }
 
-    private void connect(EventLoop loop, Key key) {
+    private Backend connect(EventLoop loop, Key key) {
         Backend backend = new Backend(this, key.node(), key.variant(), config.credentials().user(),
                 config.credentials().password(), config.database(), config.pool().socketTimeoutMs());
         int connectTimeout = config.pool().connectTimeoutMs();
@@ -124,6 +146,7 @@ final class Backends {
                 });
         // a server that accepts and then says nothing must not hold a slot
         loop.schedule(backend::loginTimedOut, connectTimeout, TimeUnit.MILLISECONDS);
+        return backend;
     }
 
     /** Back into the idle set of its loop, or closed when it cannot be reused. */
@@ -172,6 +195,7 @@ final class Backends {
         Loop l = b.channel() == null ? null : loops.get(b.channel().eventLoop());
         if (l != null) {
             Key key = new Key(b.node, b.variant);
+            l.all.remove(b);
             l.open.merge(key, -1, Integer::sum);
             if (l.open.get(key) <= 0) {
                 l.open.remove(key);

@@ -46,13 +46,15 @@ class ProxyRelayTest {
     static TestBed bed;
     static ProxyServer relay;
     static ProxyServer jdbc;
+    /** the cluster YAML of both proxies (relay on) */
+    static String base;
     static final String USER = "app_user";
     static final String PASSWORD = "relay-pw";
 
     @BeforeAll
     static void start() throws Exception {
         bed = TestBed.start(2, 1);
-        String base = ClusterYaml.forBed("relayed", bed).with("""
+        base = ClusterYaml.forBed("relayed", bed).with("""
                 tables:
                   t_kv:
                     shardingColumn: k
@@ -348,7 +350,7 @@ class ProxyRelayTest {
     }
 
     @Test
-    @Order(5)
+    @Order(7)
     void relayedReadsSurviveAReplicaKilledUnderThem() throws Exception {
         MariaDbNode replica = bed.group(1).replicas().get(0);
         List<Throwable> errors = new ArrayList<>();
@@ -373,6 +375,53 @@ class ProxyRelayTest {
         assertTrue(errors.isEmpty(), "reads failed: " + errors);
         assertTrue(done[0] > 100, "reads done: " + done[0]);
         assertTrue(relay.relayCounts()[1] > passedBefore, "reads that met the dead replica went the JDBC path");
+    }
+
+    @Test
+    @Order(6)
+    void aRelayedStatementPastSocketTimeoutFailsAndTheProxyGoesOn() throws Exception {
+        try (Connection c = connect(relay); Statement s = c.createStatement()) {
+            s.executeUpdate("INSERT INTO t_kv (k, v, n) VALUES (4001, 'slow', 0)"); // 4001 mod 4 = 1: group g0
+        }
+        bed.awaitReplication();
+        try (ProxyServer timed = new ProxyServer(ClusterConfigLoader.parse(base + "pool:\n  socketTimeoutMs: 1000\n",
+                System::getenv)).start();
+             Connection c = connect(timed);
+             PreparedStatement fast = c.prepareStatement("SELECT v FROM t_kv WHERE k = ?");
+             PreparedStatement slow = c.prepareStatement("SELECT v, SLEEP(20) FROM t_kv WHERE k = ?")) {
+            // warm up until this client's event loop has its relay connections
+            long before = timed.relayCounts()[0];
+            for (int i = 0; i < 50 && timed.relayCounts()[0] == before; i++) {
+                fast.setLong(1, 4001);
+                fast.executeQuery().close();
+                Thread.sleep(20);
+            }
+            assertTrue(timed.relayCounts()[0] > before, "the fast statement was relayed");
+            long passedOnBefore = timed.relayCounts()[1];
+            slow.setLong(1, 4001);
+            long start = System.nanoTime();
+            SQLException failed = null;
+            try {
+                slow.executeQuery().close();
+            } catch (SQLException e) {
+                failed = e;
+            }
+            long ms = (System.nanoTime() - start) / 1_000_000L;
+            // relayed (cut after 1 s, checked every 250 ms), then retried on the JDBC path where Connector/J's own socket
+            // timeout of 1 s ends it: well before the 20 s the server would take
+            assertTrue(failed != null, "a statement sleeping 20 s failed past pool.socketTimeoutMs 1000 (took " + ms + " ms)");
+            assertTrue(ms < 10_000, "it failed after " + ms + " ms: " + failed);
+            assertTrue(timed.relayCounts()[1] > passedOnBefore, "the slow statement was relayed, cut and passed on to the JDBC path");
+            System.out.printf("RELAY socketTimeoutMs 1000: a 20 s statement failed after %d ms: %s %s%n", ms,
+                    failed.getSQLState(), failed.getMessage());
+        }
+        try (Connection c = connect(relay); PreparedStatement ps = c.prepareStatement("SELECT v FROM t_kv WHERE k = ?")) {
+            ps.setLong(1, 4001);
+            try (ResultSet rs = ps.executeQuery()) {
+                assertTrue(rs.next());
+                assertEquals("slow", rs.getString(1));
+            }
+        }
     }
 
     @Test
