@@ -23,7 +23,7 @@ import java.util.Map;
  * what the extra network hop alone costs here. The proxy runs in this JVM, on the same two cores as every server and
  * sysbench. Prints a Markdown table.
  *
- * <pre>bin/bench-proxy [--seconds N] [--table-size N] [--out FILE]</pre>
+ * <pre>bin/bench-proxy [--seconds N] [--rounds N] [--table-size N] [--out FILE]</pre>
  */
 public final class ProxyBenchmark {
 
@@ -49,16 +49,18 @@ public final class ProxyBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        int seconds = 20;
+        int seconds = 10;
+        int rounds = 2;
         int tableSize = 10_000;
         Path out = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--seconds" -> seconds = Integer.parseInt(args[++i]);
                 case "--table-size" -> tableSize = Integer.parseInt(args[++i]);
+                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
                 default -> {
-                    System.err.println("usage: bin/bench-proxy [--seconds N] [--table-size N] [--out FILE]");
+                    System.err.println("usage: bin/bench-proxy [--seconds N] [--rounds N] [--table-size N] [--out FILE]");
                     System.exit(2);
                 }
             }
@@ -77,69 +79,127 @@ public final class ProxyBenchmark {
             for (var g : bed.groups()) {
                 g.master().execute("SET GLOBAL rpl_semi_sync_master_enabled = OFF");
             }
-            Map<String, Sysbench> contenders = new LinkedHashMap<>();
-            contenders.put("direct", new Sysbench("127.0.0.1", standalone.port(), TestBed.APP_USER, TestBed.APP_PASSWORD, bed.database()));
             String users = "  users:\n    sb:\n      nativeHash: \"" + Auth.nativeHash("sb_pw") + "\"\n";
-            String oneGroup = new ClusterYaml("bench1g", bed.database(), TestBed.APP_USER, TestBed.APP_PASSWORD)
+            // the one-group proxy gets its own database: the two-group proxy shards a table of the same name over g0 too
+            bed.group(0).master().execute("CREATE DATABASE IF NOT EXISTS bench1g");
+            bed.awaitReplication();
+            String oneGroup = new ClusterYaml("bench1g", "bench1g", TestBed.APP_USER, TestBed.APP_PASSWORD)
                     .group("g0", bed.group(0).master().address(), bed.group(0).replicas().stream().map(MariaDbNode::address).toList())
                     .with("tables:\n  sbtest1:\n    group: g0\nproxy:\n  listen: 127.0.0.1:0\n  health: off\n" + users).text();
             String twoGroups = ClusterYaml.forBed("bench2g", bed).with("tables:\n  sbtest1:\n    shardingColumn: id\n"
                     + "    tablesPerGroup: 2\n    algorithm: {type: hash-mod}\nproxy:\n  listen: 127.0.0.1:0\n  health: off\n" + users).text();
-            Map<String, String> proxies = new LinkedHashMap<>();
-            proxies.put("proxy-1g", oneGroup);
-            proxies.put("proxy-2g", twoGroups);
-            measure("direct", contenders.get("direct"), rows, tableSize, seconds, ProxyBenchmark::cpuMicros);
-            if (TcpForwarder.available()) {
-                forwarder = TcpForwarder.version();
-                try (TcpForwarder f = TcpForwarder.start(standalone.port(), 2)) {
-                    Sysbench s = new Sysbench("127.0.0.1", f.port(), TestBed.APP_USER, TestBed.APP_PASSWORD, bed.database());
-                    measure("tcp-forward", s, rows, tableSize, seconds, f::cpuMicros);
+            List<AutoCloseable> running = new ArrayList<>();
+            try {
+                List<Contender> contenders = new ArrayList<>();
+                Sysbench direct = new Sysbench("127.0.0.1", standalone.port(), TestBed.APP_USER, TestBed.APP_PASSWORD, bed.database());
+                contenders.add(new Contender("direct", direct, ProxyBenchmark::cpuMicros, true));
+                if (TcpForwarder.available()) {
+                    forwarder = TcpForwarder.version();
+                    TcpForwarder f = TcpForwarder.start(standalone.port(), 2);
+                    running.add(f);
+                    // the direct server's table: prepared once, through direct
+                    contenders.add(new Contender("tcp-forward", new Sysbench("127.0.0.1", f.port(), TestBed.APP_USER,
+                            TestBed.APP_PASSWORD, bed.database()), f::cpuMicros, false));
+                } else {
+                    System.err.println("no haproxy on the PATH: the tcp-forward baseline is left out (apt-get install haproxy)");
                 }
-            } else {
-                System.err.println("no haproxy on the PATH: the tcp-forward baseline is left out (apt-get install haproxy)");
-            }
-            for (Map.Entry<String, String> p : proxies.entrySet()) {
-                try (ProxyServer proxy = new ProxyServer(ClusterConfigLoader.parse(p.getValue(), System::getenv)).start()) {
-                    Sysbench s = new Sysbench("127.0.0.1", proxy.port(), "sb", "sb_pw", bed.database());
-                    measure(p.getKey(), s, rows, tableSize, seconds, ProxyBenchmark::cpuMicros);
-                    long[] relay = proxy.relayCounts();
-                    System.err.printf("%s: %,d statements relayed, %,d relayable ones took the JDBC path%n", p.getKey(), relay[0], relay[1]);
+                ProxyServer p1 = new ProxyServer(ClusterConfigLoader.parse(oneGroup, System::getenv)).start();
+                running.add(p1);
+                contenders.add(new Contender("proxy-1g", new Sysbench("127.0.0.1", p1.port(), "sb", "sb_pw", "bench1g"),
+                        ProxyBenchmark::cpuMicros, true));
+                ProxyServer p2 = new ProxyServer(ClusterConfigLoader.parse(twoGroups, System::getenv)).start();
+                running.add(p2);
+                contenders.add(new Contender("proxy-2g", new Sysbench("127.0.0.1", p2.port(), "sb", "sb_pw", bed.database()),
+                        ProxyBenchmark::cpuMicros, true));
+                measure(contenders, rows, tableSize, seconds, rounds);
+                for (var e : Map.of("proxy-1g", p1, "proxy-2g", p2).entrySet()) {
+                    long[] relay = e.getValue().relayCounts();
+                    System.err.printf("%s: %,d statements relayed, %,d relayable ones took the JDBC path%n", e.getKey(), relay[0], relay[1]);
+                }
+            } finally {
+                for (int k = running.size() - 1; k >= 0; k--) {
+                    running.get(k).close();
                 }
             }
         }
-        String report = report(rows, seconds, tableSize, (System.nanoTime() - started) / 1_000_000_000L, forwarder);
+        String report = report(rows, seconds, rounds, tableSize, (System.nanoTime() - started) / 1_000_000_000L, forwarder);
         System.out.println(report);
         if (out != null) {
             Files.writeString(out, report);
         }
     }
 
-    /** Runs every row's test through {@code s}; {@code cpu} reads the CPU time of the process in between (or -1). */
-    private static void measure(String name, Sysbench s, List<Row> rows, int tableSize, int seconds,
-                                java.util.function.Supplier<long[]> cpu) throws Exception {
-        Sysbench.Result prepare = s.run("oltp_read_write", "prepare", 1, tableSize, 4, 300);
-        if (prepare.exitCode() != 0) {
-            throw new IllegalStateException(name + ": sysbench prepare failed:\n" + prepare.output());
-        }
+    /** One way of reaching the data: its sysbench, the CPU clock of the process that relays (or none), whether it
+     * prepares its own table. */
+    record Contender(String name, Sysbench sysbench, java.util.function.Supplier<long[]> cpu, boolean ownsTable) {
+    }
+
+    /**
+     * Prepares every contender's table, warms each up, then runs {@code rounds} rounds: in each, every row's test
+     * through every contender, the order rotated from cell to cell so that the machine's drift does not favour one.
+     * A row's figure per contender is the mean over the rounds (tps, p95), errors summed, CPU per transaction over all.
+     */
+    private static void measure(List<Contender> contenders, List<Row> rows, int tableSize, int seconds, int rounds)
+            throws Exception {
+        List<Contender> prepared = new ArrayList<>();
         try {
-            // warm-up
-            s.run("oltp_point_select", "run", 1, tableSize, 4, Math.max(3, seconds / 4));
+            for (Contender c : contenders) {
+                if (c.ownsTable()) {
+                    Sysbench.Result prepare = c.sysbench().run("oltp_read_write", "prepare", 1, tableSize, 4, 300);
+                    if (prepare.exitCode() != 0) {
+                        throw new IllegalStateException(c.name() + ": sysbench prepare failed:\n" + prepare.output());
+                    }
+                    prepared.add(c);
+                }
+            }
+            for (Contender c : contenders) {
+                c.sysbench().run("oltp_point_select", "run", 1, tableSize, 4, Math.max(3, seconds / 2)); // warm-up
+            }
+            Map<String, List<Sysbench.Result>> results = new LinkedHashMap<>();
+            Map<String, double[]> cpu = new LinkedHashMap<>(); // user µs, system µs, transactions
+            int cell = 0;
+            for (int round = 1; round <= rounds; round++) {
+                for (Row r : rows) {
+                    for (int k = 0; k < contenders.size(); k++) {
+                        Contender c = contenders.get((k + cell) % contenders.size());
+                        long[] before = c.cpu().get();
+                        Sysbench.Result result = c.sysbench().run(r.test(), "run", 1, tableSize, r.threads(), seconds);
+                        long[] after = c.cpu().get();
+                        String key = r.test() + "/" + r.threads() + "/" + c.name();
+                        results.computeIfAbsent(key, x -> new ArrayList<>()).add(result);
+                        double[] t = cpu.computeIfAbsent(key, x -> new double[3]);
+                        t[0] += after[0] - before[0];
+                        t[1] += after[1] - before[1];
+                        t[2] += result.tps() * seconds;
+                        System.err.printf("round %d: %s %s %d threads: %.0f tps, p95 %.2f ms, errors %d%n", round, c.name(),
+                                r.test(), r.threads(), result.tps(), result.p95Ms(), result.errors());
+                    }
+                    cell++;
+                }
+            }
             for (Row r : rows) {
-                long[] before = cpu.get();
-                Sysbench.Result result = s.run(r.test(), "run", 1, tableSize, r.threads(), seconds);
-                r.results().put(name, result);
-                long[] after = cpu.get();
-                double transactions = Math.max(1.0, result.tps() * seconds);
-                r.cpuMicros().put(name, new double[]{(after[0] - before[0]) / transactions, (after[1] - before[1]) / transactions});
-                System.err.printf("%s %s %d threads: %.0f tps, p95 %.2f ms, errors %d%n", name, r.test(), r.threads(),
-                        result.tps(), result.p95Ms(), result.errors());
+                for (Contender c : contenders) {
+                    String key = r.test() + "/" + r.threads() + "/" + c.name();
+                    List<Sysbench.Result> all = results.get(key);
+                    double tps = all.stream().mapToDouble(Sysbench.Result::tps).average().orElse(0);
+                    double qps = all.stream().mapToDouble(Sysbench.Result::qps).average().orElse(0);
+                    double p95 = all.stream().mapToDouble(Sysbench.Result::p95Ms).average().orElse(0);
+                    long errors = all.stream().mapToLong(Sysbench.Result::errors).sum();
+                    long reconnects = all.stream().mapToLong(Sysbench.Result::reconnects).sum();
+                    r.results().put(c.name(), new Sysbench.Result(0, "", tps, qps, p95, errors, reconnects));
+                    double[] t = cpu.get(key);
+                    double transactions = Math.max(1.0, t[2]);
+                    r.cpuMicros().put(c.name(), new double[]{t[0] / transactions, t[1] / transactions});
+                }
             }
         } finally {
-            s.run("oltp_read_write", "cleanup", 1, tableSize, 1, 300);
+            for (Contender c : prepared) {
+                c.sysbench().run("oltp_read_write", "cleanup", 1, tableSize, 1, 300);
+            }
         }
     }
 
-    static String report(List<Row> rows, int seconds, int tableSize, long totalSeconds, String forwarder) {
+    static String report(List<Row> rows, int seconds, int rounds, int tableSize, long totalSeconds, String forwarder) {
         StringBuilder b = new StringBuilder();
         boolean fwd = forwarder != null;
         b.append("| sysbench test | threads | tps direct / ").append(fwd ? "tcp-forward / " : "")
@@ -170,8 +230,9 @@ public final class ProxyBenchmark {
             }
             b.append(String.format("| %s | %d | %s |%s %s | %s | %s |%n", r.test(), r.threads(), tps, ratios, p95, cpu, errors));
         }
-        b.append(String.format("%nsysbench 1.0.20, 1 table of %,d rows, %d s per cell after a warm-up, --db-ps-mode=auto; whole run %d s",
-                tableSize, seconds, totalSeconds));
+        b.append(String.format("%nsysbench 1.0.20, 1 table of %,d rows, --db-ps-mode=auto; %d rounds of %d s per cell after a "
+                + "warm-up, contenders rotated from cell to cell, figures the mean over the rounds; whole run %d s",
+                tableSize, rounds, seconds, totalSeconds));
         b.append(fwd ? "; tcp-forward = " + forwarder + ", mode tcp, 2 threads, in front of the direct server.\n" : ".\n");
         return b.toString();
     }
