@@ -161,7 +161,8 @@ public final class ProxyBenchmark {
             for (int round = 1; round <= rounds; round++) {
                 for (Row r : rows) {
                     for (int k = 0; k < contenders.size(); k++) {
-                        Contender c = contenders.get((k + cell) % contenders.size());
+                        // rotated per cell and shifted per round, so that no contender always follows the same one
+                        Contender c = contenders.get((k + cell + round - 1) % contenders.size());
                         long[] before = c.cpu().get();
                         Sysbench.Result result = c.sysbench().run(r.test(), "run", 1, tableSize, r.threads(), seconds);
                         long[] after = c.cpu().get();
