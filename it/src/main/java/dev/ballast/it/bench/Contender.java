@@ -33,6 +33,12 @@ final class Contender implements AutoCloseable {
     static final String BALLAST = "Ballast";
     /** raw JDBC on one group of the sharded topology: reads on its replica, writes on its master (which replicates). */
     static final String RAW_REPLICATED = "raw-repl";
+    /** raw JDBC on the sharded topology itself, routed by hand: the application computing shard and table. */
+    static final String RAW_SHARDED = "raw-2g";
+
+    /** One shard of the hand-routed contender: where its reads and writes go, and its physical table. */
+    record Shard(DataSource reads, DataSource writes, String table) {
+    }
 
     private final String name;
     private final DataSource dataSource;
@@ -40,6 +46,8 @@ final class Contender implements AutoCloseable {
     private final long idBase;
     private final AtomicLong seq = new AtomicLong();
     private DataSource readSource;
+    /** for {@link #RAW_SHARDED}: the shards in hash-mod order (user_id mod n picks one), else null */
+    private Shard[] shards;
 
     private Contender(String name, DataSource dataSource, List<AutoCloseable> resources, long idBase) {
         this.name = name;
@@ -59,6 +67,44 @@ final class Contender implements AutoCloseable {
         Contender c = new Contender(RAW_REPLICATED, writes, List.of(reads, writes), idBase);
         c.readSource = reads;
         return c;
+    }
+
+    /**
+     * HikariCP + Connector/J on the sharded contenders' servers, with the application doing the routing: user_id mod
+     * n picks the data node (as Ballast's hash-mod does for integral values), the statement names its physical
+     * table, reads go to the node's group replica, writes to its master. No middleware at all: what the sharded
+     * topology itself allows on this machine.
+     */
+    static Contender rawSharded(ClusterConfig config, List<dev.ballast.rules.DataNode> nodes, long idBase) {
+        List<AutoCloseable> resources = new ArrayList<>();
+        Map<String, DataSource[]> byGroup = new LinkedHashMap<>();
+        Shard[] shards = new Shard[nodes.size()];
+        try {
+            for (int i = 0; i < nodes.size(); i++) {
+                dev.ballast.rules.DataNode node = nodes.get(i);
+                DataSource[] pools = byGroup.computeIfAbsent(node.group(), g -> {
+                    GroupConfig group = config.group(g);
+                    HikariDataSource master = new HikariDataSource(hikariConfig(config, "raw-2g-" + g, "master", group.master()));
+                    resources.add(master);
+                    HikariDataSource replica = new HikariDataSource(
+                            hikariConfig(config, "raw-2g-" + g, "replica", group.replicas().get(0)));
+                    resources.add(replica);
+                    return new DataSource[]{replica, master};
+                });
+                shards[i] = new Shard(pools[0], pools[1], node.table());
+            }
+        } catch (RuntimeException e) {
+            closeAll(resources);
+            throw e;
+        }
+        Contender c = new Contender(RAW_SHARDED, shards[0].writes(), resources, idBase);
+        c.shards = shards;
+        return c;
+    }
+
+    /** The hand-routed contender's shards, or null for a contender that takes one data source. */
+    Shard[] shards() {
+        return shards;
     }
 
     /** Where a worker of this workload gets its connection. */

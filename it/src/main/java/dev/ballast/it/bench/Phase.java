@@ -161,6 +161,10 @@ final class Phase {
 
         @Override
         public void run() {
+            if (contender.shards() != null) {
+                runRouted(contender.shards());
+                return;
+            }
             boolean signalled = false;
             try (Connection c = contender.dataSource(workload).getConnection();
                  PreparedStatement reused = workload.reuse() ? c.prepareStatement(workload.sql()) : null) {
@@ -189,6 +193,98 @@ final class Phase {
                     done.countDown();
                 }
             }
+        }
+
+        /**
+         * The hand-routed contender: one connection per server this workload touches, held for the phase; per
+         * operation the shard is user_id mod n and the statement names the shard's table.
+         */
+        private void runRouted(Contender.Shard[] shards) {
+            boolean signalled = false;
+            java.util.Map<javax.sql.DataSource, Connection> open = new java.util.LinkedHashMap<>();
+            PreparedStatement[] reused = new PreparedStatement[shards.length];
+            try {
+                Connection[] connections = new Connection[shards.length];
+                String[] sql = new String[shards.length];
+                for (int i = 0; i < shards.length; i++) {
+                    javax.sql.DataSource ds = workload.isSelect() ? shards[i].reads() : shards[i].writes();
+                    Connection c = open.get(ds);
+                    if (c == null) {
+                        c = ds.getConnection();
+                        open.put(ds, c);
+                    }
+                    connections[i] = c;
+                    sql[i] = workload.sql().replace(Workload.TABLE, shards[i].table());
+                    if (workload.reuse()) {
+                        reused[i] = c.prepareStatement(sql[i]);
+                    }
+                }
+                ready.countDown();
+                signalled = true;
+                go.await();
+                if (!abort) {
+                    loopRouted(connections, sql, workload.reuse() ? reused : null);
+                }
+            } catch (SQLException | RuntimeException e) {
+                setupError = e;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                for (PreparedStatement ps : reused) {
+                    closeQuietly(ps);
+                }
+                open.values().forEach(Worker::closeQuietly);
+                if (!signalled) {
+                    ready.countDown();
+                }
+                if (!counted) {
+                    done.countDown();
+                }
+            }
+        }
+
+        private static void closeQuietly(AutoCloseable c) {
+            if (c != null) {
+                try {
+                    c.close();
+                } catch (Exception ignored) {
+                    // after the measured window
+                }
+            }
+        }
+
+        private void loopRouted(Connection[] connections, String[] sql, PreparedStatement[] reused) {
+            ThreadLocalRandom random = ThreadLocalRandom.current();
+            int n = connections.length;
+            long until = end;
+            long alloc0 = THREADS.getCurrentThreadAllocatedBytes();
+            long t0;
+            while ((t0 = System.nanoTime()) < until && !abort) {
+                try {
+                    long drawn = workload.draw(contender, rows, random);
+                    int shard = Math.floorMod(workload.userId(drawn, rows), n);
+                    if (reused != null) {
+                        sink += workload.execute(reused[shard], contender, rows, drawn);
+                    } else {
+                        try (PreparedStatement ps = connections[shard].prepareStatement(sql[shard])) {
+                            sink += workload.execute(ps, contender, rows, drawn);
+                        }
+                    }
+                    latency.record(System.nanoTime() - t0);
+                    ops++;
+                } catch (SQLException e) {
+                    if (firstError == null) {
+                        firstError = e;
+                    }
+                    if (++errors >= MAX_ERRORS) {
+                        break;
+                    }
+                }
+            }
+            finish = System.nanoTime();
+            allocBytes = THREADS.getCurrentThreadAllocatedBytes() - alloc0;
+            done.countDown();
+            counted = true;
         }
 
         private void loop(Connection c, PreparedStatement reused) {

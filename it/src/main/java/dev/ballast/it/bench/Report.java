@@ -132,18 +132,21 @@ final class Report {
     /** Ballast divided by each of the other two, per (workload, threads). */
     String ratioTable() {
         StringBuilder b = new StringBuilder();
-        b.append("| workload | threads | ops/s B/raw | ops/s B/raw-repl | ops/s B/SS | CPU/op B/raw | CPU/op B/SS "
-                + "| alloc/op B/raw | alloc/op B/SS | p99 B/raw | p99 B/raw-repl | p99 B/SS |\n");
-        b.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        b.append("| workload | threads | ops/s B/raw | ops/s B/raw-repl | ops/s B/raw-2g | ops/s raw-2g/raw | ops/s B/SS "
+                + "| CPU/op B/raw | CPU/op B/SS | alloc/op B/raw | alloc/op B/SS | p99 B/raw | p99 B/raw-repl | p99 B/SS |\n");
+        b.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Workload w : workloads) {
             for (int t : threads) {
                 Cell ballast = cells.get(new Key(w, t, Contender.BALLAST));
                 Cell raw = cells.get(new Key(w, t, Contender.RAW));
                 Cell plain = cells.get(new Key(w, t, Contender.PLAIN));
                 Cell rawReplicated = cells.get(new Key(w, t, Contender.RAW_REPLICATED));
+                Cell rawSharded = cells.get(new Key(w, t, Contender.RAW_SHARDED));
                 b.append("| ").append(w.label()).append(" | ").append(t).append(" | ")
                         .append(ratio(ballast, raw, Cell::opsPerSecond)).append(" | ")
                         .append(ratio(ballast, rawReplicated, Cell::opsPerSecond)).append(" | ")
+                        .append(ratio(ballast, rawSharded, Cell::opsPerSecond)).append(" | ")
+                        .append(ratio(rawSharded, raw, Cell::opsPerSecond)).append(" | ")
                         .append(ratio(ballast, plain, Cell::opsPerSecond)).append(" | ")
                         .append(ratio(ballast, raw, Cell::cpuMicrosPerOp)).append(" | ")
                         .append(ratio(ballast, plain, Cell::cpuMicrosPerOp)).append(" | ")

@@ -211,7 +211,7 @@ public final class RouteBenchmark {
             }
 
             Report report = new Report(WORKLOADS, THREADS,
-                    List.of(Contender.RAW, Contender.RAW_REPLICATED, Contender.PLAIN, Contender.BALLAST));
+                    List.of(Contender.RAW, Contender.RAW_REPLICATED, Contender.RAW_SHARDED, Contender.PLAIN, Contender.BALLAST));
             NodeAddress rawAddress = NodeAddress.parse(rawServer.address());
             ServerCpu serverCpu = new ServerCpu(bed.nodes());
             String serverVersion = rawServer.query("SELECT VERSION() AS v").get(0).get("v");
@@ -224,6 +224,7 @@ public final class RouteBenchmark {
                 ReplicaGroupBed g0 = bed.groups().get(0);
                 contenders.add(Contender.rawReplicated(config, NodeAddress.parse(g0.master().address()),
                         NodeAddress.parse(g0.replicas().get(0).address()), 4_000_000_000_000L));
+                contenders.add(Contender.rawSharded(config, benchTable(config).dataNodes(), 5_000_000_000_000L));
                 preload(bed, config, rawServer, contenders.get(1));
                 measure(bed, contenders, report, serverCpu);
             } finally {
@@ -488,6 +489,9 @@ public final class RouteBenchmark {
         b.append("- Contenders: **raw** = HikariCP + Connector/J on one standalone server, `t_bench` unsharded; "
                 + "**raw-repl** = the same on the first group, `t_bench` unsharded there: selects on its replica, inserts on "
                 + "its master, which replicates them like the shards' masters (server-side like for like); "
+                + "**raw-2g** = HikariCP + Connector/J on the sharded servers with the routing written by hand (user_id mod 4 "
+                + "picks the table and its group; reads on that group's replica, writes on its master): the sharded "
+                + "topology without any middleware; "
                 + "**plain-SS** = `ShardingSphereDataSourceFactory` with `ShardingSphereRules.rules(config)` over "
                 + "HikariCP pools; **Ballast** = `new BallastDataSource(config)`. Plain-SS and Ballast share 2 groups "
                 + "x (master + 1 replica), `t_bench` (index on `user_id`) hash-mod on `user_id` into 2 x 2 tables; reads "

@@ -59,8 +59,23 @@ enum Workload {
      * @return a value derived from the result, so that the work cannot be optimised away
      */
     long execute(PreparedStatement ps, Contender contender, int rows, ThreadLocalRandom random) throws SQLException {
+        return execute(ps, contender, rows, draw(contender, rows, random));
+    }
+
+    /** The next operation's number: a random preloaded user for a select, the contender's next sequence for an insert. */
+    long draw(Contender contender, int rows, ThreadLocalRandom random) {
+        return isSelect() ? 1 + random.nextInt(rows) : contender.nextSeq();
+    }
+
+    /** The user_id (the sharding value) of the operation numbered {@code drawn}. */
+    int userId(long drawn, int rows) {
+        return isSelect() ? (int) drawn : Math.toIntExact(rows + 1 + drawn);
+    }
+
+    /** The operation numbered {@code drawn} (see {@link #draw}) on {@code ps}. */
+    long execute(PreparedStatement ps, Contender contender, int rows, long drawn) throws SQLException {
         if (isSelect()) {
-            int userId = 1 + random.nextInt(rows);
+            int userId = userId(drawn, rows);
             ps.setInt(1, userId);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
@@ -70,9 +85,8 @@ enum Workload {
                 return rs.getLong(1) + rs.getString(2).length();
             }
         }
-        long seq = contender.nextSeq();
-        ps.setLong(1, contender.idBase() + seq);
-        ps.setInt(2, Math.toIntExact(rows + 1 + seq));
+        ps.setLong(1, contender.idBase() + drawn);
+        ps.setInt(2, userId(drawn, rows));
         ps.setString(3, PAD);
         return ps.executeUpdate();
     }
