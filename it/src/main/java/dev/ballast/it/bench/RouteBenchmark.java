@@ -447,7 +447,8 @@ public final class RouteBenchmark {
     }
 
     private void probeHeap(Path config, NodeAddress raw, Path work, List<Probes.Answer> answers) {
-        long idBase = 4_000_000_000_000L;
+        // above every id base of the measured contenders (1..5 x 10^12): the probes insert into the same tables
+        long idBase = 11_000_000_000_000L;
         for (String contender : options.heapContenders()) {
             double left = secondsLeft() - 5;
             if (left < 15) {
