@@ -159,62 +159,31 @@ final class Phase {
             this.done = done;
         }
 
+        /**
+         * Opens this worker's connections and, for a reused statement, its statements; waits for the start; runs the
+         * loop. A contender with one data source has one "shard"; the hand-routed one has one per data node (one
+         * connection per server it touches, held for the phase).
+         */
         @Override
         public void run() {
-            if (contender.shards() != null) {
-                runRouted(contender.shards());
-                return;
-            }
-            boolean signalled = false;
-            try (Connection c = contender.dataSource(workload).getConnection();
-                 PreparedStatement reused = workload.reuse() ? c.prepareStatement(workload.sql()) : null) {
-                ready.countDown();
-                signalled = true;
-                go.await();
-                if (!abort) {
-                    loop(c, reused);
-                }
-            } catch (SQLException | RuntimeException e) {
-                if (counted) {
-                    // closing the statement or connection failed after the measured window
-                    errors++;
-                    firstError = firstError != null ? firstError
-                            : e instanceof SQLException sql ? sql : new SQLException("closing: " + e, e);
-                } else {
-                    setupError = e;
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                if (!signalled) {
-                    ready.countDown();
-                }
-                if (!counted) {
-                    done.countDown();
-                }
-            }
-        }
-
-        /**
-         * The hand-routed contender: one connection per server this workload touches, held for the phase; per
-         * operation the shard is user_id mod n and the statement names the shard's table.
-         */
-        private void runRouted(Contender.Shard[] shards) {
-            boolean signalled = false;
+            Contender.Shard[] routed = contender.shards();
+            int n = routed == null ? 1 : routed.length;
             java.util.Map<javax.sql.DataSource, Connection> open = new java.util.LinkedHashMap<>();
-            PreparedStatement[] reused = new PreparedStatement[shards.length];
+            Connection[] connections = new Connection[n];
+            String[] sql = new String[n];
+            PreparedStatement[] reused = new PreparedStatement[n];
+            boolean signalled = false;
             try {
-                Connection[] connections = new Connection[shards.length];
-                String[] sql = new String[shards.length];
-                for (int i = 0; i < shards.length; i++) {
-                    javax.sql.DataSource ds = workload.isSelect() ? shards[i].reads() : shards[i].writes();
+                for (int i = 0; i < n; i++) {
+                    javax.sql.DataSource ds = routed == null ? contender.dataSource(workload)
+                            : workload.isSelect() ? routed[i].reads() : routed[i].writes();
                     Connection c = open.get(ds);
                     if (c == null) {
                         c = ds.getConnection();
                         open.put(ds, c);
                     }
                     connections[i] = c;
-                    sql[i] = workload.sql().replace(Workload.TABLE, shards[i].table());
+                    sql[i] = routed == null ? workload.sql() : workload.sql().replace(Workload.TABLE, routed[i].table());
                     if (workload.reuse()) {
                         reused[i] = c.prepareStatement(sql[i]);
                     }
@@ -223,17 +192,34 @@ final class Phase {
                 signalled = true;
                 go.await();
                 if (!abort) {
-                    loopRouted(connections, sql, workload.reuse() ? reused : null);
+                    loop(connections, sql, workload.reuse() ? reused : null);
                 }
             } catch (SQLException | RuntimeException e) {
                 setupError = e;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } finally {
+                List<AutoCloseable> toClose = new ArrayList<>();
                 for (PreparedStatement ps : reused) {
-                    closeQuietly(ps);
+                    if (ps != null) {
+                        toClose.add(ps);
+                    }
                 }
-                open.values().forEach(Worker::closeQuietly);
+                toClose.addAll(open.values());
+                for (AutoCloseable c : toClose) {
+                    try {
+                        c.close();
+                    } catch (Exception e) {
+                        if (counted) {
+                            // after the measured window: counted as an error of the phase, as a failed operation would be
+                            errors++;
+                            firstError = firstError != null ? firstError
+                                    : e instanceof SQLException sqlError ? sqlError : new SQLException("closing: " + e, e);
+                        } else if (setupError == null) {
+                            setupError = e;
+                        }
+                    }
+                }
                 if (!signalled) {
                     ready.countDown();
                 }
@@ -243,17 +229,8 @@ final class Phase {
             }
         }
 
-        private static void closeQuietly(AutoCloseable c) {
-            if (c != null) {
-                try {
-                    c.close();
-                } catch (Exception ignored) {
-                    // after the measured window
-                }
-            }
-        }
-
-        private void loopRouted(Connection[] connections, String[] sql, PreparedStatement[] reused) {
+        /** Operations until the end of the phase: the shard is user_id mod n (always 0 with one data source). */
+        private void loop(Connection[] connections, String[] sql, PreparedStatement[] reused) {
             ThreadLocalRandom random = ThreadLocalRandom.current();
             int n = connections.length;
             long until = end;
@@ -262,7 +239,7 @@ final class Phase {
             while ((t0 = System.nanoTime()) < until && !abort) {
                 try {
                     long drawn = workload.draw(contender, rows, random);
-                    int shard = Math.floorMod(workload.userId(drawn, rows), n);
+                    int shard = n == 1 ? 0 : Math.floorMod(workload.userId(drawn, rows), n);
                     if (reused != null) {
                         sink += workload.execute(reused[shard], contender, rows, drawn);
                     } else {
@@ -283,39 +260,7 @@ final class Phase {
             }
             finish = System.nanoTime();
             allocBytes = THREADS.getCurrentThreadAllocatedBytes() - alloc0;
-            done.countDown();
-            counted = true;
-        }
-
-        private void loop(Connection c, PreparedStatement reused) {
-            ThreadLocalRandom random = ThreadLocalRandom.current();
-            String sql = workload.sql();
-            long until = end;
-            long alloc0 = THREADS.getCurrentThreadAllocatedBytes();
-            long t0;
-            while ((t0 = System.nanoTime()) < until && !abort) {
-                try {
-                    if (reused != null) {
-                        sink += workload.execute(reused, contender, rows, random);
-                    } else {
-                        try (PreparedStatement ps = c.prepareStatement(sql)) {
-                            sink += workload.execute(ps, contender, rows, random);
-                        }
-                    }
-                    latency.record(System.nanoTime() - t0);
-                    ops++;
-                } catch (SQLException e) {
-                    if (firstError == null) {
-                        firstError = e;
-                    }
-                    if (++errors >= MAX_ERRORS) {
-                        break;
-                    }
-                }
-            }
-            finish = System.nanoTime();
-            allocBytes = THREADS.getCurrentThreadAllocatedBytes() - alloc0;
-            // counted here, before the connection closes, so that closing is outside the measured window
+            // counted here, before the connections close, so that closing is outside the measured window
             done.countDown();
             counted = true;
         }

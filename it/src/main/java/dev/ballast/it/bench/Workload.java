@@ -51,17 +51,6 @@ enum Workload {
         return isSelect() ? SELECT : INSERT;
     }
 
-    /**
-     * One operation on a prepared statement of {@link #sql()}. A select reads a random preloaded user (ids 1..rows, one
-     * row each) and fails when the row is missing; an insert takes the contender's next id and a user_id above rows,
-     * so the preloaded users keep exactly one row.
-     *
-     * @return a value derived from the result, so that the work cannot be optimised away
-     */
-    long execute(PreparedStatement ps, Contender contender, int rows, ThreadLocalRandom random) throws SQLException {
-        return execute(ps, contender, rows, draw(contender, rows, random));
-    }
-
     /** The next operation's number: a random preloaded user for a select, the contender's next sequence for an insert. */
     long draw(Contender contender, int rows, ThreadLocalRandom random) {
         return isSelect() ? 1 + random.nextInt(rows) : contender.nextSeq();
@@ -72,7 +61,14 @@ enum Workload {
         return isSelect() ? (int) drawn : Math.toIntExact(rows + 1 + drawn);
     }
 
-    /** The operation numbered {@code drawn} (see {@link #draw}) on {@code ps}. */
+    /**
+     * The operation numbered {@code drawn} (see {@link #draw}) on a prepared statement of {@link #sql()} (or of its
+     * shard's copy). A select reads that preloaded user (ids 1..rows, one row each) and fails when the row is missing;
+     * an insert takes the contender's id base + the number and a user_id above rows, so the preloaded users keep
+     * exactly one row.
+     *
+     * @return a value derived from the result, so that the work cannot be optimised away
+     */
     long execute(PreparedStatement ps, Contender contender, int rows, long drawn) throws SQLException {
         if (isSelect()) {
             int userId = userId(drawn, rows);
