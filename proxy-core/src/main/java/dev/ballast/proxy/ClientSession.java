@@ -26,6 +26,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One client connection: handshake and authentication on the event loop, then each command on a worker thread, in the
@@ -84,6 +85,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
     /** commands received and not yet run; past {@link #MAX_QUEUED_COMMANDS} the socket is not read */
     private final java.util.concurrent.atomic.AtomicInteger queued = new java.util.concurrent.atomic.AtomicInteger();
+    /** when the last command ended (or the connection was accepted), System.nanoTime: the idle timeout counts from it */
+    private volatile long lastCommandEndNanos = System.nanoTime();
+    /** since when the idle check found replies unread while a command ran (0 = not seen), event loop only */
+    private long repliesUnreadSince;
+    private boolean idleCheckScheduled;
     static final int MAX_QUEUED_COMMANDS = 64;
 
     // session state, touched by worker threads one command at a time
@@ -186,11 +192,55 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         ctx.fireChannelWritabilityChanged();
     }
 
+    /**
+     * Nothing read from the client for {@code proxy.idleTimeoutMs}. As MySQL's {@code wait_timeout}, the timeout counts
+     * only while the proxy waits for a command: a statement that runs longer is not cut. A client that leaves the replies
+     * of a running command unread for that long (its socket not writable at two checks that far apart) is closed.
+     */
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent) {
+            idleCheck();
+        }
+    }
+
+    private void idleCheck() {
+        idleCheckScheduled = false;
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        long timeout = config.proxy().idleTimeoutMs() * 1_000_000L;
+        long now = System.nanoTime();
+        if (queued.get() > 0) {
+            if (ctx.channel().isWritable()) {
+                repliesUnreadSince = 0; // a command is running: not idle (asked again after the timeout)
+                return;
+            }
+            if (repliesUnreadSince == 0) {
+                repliesUnreadSince = now;
+            }
+            if (now - repliesUnreadSince >= timeout) {
+                log.debug("[proxy conn={}] replies unread for proxy.idleTimeoutMs; closing", connectionId);
+                ctx.close();
+            } else {
+                scheduleIdleCheck(timeout - (now - repliesUnreadSince));
+            }
+            return;
+        }
+        repliesUnreadSince = 0;
+        long idle = now - lastCommandEndNanos;
+        if (idle >= timeout) {
             log.debug("[proxy conn={}] idle for proxy.idleTimeoutMs; closing", connectionId);
             ctx.close();
+        } else {
+            scheduleIdleCheck(timeout - idle); // the last command ended after the last read: count from its end
+        }
+    }
+
+    private void scheduleIdleCheck(long nanos) {
+        if (!idleCheckScheduled) {
+            idleCheckScheduled = true;
+            ctx.executor().schedule(this::idleCheck, nanos, TimeUnit.NANOSECONDS);
         }
     }
 
@@ -291,6 +341,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         if (packet != null) {
             packet.payload().release();
         }
+        lastCommandEndNanos = System.nanoTime();
         queued.decrementAndGet();
         resumeReading();
         done.complete(null);

@@ -120,7 +120,9 @@ public final class ProxyServer implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline()
-                                .addLast(new IdleStateHandler(0, 0, settings.idleTimeoutMs(), TimeUnit.MILLISECONDS))
+                                // reader idle only: an all-idle handler would also put a listener on every write
+                                // and cut statements that run longer than the timeout (see ClientSession.idleCheck)
+                                .addLast(new IdleStateHandler(settings.idleTimeoutMs(), 0, 0, TimeUnit.MILLISECONDS))
                                 .addLast(new PacketDecoder(settings.maxPacketBytes(),
                                         sslContext == null ? null : () -> sslContext.newHandler(ch.alloc())))
                                 .addLast(new ClientSession(ProxyServer.this, ids.incrementAndGet()));

@@ -380,4 +380,30 @@ class ProxyFuzzTest {
             assertTrue(ms < 7_000, "closed after " + ms + " ms (idleTimeoutMs 3000)");
         }
     }
+
+    @Test
+    void aStatementLongerThanTheIdleTimeoutRunsToItsEndAndTheIdleClientIsClosedAfterIt() throws Exception {
+        try (Connection c = client(); Statement s = c.createStatement()) {
+            // 5 s of server work with nothing on the client's socket: idleTimeoutMs 3000 counts only while the proxy waits
+            // for a command, as MySQL's wait_timeout does
+            try (ResultSet rs = s.executeQuery("SELECT SLEEP(5) AS slept, v FROM t_kv WHERE k = 1")) {
+                assertTrue(rs.next());
+                assertEquals(0, rs.getInt("slept"));
+            }
+            try (ResultSet rs = s.executeQuery("SELECT v FROM t_kv WHERE k = 1")) {
+                assertTrue(rs.next(), "the connection is still open right after the long statement");
+            }
+            // then idle: closed after about idleTimeoutMs from the end of its last command, not sooner
+            Thread.sleep(1_500);
+            try (ResultSet rs = s.executeQuery("SELECT v FROM t_kv WHERE k = 1")) {
+                assertTrue(rs.next(), "idle 1.5 s < idleTimeoutMs 3000: still open");
+            }
+            long idleFrom = System.nanoTime();
+            Thread.sleep(4_500);
+            SQLException closed = org.junit.jupiter.api.Assertions.assertThrows(SQLException.class,
+                    () -> s.executeQuery("SELECT v FROM t_kv WHERE k = 1").close(), "closed after 4.5 s idle");
+            System.out.printf("IDLE: a 5 s statement ran under idleTimeoutMs 3000; the client then idle %d ms was closed: %s%n",
+                    (System.nanoTime() - idleFrom) / 1_000_000L, closed.getMessage());
+        }
+    }
 }
