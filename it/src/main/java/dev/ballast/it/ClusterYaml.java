@@ -53,6 +53,37 @@ public final class ClusterYaml {
         return this;
     }
 
+    /**
+     * A {@code proxy:} section for a test: listening on a free loopback port and without a health endpoint unless
+     * {@code settings} say otherwise, each setting ({@code "key: value"}, nested lines allowed) as given, and one
+     * user stored by the hash of {@code password} (mysql_native_password, and caching_sha2_password too with
+     * {@code sha2}).
+     */
+    public static String proxySection(String user, String password, boolean sha2, String... settings) {
+        StringBuilder b = new StringBuilder("proxy:\n");
+        boolean listen = false;
+        boolean health = false;
+        for (String setting : settings) {
+            listen |= setting.startsWith("listen:");
+            health |= setting.startsWith("health:");
+        }
+        if (!listen) {
+            b.append("  listen: 127.0.0.1:0\n");
+        }
+        if (!health) {
+            b.append("  health: off\n");
+        }
+        for (String setting : settings) {
+            setting.lines().forEach(line -> b.append("  ").append(line).append('\n'));
+        }
+        b.append("  users:\n    ").append(user).append(":\n      nativeHash: \"")
+                .append(dev.ballast.proxy.Auth.nativeHash(password)).append("\"\n");
+        if (sha2) {
+            b.append("      sha2Hash: \"").append(dev.ballast.proxy.Auth.sha2Hash(password)).append("\"\n");
+        }
+        return b.toString();
+    }
+
     public String text() {
         StringBuilder b = new StringBuilder();
         b.append("name: ").append(name).append('\n');

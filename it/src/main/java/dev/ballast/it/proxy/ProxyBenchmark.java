@@ -3,7 +3,6 @@ package dev.ballast.it.proxy;
 import dev.ballast.it.ClusterYaml;
 import dev.ballast.it.testbed.MariaDbNode;
 import dev.ballast.it.testbed.TestBed;
-import dev.ballast.proxy.Auth;
 import dev.ballast.proxy.ProxyServer;
 import dev.ballast.rules.ClusterConfigLoader;
 
@@ -79,15 +78,15 @@ public final class ProxyBenchmark {
             for (var g : bed.groups()) {
                 g.master().execute("SET GLOBAL rpl_semi_sync_master_enabled = OFF");
             }
-            String users = "  users:\n    sb:\n      nativeHash: \"" + Auth.nativeHash("sb_pw") + "\"\n";
+            String proxy = ClusterYaml.proxySection("sb", "sb_pw", false);
             // the one-group proxy gets its own database: the two-group proxy shards a table of the same name over g0 too
             bed.group(0).master().execute("CREATE DATABASE IF NOT EXISTS bench1g");
             bed.awaitReplication();
             String oneGroup = new ClusterYaml("bench1g", "bench1g", TestBed.APP_USER, TestBed.APP_PASSWORD)
                     .group("g0", bed.group(0).master().address(), bed.group(0).replicas().stream().map(MariaDbNode::address).toList())
-                    .with("tables:\n  sbtest1:\n    group: g0\nproxy:\n  listen: 127.0.0.1:0\n  health: off\n" + users).text();
+                    .with("tables:\n  sbtest1:\n    group: g0\n" + proxy).text();
             String twoGroups = ClusterYaml.forBed("bench2g", bed).with("tables:\n  sbtest1:\n    shardingColumn: id\n"
-                    + "    tablesPerGroup: 2\n    algorithm: {type: hash-mod}\nproxy:\n  listen: 127.0.0.1:0\n  health: off\n" + users).text();
+                    + "    tablesPerGroup: 2\n    algorithm: {type: hash-mod}\n" + proxy).text();
             List<AutoCloseable> running = new ArrayList<>();
             try {
                 List<Contender> contenders = new ArrayList<>();

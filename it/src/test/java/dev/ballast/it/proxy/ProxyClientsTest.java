@@ -2,7 +2,6 @@ package dev.ballast.it.proxy;
 
 import dev.ballast.it.ClusterYaml;
 import dev.ballast.it.testbed.TestBed;
-import dev.ballast.proxy.Auth;
 import dev.ballast.proxy.ProxyServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -52,12 +51,7 @@ class ProxyClientsTest {
                     group: g0
                   t_auto:
                     group: g1
-                proxy:
-                  listen: 127.0.0.1:0
-                  health: 127.0.0.1:0
-                  users:
-                """ + "    " + USER + ":\n      nativeHash: \"" + Auth.nativeHash(PASSWORD) + "\"\n      sha2Hash: \""
-                + Auth.sha2Hash(PASSWORD) + "\"\n").text();
+                """ + ClusterYaml.proxySection(USER, PASSWORD, true, "health: 127.0.0.1:0")).text();
         proxy = new ProxyServer(dev.ballast.rules.ClusterConfigLoader.parse(yaml, System::getenv)).start();
         try (Connection c = mysql(true); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE t_kv (k BIGINT PRIMARY KEY, v VARCHAR(64))");

@@ -1,10 +1,10 @@
 package dev.ballast.it.proxy;
 
 import dev.ballast.failover.Monitor;
+import dev.ballast.it.ClusterYaml;
 import dev.ballast.it.failover.FailoverBed;
 import dev.ballast.it.failover.WriteLoad;
 import dev.ballast.it.testbed.MariaDbNode;
-import dev.ballast.proxy.Auth;
 import dev.ballast.proxy.ProxyServer;
 import dev.ballast.topology.GroupTopology;
 import org.junit.jupiter.api.AfterEach;
@@ -46,8 +46,8 @@ class ProxyFailoverTest {
 
     @Test
     void proxyClientsFollowAFailover() throws Exception {
-        bed = FailoverBed.start("proxyfail", 2, "tables:\n  t_ack:\n    group: g0\nproxy:\n  listen: 127.0.0.1:0\n  health: off\n"
-                + "  users:\n    app2:\n      nativeHash: \"" + Auth.nativeHash("pw2") + "\"\n");
+        bed = FailoverBed.start("proxyfail", 2, "tables:\n  t_ack:\n    group: g0\n"
+                + ClusterYaml.proxySection("app2", "pw2", false));
         Monitor monitor = bed.startMonitor("m1", "  antiFlapWindowMs: 0");
         FailoverBed.await("the monitor leads", Duration.ofSeconds(15), monitor::acting);
         proxy = new ProxyServer(bed.config()).start();

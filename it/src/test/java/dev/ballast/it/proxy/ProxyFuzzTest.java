@@ -2,7 +2,6 @@ package dev.ballast.it.proxy;
 
 import dev.ballast.it.ClusterYaml;
 import dev.ballast.it.testbed.TestBed;
-import dev.ballast.proxy.Auth;
 import dev.ballast.proxy.ProxyServer;
 import dev.ballast.rules.ClusterConfigLoader;
 import org.junit.jupiter.api.AfterAll;
@@ -51,15 +50,8 @@ class ProxyFuzzTest {
                 tables:
                   t_kv:
                     group: g0
-                proxy:
-                  listen: 127.0.0.1:0
-                  health: off
-                  maxConnections: 1100
-                  maxPacketBytes: 65536
-                  idleTimeoutMs: 3000
-                  users:
-                    fz:
-                """ + "      nativeHash: \"" + Auth.nativeHash("fz_pw") + "\"\n").text();
+                """ + ClusterYaml.proxySection("fz", "fz_pw", false, "maxConnections: 1100", "maxPacketBytes: 65536",
+                "idleTimeoutMs: 3000")).text();
         proxy = new ProxyServer(ClusterConfigLoader.parse(yaml, System::getenv)).start();
         try (Connection c = client(); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE t_kv (k INT PRIMARY KEY, v VARCHAR(32))");

@@ -2,7 +2,6 @@ package dev.ballast.it.proxy;
 
 import dev.ballast.it.ClusterYaml;
 import dev.ballast.it.testbed.TestBed;
-import dev.ballast.proxy.Auth;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -27,8 +26,8 @@ class ProxyMemoryTest {
             try (ServerSocket free = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
                 port = free.getLocalPort();
             }
-            String yaml = ClusterYaml.forBed("mem", bed).with("proxy:\n  listen: 127.0.0.1:" + port + "\n  health: off\n"
-                    + "  users:\n    fz:\n      nativeHash: \"" + Auth.nativeHash("fz_pw") + "\"\n").text();
+            String yaml = ClusterYaml.forBed("mem", bed).with(ClusterYaml.proxySection("fz", "fz_pw", false,
+                    "listen: 127.0.0.1:" + port)).text();
             Path dir = bed.directory();
             Path config = Files.writeString(dir.resolve("proxy-mem.yaml"), yaml);
             Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),

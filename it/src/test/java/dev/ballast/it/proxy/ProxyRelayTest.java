@@ -3,7 +3,6 @@ package dev.ballast.it.proxy;
 import dev.ballast.it.ClusterYaml;
 import dev.ballast.it.testbed.MariaDbNode;
 import dev.ballast.it.testbed.TestBed;
-import dev.ballast.proxy.Auth;
 import dev.ballast.proxy.ProxyServer;
 import dev.ballast.rules.ClusterConfigLoader;
 import org.junit.jupiter.api.AfterAll;
@@ -54,7 +53,7 @@ class ProxyRelayTest {
     @BeforeAll
     static void start() throws Exception {
         bed = TestBed.start(2, 1);
-        base = ClusterYaml.forBed("relayed", bed).with("""
+        String cluster = ClusterYaml.forBed("relayed", bed).with("""
                 tables:
                   t_kv:
                     shardingColumn: k
@@ -64,12 +63,10 @@ class ProxyRelayTest {
                     group: g0
                   t_bulk:
                     group: g1
-                proxy:
-                  listen: 127.0.0.1:0
-                  health: off
-                  users:
-                """ + "    " + USER + ":\n      nativeHash: \"" + Auth.nativeHash(PASSWORD) + "\"\n").text();
-        jdbc = new ProxyServer(ClusterConfigLoader.parse(base + "  relay: false\n", System::getenv)).start();
+                """).text();
+        base = cluster + ClusterYaml.proxySection(USER, PASSWORD, false);
+        jdbc = new ProxyServer(ClusterConfigLoader.parse(cluster + ClusterYaml.proxySection(USER, PASSWORD, false, "relay: false"),
+                System::getenv)).start();
         try (Connection c = connect(jdbc); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE t_kv (k BIGINT PRIMARY KEY, v VARCHAR(64), n INT)");
             s.execute("CREATE TABLE t_types (id INT PRIMARY KEY, i TINYINT, b BIGINT UNSIGNED, d DECIMAL(12,3), f DOUBLE, "
@@ -429,8 +426,8 @@ class ProxyRelayTest {
     void transactionsOfAOneGroupClusterRunOnOneRelayedConnection() throws Exception {
         String oneGroup = new ClusterYaml("onegroup", bed.database(), TestBed.APP_USER, TestBed.APP_PASSWORD)
                 .group("g0", bed.group(0).master().address(), bed.group(0).replicas().stream().map(MariaDbNode::address).toList())
-                .with("tables:\n  t_types:\n    group: g0\n  t_acct:\n    group: g0\nproxy:\n  listen: 127.0.0.1:0\n  health: off\n"
-                        + "  users:\n    " + USER + ":\n      nativeHash: \"" + Auth.nativeHash(PASSWORD) + "\"\n").text();
+                .with("tables:\n  t_types:\n    group: g0\n  t_acct:\n    group: g0\n"
+                        + ClusterYaml.proxySection(USER, PASSWORD, false)).text();
         bed.group(0).master().execute("CREATE TABLE " + bed.database() + ".t_acct (id INT PRIMARY KEY, balance INT)");
         try (ProxyServer one = new ProxyServer(ClusterConfigLoader.parse(oneGroup, System::getenv)).start();
              Connection c = connect(one); Connection other = connect(one);

@@ -2,7 +2,6 @@ package dev.ballast.it.proxy;
 
 import dev.ballast.it.ClusterYaml;
 import dev.ballast.it.testbed.TestBed;
-import dev.ballast.proxy.Auth;
 import dev.ballast.proxy.ProxyServer;
 import dev.ballast.rules.ClusterConfigLoader;
 import org.junit.jupiter.api.AfterAll;
@@ -35,12 +34,7 @@ class ProxySysbenchTest {
                     shardingColumn: id
                     tablesPerGroup: 2
                     algorithm: {type: hash-mod}
-                proxy:
-                  listen: 127.0.0.1:0
-                  health: off
-                  users:
-                    sb:
-                """ + "      nativeHash: \"" + Auth.nativeHash("sb_pw") + "\"\n").text();
+                """ + ClusterYaml.proxySection("sb", "sb_pw", false)).text();
         proxy = new ProxyServer(ClusterConfigLoader.parse(yaml, System::getenv)).start();
         sysbench = new Sysbench("127.0.0.1", proxy.port(), "sb", "sb_pw", bed.database());
     }

@@ -2,7 +2,6 @@ package dev.ballast.it.proxy;
 
 import dev.ballast.it.ClusterYaml;
 import dev.ballast.it.testbed.TestBed;
-import dev.ballast.proxy.Auth;
 import dev.ballast.proxy.ProxyServer;
 import dev.ballast.rules.ClusterConfigLoader;
 import org.junit.jupiter.api.AfterAll;
@@ -40,14 +39,12 @@ class ProxyTlsTest {
                 .redirectErrorStream(true).start();
         String out = new String(openssl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(openssl.waitFor(60, TimeUnit.SECONDS) && openssl.exitValue() == 0, out);
-        String users = "  users:\n    tl:\n      nativeHash: \"" + Auth.nativeHash("tl_pw") + "\"\n      sha2Hash: \""
-                + Auth.sha2Hash("tl_pw") + "\"\n";
-        String tls = "  tls:\n    certificate: " + dir.resolve("cert.pem") + "\n    privateKey: " + dir.resolve("key.pem") + "\n";
+        String tls = "tls:\n  certificate: " + dir.resolve("cert.pem") + "\n  privateKey: " + dir.resolve("key.pem");
         String base = ClusterYaml.forBed("tls", bed).with("tables:\n  t_kv:\n    group: g0\n").text();
-        optional = new ProxyServer(ClusterConfigLoader.parse(base + "proxy:\n  listen: 127.0.0.1:0\n  health: off\n" + users + tls,
+        optional = new ProxyServer(ClusterConfigLoader.parse(base + ClusterYaml.proxySection("tl", "tl_pw", true, tls),
                 System::getenv)).start();
-        required = new ProxyServer(ClusterConfigLoader.parse(base + "proxy:\n  listen: 127.0.0.1:0\n  health: off\n" + users + tls
-                + "    required: true\n", System::getenv)).start();
+        required = new ProxyServer(ClusterConfigLoader.parse(base + ClusterYaml.proxySection("tl", "tl_pw", true,
+                tls + "\n  required: true"), System::getenv)).start();
     }
 
     @AfterAll
