@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.math.BigDecimal;
@@ -45,7 +46,8 @@ class ProxyRelayTest {
     static TestBed bed;
     static ProxyServer relay;
     static ProxyServer jdbc;
-    /** the cluster YAML of both proxies (relay on) */
+    /** the cluster YAML without its proxy section, and with the relaying proxy's */
+    static String cluster;
     static String base;
     static final String USER = "app_user";
     static final String PASSWORD = "relay-pw";
@@ -53,7 +55,7 @@ class ProxyRelayTest {
     @BeforeAll
     static void start() throws Exception {
         bed = TestBed.start(2, 1);
-        String cluster = ClusterYaml.forBed("relayed", bed).with("""
+        cluster = ClusterYaml.forBed("relayed", bed).with("""
                 tables:
                   t_kv:
                     shardingColumn: k
@@ -343,6 +345,46 @@ class ProxyRelayTest {
             assertTrue(ms < 10_000, "300 queries of another client took " + ms + " ms while one client did not read");
             assertEquals(4000, rows(in), "the slow client gets every row once it reads");
             System.out.printf("RELAY slow client: another client's 300 queries took %d ms meanwhile%n", ms);
+        }
+    }
+
+    @Test
+    @Order(5)
+    void aClientThatLeavesARunningResultUnreadIsClosedAfterTheIdleTimeout() throws Exception {
+        // t_bulk holds 4 000 rows of 4 000 bytes (test 4): 16 MB, more than the socket buffers take
+        try (ProxyServer idle = new ProxyServer(ClusterConfigLoader.parse(cluster
+                + ClusterYaml.proxySection(USER, PASSWORD, false, "idleTimeoutMs: 2000"), System::getenv)).start();
+             Socket slow = RawClient.login(idle.port(), USER, PASSWORD)) {
+            InputStream in = slow.getInputStream();
+            OutputStream out = slow.getOutputStream();
+            RawClient.writePacket(out, 0, ("\u0016SELECT id, pad FROM t_bulk WHERE grp = ?").getBytes(StandardCharsets.UTF_8));
+            byte[] ok = RawClient.readPacket(in);
+            assertEquals(0, ok[0]);
+            int id = (ok[1] & 0xff) | (ok[2] & 0xff) << 8 | (ok[3] & 0xff) << 16 | (ok[4] & 0xff) << 24;
+            for (int i = 0; i < 5; i++) {
+                RawClient.readPacket(in); // parameter, EOF, 2 columns, EOF
+            }
+            RawClient.writePacket(out, 0, execute(id, 7)); // and never read while it runs
+            long sent = System.nanoTime();
+            Thread.sleep(6_000); // the idle check: replies unread at ~2 s and still at ~4 s
+            slow.setSoTimeout(10_000);
+            long packets = 0;
+            boolean closed = false;
+            try {
+                while (true) {
+                    RawClient.readPacket(in);
+                    packets++;
+                }
+            } catch (java.net.SocketTimeoutException e) {
+                // still open: the proxy kept a client that read nothing for 3 x idleTimeoutMs
+            } catch (IOException e) {
+                closed = true;
+            }
+            assertTrue(closed, "the proxy closed a client that left a running result unread past idleTimeoutMs (read "
+                    + packets + " packets, then nothing for 10 s)");
+            assertTrue(packets < 4_000, "the result was cut short: " + packets + " packets");
+            System.out.printf("RELAY unread result: client closed; it had %d packets waiting, %d ms after the execute%n",
+                    packets, (System.nanoTime() - sent) / 1_000_000L);
         }
     }
 
