@@ -314,14 +314,7 @@ class ProxyRelayTest {
             slow.setSoTimeout(30_000);
             InputStream in = slow.getInputStream();
             OutputStream out = slow.getOutputStream();
-            RawClient.writePacket(out, 0, ("\u0016SELECT id, pad FROM t_bulk WHERE grp = ?").getBytes(StandardCharsets.UTF_8));
-            byte[] ok = RawClient.readPacket(in);
-            assertEquals(0, ok[0]);
-            int id = (ok[1] & 0xff) | (ok[2] & 0xff) << 8 | (ok[3] & 0xff) << 16 | (ok[4] & 0xff) << 24;
-            for (int i = 0; i < 4; i++) {
-                RawClient.readPacket(in); // parameter, EOF, 2 columns... read until the EOF after the columns
-            }
-            RawClient.readPacket(in);
+            int id = prepare(in, out, "SELECT id, pad FROM t_bulk WHERE grp = ?");
             // warm up: small results until the relay has a server connection on this client's event loop
             long before = relay.relayCounts()[0];
             for (int i = 0; i < 50 && relay.relayCounts()[0] == before; i++) {
@@ -357,13 +350,7 @@ class ProxyRelayTest {
              Socket slow = RawClient.login(idle.port(), USER, PASSWORD)) {
             InputStream in = slow.getInputStream();
             OutputStream out = slow.getOutputStream();
-            RawClient.writePacket(out, 0, ("\u0016SELECT id, pad FROM t_bulk WHERE grp = ?").getBytes(StandardCharsets.UTF_8));
-            byte[] ok = RawClient.readPacket(in);
-            assertEquals(0, ok[0]);
-            int id = (ok[1] & 0xff) | (ok[2] & 0xff) << 8 | (ok[3] & 0xff) << 16 | (ok[4] & 0xff) << 24;
-            for (int i = 0; i < 5; i++) {
-                RawClient.readPacket(in); // parameter, EOF, 2 columns, EOF
-            }
+            int id = prepare(in, out, "SELECT id, pad FROM t_bulk WHERE grp = ?");
             RawClient.writePacket(out, 0, execute(id, 7)); // and never read while it runs
             long sent = System.nanoTime();
             Thread.sleep(6_000); // the idle check: replies unread at ~2 s and still at ~4 s
@@ -565,6 +552,26 @@ class ProxyRelayTest {
     }
 
     /** COM_STMT_EXECUTE of a one-parameter statement with a BIGINT value. */
+    /** COM_STMT_PREPARE over a raw connection: reads the reply's definitions and returns the statement id. */
+    static int prepare(InputStream in, OutputStream out, String sql) throws IOException {
+        byte[] sqlBytes = sql.getBytes(StandardCharsets.UTF_8);
+        byte[] payload = new byte[1 + sqlBytes.length];
+        payload[0] = 0x16;
+        System.arraycopy(sqlBytes, 0, payload, 1, sqlBytes.length);
+        RawClient.writePacket(out, 0, payload);
+        byte[] ok = RawClient.readPacket(in);
+        assertEquals(0, ok[0], () -> "prepare failed: " + new String(ok, StandardCharsets.UTF_8));
+        int id = (ok[1] & 0xff) | (ok[2] & 0xff) << 8 | (ok[3] & 0xff) << 16 | (ok[4] & 0xff) << 24;
+        int columns = (ok[5] & 0xff) | (ok[6] & 0xff) << 8;
+        int params = (ok[7] & 0xff) | (ok[8] & 0xff) << 8;
+        // each list of definitions ends with an EOF packet (the raw client does not ask for CLIENT_DEPRECATE_EOF)
+        int packets = (params > 0 ? params + 1 : 0) + (columns > 0 ? columns + 1 : 0);
+        for (int i = 0; i < packets; i++) {
+            RawClient.readPacket(in);
+        }
+        return id;
+    }
+
     static byte[] execute(int statement, long value) {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         b.write(0x17);
