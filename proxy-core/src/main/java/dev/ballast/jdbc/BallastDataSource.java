@@ -2,7 +2,7 @@ package dev.ballast.jdbc;
 
 import dev.ballast.jdbc.health.HealthProbe;
 import dev.ballast.jdbc.internal.BallastLoadBalancer;
-import dev.ballast.jdbc.internal.MemoryRepository;
+import dev.ballast.jdbc.internal.BallastContextManagerBuilder;
 import dev.ballast.jdbc.internal.MergeGuard;
 import dev.ballast.jdbc.internal.ReadRouter;
 import dev.ballast.jdbc.internal.NodeDataSource;
@@ -17,7 +17,6 @@ import dev.ballast.topology.LiveTopology;
 import org.apache.shardingsphere.driver.api.ShardingSphereDataSourceFactory;
 import org.apache.shardingsphere.infra.algorithm.core.config.AlgorithmConfiguration;
 import org.apache.shardingsphere.infra.config.mode.ModeConfiguration;
-import org.apache.shardingsphere.mode.repository.standalone.StandalonePersistRepositoryConfiguration;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -67,8 +66,7 @@ public final class BallastDataSource implements DataSource, AutoCloseable {
             balancer.setProperty(BallastLoadBalancer.ROUTER, createdRouter.id());
             Properties props = new Properties();
             props.setProperty("sql-show", "false");
-            ModeConfiguration mode = new ModeConfiguration("Standalone",
-                    new StandalonePersistRepositoryConfiguration(MemoryRepository.TYPE, new Properties()));
+            ModeConfiguration mode = new ModeConfiguration(BallastContextManagerBuilder.TYPE, null);
             shardingSphere = ShardingSphereDataSourceFactory.createDataSource(config.database(), mode,
                     new LinkedHashMap<>(createdRouter.storageUnits()),
                     ShardingSphereRules.rules(config, new AlgorithmConfiguration(BallastLoadBalancer.TYPE, balancer)), props);
