@@ -80,7 +80,8 @@ public final class BallastContextManagerBuilder implements ContextManagerBuilder
                                                                  ConfigurationProperties props,
                                                                  ComputeNodeInstanceContext instance) throws SQLException {
         DatabaseType protocol = DatabaseTypeEngine.getProtocolType(configs, props);
-        List<String> systemNames = new SystemDatabase(protocol).getSystemDatabaseSchemaMap().keySet().stream()
+        SystemDatabase systemDatabase = new SystemDatabase(protocol);
+        List<String> systemNames = systemDatabase.getSystemDatabaseSchemaMap().keySet().stream()
                 .filter(n -> !configs.containsKey(n) || configs.get(n).getStorageUnits().isEmpty())
                 .toList();
         FutureTask<Map<String, ShardingSphereDatabase>> system = new FutureTask<>(() -> {
@@ -94,7 +95,6 @@ public final class BallastContextManagerBuilder implements ContextManagerBuilder
         builder.setDaemon(true);
         builder.start();
         Map<String, ShardingSphereDatabase> result = new ConcurrentHashMap<>();
-        SystemDatabase systemDatabase = new SystemDatabase(protocol);
         for (Map.Entry<String, DatabaseConfiguration> e : configs.entrySet()) {
             if (!e.getValue().getStorageUnits().isEmpty() || !systemDatabase.getSystemSchemas().contains(e.getKey())) {
                 result.put(e.getKey().toLowerCase(Locale.ROOT),
