@@ -30,7 +30,8 @@ final class FastStatement implements InvocationHandler {
     /** per 1-based parameter index: the setter called last and its arguments (the proxy's own fresh array) */
     private final Method[] setters;
     private final Object[][] values;
-    private final Map<NodeDataSource, PreparedStatement[]> physical = new IdentityHashMap<>();
+    /** per server: its physical statements by data node; usually one server (sized so: the default table is 272 B) */
+    private final Map<NodeDataSource, PreparedStatement[]> physical = new IdentityHashMap<>(2);
     private PreparedStatement last;
     private PreparedStatement shardingSphere;
     private boolean closed;
@@ -105,8 +106,9 @@ final class FastStatement implements InvocationHandler {
                 }
                 break;
             default:
-                if (name.startsWith("set") && args != null && args.length >= 2 && args[0] instanceof Integer index
-                        && method.getParameterTypes()[0] == int.class) {
+                // PreparedStatement's parameter setters: every "set" method of PreparedStatement and Statement with
+                // two or more arguments takes the parameter index first (getParameterTypes() would copy an array)
+                if (name.startsWith("set") && args != null && args.length >= 2 && args[0] instanceof Integer index) {
                     record(index, method, args);
                     return null;
                 }
