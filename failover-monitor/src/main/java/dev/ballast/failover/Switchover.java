@@ -233,7 +233,7 @@ public final class Switchover {
         }
     }
 
-    public static final class SwitchoverException extends Exception {
+    public static class SwitchoverException extends Exception {
         public SwitchoverException(String message) {
             super(message);
         }
