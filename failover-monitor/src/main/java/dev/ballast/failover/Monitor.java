@@ -13,6 +13,8 @@ import dev.ballast.rules.NodeAddress;
 import dev.ballast.topology.GroupTopology;
 import dev.ballast.topology.Json;
 import dev.ballast.topology.TopologyStore;
+import dev.ballast.topology.TreeAcl;
+import dev.ballast.topology.ZkRole;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
@@ -115,6 +117,8 @@ public final class Monitor implements AutoCloseable {
             log.warn("[cluster={} monitor={}] ZooKeeper {} not reachable yet; probing anyway, acting once it is",
                     config.name(), id, config.failover().zookeeper().orElse("(given client)"));
         } else {
+            // An unprotected tree (older Ballast, or ACLs newly configured) is protected before anything is written to it.
+            TreeAcl.forConfig(config, ZkRole.CONTROL_PLANE).ifPresent(acl -> acl.secure(client));
             store.bootstrap(config);
             loadRecoveryHistory();
         }

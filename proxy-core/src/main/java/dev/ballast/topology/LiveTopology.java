@@ -58,7 +58,7 @@ public final class LiveTopology implements AutoCloseable {
         if (config.failover().zookeeper().isEmpty()) {
             return fixed(config);
         }
-        CuratorFramework client = TopologyStore.connect(config);
+        CuratorFramework client = TopologyStore.connect(config, ZkRole.DATA_PLANE);
         LiveTopology live = new LiveTopology(config, client);
         try {
             live.watch();
