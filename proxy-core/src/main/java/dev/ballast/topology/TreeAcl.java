@@ -152,6 +152,8 @@ public final class TreeAcl implements ACLProvider {
                     client.create().creatingParentsIfNeeded().forPath(workersPath);
                 } catch (KeeperException.NodeExistsException raced) {
                     // another control plane created it meanwhile
+                } catch (KeeperException.NoAuthException e) {
+                    throw protectedElsewhere(e.getPath() == null ? zkRoot : e.getPath(), e); // the node that refused
                 }
             }
             Deque<String> pending = new ArrayDeque<>();

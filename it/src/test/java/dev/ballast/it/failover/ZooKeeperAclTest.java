@@ -245,9 +245,28 @@ class ZooKeeperAclTest {
         }
     }
 
-    /** A process whose secret is missing from its environment fails at start, naming the key and the variable. */
+    /** Two clusters on one zkRoot with different admin credentials: the second is refused, and told the way out. */
     @Test
     @Order(5)
+    void aSecondAdminCredentialOnASharedRootIsRefusedNamingTheWayOut() throws Exception {
+        ClusterConfig first = config(CONTROL_ENV, aclLines("/acl-shared"));
+        String[] otherLines = aclLines("/acl-shared");
+        otherLines[4] = "      user: other-admin";
+        ClusterConfig other = ClusterConfigLoader.parse(dev.ballast.it.ClusterYaml.forBed("other", bed.bed())
+                .with(FailoverChaosTest.TABLES).with(bed.failoverSettings(otherLines)).text(), CONTROL_ENV::get);
+        try (CuratorFramework a = connected(first, ZkRole.CONTROL_PLANE); CuratorFramework b = connected(other, ZkRole.CONTROL_PLANE)) {
+            TreeAcl.forConfig(first, ZkRole.CONTROL_PLANE).orElseThrow().secure(a);
+            TopologyStore.TopologyException e = assertThrows(TopologyStore.TopologyException.class,
+                    () -> TreeAcl.forConfig(other, ZkRole.CONTROL_PLANE).orElseThrow().secure(b));
+            assertTrue(e.getMessage().startsWith("[cluster=other] /acl-shared is protected by another ZooKeeper credential")
+                    && e.getMessage().contains("must share failover.acl.admin, or give this cluster its own zkRoot"), e.getMessage());
+            assertEquals(null, a.checkExists().forPath("/acl-shared/other"));
+        }
+    }
+
+    /** A process whose secret is missing from its environment fails at start, naming the key and the variable. */
+    @Test
+    @Order(6)
     void aMissingSecretNamesTheKeyAndTheVariable() {
         ClusterConfig data = config(Map.of(), aclLines("/acl-guarded"));
         ConfigException e = assertThrows(ConfigException.class, () -> LiveTopology.open(data));
@@ -264,7 +283,7 @@ class ZooKeeperAclTest {
      * by a write through BallastDataSource that lands on the new master.
      */
     @Test
-    @Order(6)
+    @Order(7)
     void controlPlaneSwitchesOverAndFailsOverWhileTheReaderDataPlaneFollows() throws Exception {
         ClusterConfig control = config(CONTROL_ENV, aclLines("/acl-live"));
         ClusterConfig data = config(DATA_ENV, aclLines("/acl-live"));
