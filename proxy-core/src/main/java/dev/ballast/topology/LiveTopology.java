@@ -1,5 +1,6 @@
 package dev.ballast.topology;
 
+import dev.ballast.replication.GroupTopology;
 import dev.ballast.rules.ClusterConfig;
 import dev.ballast.rules.GroupConfig;
 import org.apache.curator.framework.CuratorFramework;
