@@ -8,7 +8,7 @@ import dev.ballast.rules.ClusterConfig;
 import dev.ballast.rules.ClusterConfigLoader;
 import dev.ballast.rules.ConfigException;
 import dev.ballast.rules.NodeAddress;
-import dev.ballast.topology.GroupTopology;
+import dev.ballast.replication.GroupTopology;
 import dev.ballast.topology.LiveTopology;
 import dev.ballast.topology.TopologyStore;
 import dev.ballast.topology.TreeAcl;
