@@ -1,15 +1,15 @@
 package dev.ballast.failover;
 
 import dev.ballast.failover.analysis.Planner;
-import dev.ballast.failover.model.NodeProbe;
 import dev.ballast.failover.model.Plan;
 import dev.ballast.failover.model.Verdict;
-import dev.ballast.failover.sql.FailoverDialect;
+import dev.ballast.replication.NodeProbe;
+import dev.ballast.replication.ServerDialect;
 import dev.ballast.failover.sql.NodeConnections;
 import dev.ballast.rules.ClusterConfig;
 import dev.ballast.rules.Credentials;
 import dev.ballast.rules.NodeAddress;
-import dev.ballast.topology.GroupTopology;
+import dev.ballast.replication.GroupTopology;
 import dev.ballast.topology.TopologyStore;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.slf4j.Logger;
@@ -92,12 +92,12 @@ public final class Switchover {
             throw new SwitchoverException(ctx + " is already SWITCHING (an earlier switchover was interrupted?); its master "
                     + before.master() + " may be read-only: check it, then publish the topology with phase SERVING");
         }
-        FailoverDialect dialect = FailoverDialect.of(config.group(group).flavour());
+        ServerDialect dialect = ServerDialect.of(config.group(group).flavour());
         Credentials replication = config.failover().replication().orElseThrow(() -> new SwitchoverException(ctx
                 + " failover.replication (user, password) is required to repoint replicas"));
         NodeAddress candidate = choose(before, to, nodes, dialect, ctx);
         refuseIfLagging(before, candidate, nodes, dialect, ctx);
-        AuditRecord audit = new AuditRecord("switchover", group, by).json("before", before.toJson())
+        AuditRecord audit = new AuditRecord("switchover", group, by).topology("before", before)
                 .text("candidate", candidate.toString());
         String path = store.appendRecovery(audit.toJson());
         Connection master;
@@ -166,8 +166,8 @@ public final class Switchover {
                         + "was not published: check 'ballast status' and publish by hand");
             }
             long pauseMs = (System.nanoTime() - pauseStart) / 1_000_000L;
-            audit.step("publish").json("after", after.toJson()).text("problems", String.join("; ", problems))
-                    .json("writePauseMs", Long.toString(pauseMs)).state("done");
+            audit.step("publish").topology("after", after).text("problems", String.join("; ", problems))
+                    .value("writePauseMs", pauseMs).state("done");
             store.updateRecovery(path, audit.toJson());
             log.info("{} switched over from {} to {} in epoch {} (writes held {} ms){}", ctx, before.master(), candidate,
                     after.epoch(), pauseMs, problems.isEmpty() ? "" : "; not repointed: " + problems);
@@ -182,7 +182,7 @@ public final class Switchover {
      * The candidate, chosen by the {@link Planner} as a failover would (rules, errant transactions, most advanced), with a
      * live master's demands. A {@code --to} node it will not promote, or no usable replica at all, is a refusal.
      */
-    private NodeAddress choose(GroupTopology t, Optional<NodeAddress> to, NodeConnections nodes, FailoverDialect dialect,
+    private NodeAddress choose(GroupTopology t, Optional<NodeAddress> to, NodeConnections nodes, ServerDialect dialect,
                                String ctx) throws SwitchoverException {
         if (to.isPresent() && !t.replicas().contains(to.get())) {
             throw new RefusedException(ctx + " refusing switchover to " + to.get() + ": it is not a replica of the group "
@@ -233,7 +233,7 @@ public final class Switchover {
      * Refuses a candidate that lags: before anything changes, it must apply what the master has now within
      * {@code failover.applyTimeoutMs}. Otherwise writes would be held (and then given back) for that long.
      */
-    private void refuseIfLagging(GroupTopology t, NodeAddress candidate, NodeConnections nodes, FailoverDialect dialect,
+    private void refuseIfLagging(GroupTopology t, NodeAddress candidate, NodeConnections nodes, ServerDialect dialect,
                                  String ctx) throws SwitchoverException {
         long timeoutMs = config.failover().applyTimeoutMs();
         String masterPosition;
@@ -258,7 +258,7 @@ public final class Switchover {
         }
     }
 
-    private void rollBack(FailoverDialect dialect, Connection master, GroupTopology before, int version, String ctx) {
+    private void rollBack(ServerDialect dialect, Connection master, GroupTopology before, int version, String ctx) {
         try {
             dialect.unfence(master);
         } catch (SQLException e) {

@@ -5,7 +5,7 @@ import dev.ballast.failover.Rejoin;
 import dev.ballast.failover.Switchover;
 import dev.ballast.it.testbed.MariaDbNode;
 import dev.ballast.rules.NodeAddress;
-import dev.ballast.topology.GroupTopology;
+import dev.ballast.replication.GroupTopology;
 import dev.ballast.topology.TopologyStore;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.junit.jupiter.api.AfterEach;

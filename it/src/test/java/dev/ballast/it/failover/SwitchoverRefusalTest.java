@@ -5,7 +5,7 @@ import dev.ballast.failover.Switchover;
 import dev.ballast.it.testbed.MariaDbNode;
 import dev.ballast.rules.ClusterConfig;
 import dev.ballast.rules.NodeAddress;
-import dev.ballast.topology.GroupTopology;
+import dev.ballast.replication.GroupTopology;
 import dev.ballast.topology.TopologyStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

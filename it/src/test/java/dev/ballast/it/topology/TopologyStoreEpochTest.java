@@ -2,7 +2,7 @@ package dev.ballast.it.topology;
 
 import dev.ballast.it.testbed.ZooKeeperBed;
 import dev.ballast.rules.NodeAddress;
-import dev.ballast.topology.GroupTopology;
+import dev.ballast.replication.GroupTopology;
 import dev.ballast.topology.TopologyStore;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
