@@ -1,4 +1,4 @@
-package dev.ballast.failover.cli;
+package dev.ballast.cli;
 
 import dev.ballast.failover.Monitor;
 import dev.ballast.it.failover.FailoverBed;

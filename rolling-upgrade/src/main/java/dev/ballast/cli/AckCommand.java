@@ -1,0 +1,66 @@
+package dev.ballast.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ballast.rules.ClusterConfig;
+import dev.ballast.topology.TopologyStore;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "ack", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Acknowledges the group's latest automatic failover: its anti-flap window "
+                + "(failover.antiFlapWindowMs) no longer holds back the next one.")
+public final class AckCommand implements Callable<Integer> {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Spec
+    CommandSpec spec;
+
+    @ParentCommand
+    BallastCli root;
+
+    @Mixin
+    ConfigOption config;
+
+    @Option(names = "--group", required = true, paramLabel = "GROUP", description = "The replica group.")
+    String group;
+
+    @Override
+    public Integer call() {
+        ClusterConfig c = config.loadWithZooKeeper();
+        try (ZooKeeperSession zk = root.zookeeper(c)) {
+            spec.commandLine().getOut().println(acknowledge(zk.store(), group));
+        }
+        return BallastCli.OK;
+    }
+
+    /** Marks the group's latest failover in {@code recoveries/} as acknowledged; says which, or that there is none. */
+    public static String acknowledge(TopologyStore store, String group) {
+        List<String[]> recoveries = store.recoveries();
+        for (int i = recoveries.size() - 1; i >= 0; i--) {
+            String[] r = recoveries.get(i);
+            JsonNode record;
+            try {
+                record = JSON.readTree(r[1]);
+            } catch (java.io.IOException e) {
+                continue; // not ours to fix here; status shows it as unreadable
+            }
+            if (record instanceof ObjectNode o && group.equals(o.path("group").asText())
+                    && "failover".equals(o.path("kind").asText())) {
+                o.put("acknowledged", true);
+                store.updateRecovery(r[0], o.toString());
+                return "acknowledged " + r[0];
+            }
+        }
+        return "no failover of group " + group + " to acknowledge";
+    }
+}
