@@ -122,7 +122,7 @@ public final class BallastCli implements Runnable {
 
     /** Names the first unknown option (or stray argument, or unknown command) and the closest valid one. */
     private static void unmatched(UnmatchedArgumentException u, CommandLine cmd, PrintWriter err) {
-        String first = u.getUnmatched().stream().filter(a -> a.startsWith("-")).findFirst().orElse(u.getUnmatched().get(0));
+        String first = u.getUnmatched().get(0);
         boolean option = first.startsWith("-");
         boolean command = !option && !cmd.getSubcommands().isEmpty();
         java.util.Collection<String> valid = option ? cmd.getCommandSpec().optionsMap().keySet() : cmd.getSubcommands().keySet();
@@ -133,7 +133,9 @@ public final class BallastCli implements Runnable {
         java.util.Optional<String> closest = Suggestions.closest(first, valid);
         if (closest.isPresent()) {
             err.println("Did you mean: " + (command ? cmd.getCommandSpec().qualifiedName() + " " : "") + closest.get() + "?");
-        } else if (!UnmatchedArgumentException.printSuggestions(u, err)) {
+        } else if (command) {
+            err.println("Commands: " + String.join(", ", cmd.getSubcommands().keySet()));
+        } else if (!option || !UnmatchedArgumentException.printSuggestions(u, err)) {
             err.println("Usage: " + cmd.getHelp().synopsis(0).stripTrailing());
         }
     }

@@ -54,6 +54,8 @@ class BallastCliUsageTest {
         assertTrue(err().contains("unknown command 'stauts'") && err().contains("ballast status?"), err());
         assertEquals(2, run("switchover", "--config", "c.yaml", "--group", "g0", "--to", "nohost"));
         assertTrue(err().contains("'--to'"), err());
+        assertEquals(2, run("frobnicate", "--config", "c.yaml"));
+        assertTrue(err().contains("unknown command 'frobnicate'") && err().contains("Commands: monitor, status"), err());
         assertEquals(2, run());
     }
 
