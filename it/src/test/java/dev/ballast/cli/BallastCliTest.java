@@ -118,6 +118,7 @@ class BallastCliTest {
                 run("status", "--config", config.toString()) == 0 && out().lines().anyMatch(l -> l.contains(stopped.address())
                         && l.contains("stopped")));
         String tree = out();
+        System.out.println("STATUS TREE\n" + tree);
         assertTrue(tree.lines().anyMatch(l -> l.contains("master") && l.contains(t.master().toString()) && l.contains("writable")
                 && l.contains("gtid ")), tree);
         String running = t.replicas().get(0).toString();

@@ -15,10 +15,13 @@ import picocli.CommandLine.Spec;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-@Command(name = "ack", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "ack", sortOptions = false,
         description = "Acknowledges the group's latest automatic failover: its anti-flap window "
                 + "(failover.antiFlapWindowMs) no longer holds back the next one.")
 public final class AckCommand implements Callable<Integer> {
+
+    @Mixin
+    HelpOption help;
 
     private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -2,6 +2,7 @@ package dev.ballast.cli;
 
 import dev.ballast.proxy.Auth;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParameterException;
@@ -13,11 +14,14 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 
-@Command(name = "hash-password", mixinStandardHelpOptions = true,
+@Command(name = "hash-password",
         description = "Prints the proxy.users hashes of a password (mysql_native_password and caching_sha2_password), "
                 + "to paste into the config instead of the password. Reads the password from standard input when it "
                 + "is not given (keeps it out of the shell history).")
 final class HashPasswordCommand implements Callable<Integer> {
+
+    @Mixin
+    HelpOption help;
 
     @Spec
     CommandSpec spec;

@@ -11,13 +11,16 @@ import picocli.CommandLine.Spec;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
-@Command(name = "monitor", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "monitor", sortOptions = false,
         description = {"Runs a failover monitor until SIGTERM/SIGINT: probes every server of every group, publishes what it "
                 + "sees under health/<node>/<monitor>, and, while it is the elected leader, replaces dead masters and fences "
                 + "stray writable servers. Run two or three, on different machines.",
                 "Unlike the other verbs it does not give up when ZooKeeper is unreachable: it keeps probing and acts once "
                         + "ZooKeeper answers."})
 final class MonitorCommand implements Callable<Integer> {
+
+    @Mixin
+    HelpOption help;
 
     @Spec
     CommandSpec spec;

@@ -10,10 +10,13 @@ import picocli.CommandLine.Spec;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
-@Command(name = "proxy", mixinStandardHelpOptions = true,
+@Command(name = "proxy",
         description = "Runs the MySQL-protocol proxy until SIGTERM/SIGINT: listens on proxy.listen, answers GET /health "
                 + "on proxy.health, follows the topology in ZooKeeper (or the config's, fixed).")
 final class ProxyCommand implements Callable<Integer> {
+
+    @Mixin
+    HelpOption help;
 
     @Spec
     CommandSpec spec;

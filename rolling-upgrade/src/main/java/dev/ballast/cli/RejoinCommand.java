@@ -13,11 +13,14 @@ import picocli.CommandLine.Spec;
 
 import java.util.concurrent.Callable;
 
-@Command(name = "rejoin", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "rejoin", sortOptions = false,
         description = "Brings a server that left the topology (an old master the monitor fenced) back as a replica of "
                 + "the current master. Refused when it has transactions the master lacks (errant): the message names them "
                 + "and the ways out.")
 final class RejoinCommand implements Callable<Integer> {
+
+    @Mixin
+    HelpOption help;
 
     @Spec
     CommandSpec spec;

@@ -25,13 +25,16 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 
-@Command(name = "status", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "status", sortOptions = false,
         description = {"Shows each group as a tree: the master, each replica with its state (replicating, lagging, "
                 + "connecting, stopped, wrong-master, unreachable, disputed …), lag in ms and GTID position as the "
                 + "monitors last probed them, each monitor's view where they disagree, and the last recoveries.",
                 "Lag: 0 when the replica had applied all the master had at the same monitor's probe; else its "
                         + "Seconds_Behind_Master x 1000 (whole seconds); absent when unknown."})
 final class StatusCommand implements Callable<Integer> {
+
+    @Mixin
+    HelpOption help;
 
     @Spec
     CommandSpec spec;

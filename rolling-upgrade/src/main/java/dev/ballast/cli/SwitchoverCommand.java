@@ -13,13 +13,16 @@ import picocli.CommandLine.Spec;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
-@Command(name = "switchover", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "switchover", sortOptions = false,
         description = {"Planned change of a group's master, without client errors: phase SWITCHING (clients hold new "
                 + "writes), read_only on the master, the candidate applies everything, promotion, the old master and the "
                 + "other replicas become replicas of the new one, next epoch. If anything fails before the promotion the "
                 + "old master is made writable again and nothing moved (exit 1); a --to node that may not be promoted is "
                 + "refused before anything changes (exit 3)."})
 final class SwitchoverCommand implements Callable<Integer> {
+
+    @Mixin
+    HelpOption help;
 
     @Spec
     CommandSpec spec;

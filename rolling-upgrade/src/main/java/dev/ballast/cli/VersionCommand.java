@@ -1,6 +1,7 @@
 package dev.ballast.cli;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.IVersionProvider;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -11,9 +12,12 @@ import java.io.UncheckedIOException;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 
-@Command(name = "version", mixinStandardHelpOptions = true,
+@Command(name = "version",
         description = "Prints Ballast's version (the Maven project version this CLI was built from) and the Java runtime.")
 final class VersionCommand implements Callable<Integer> {
+
+    @Mixin
+    HelpOption help;
 
     @Spec
     CommandSpec spec;
