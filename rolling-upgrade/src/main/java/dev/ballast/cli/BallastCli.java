@@ -112,6 +112,11 @@ public final class BallastCli implements Runnable {
         PrintWriter err = cmd.getErr();
         if (ex instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
             unmatched(u, cmd, err);
+        } else if (!cmd.getUnmatchedArguments().isEmpty()) {
+            // picocli checks required options before it reports unknown ones: "--grup g0" would only say that --group is
+            // missing. The misspelt option is the news.
+            unmatched(new UnmatchedArgumentException(cmd, cmd.getUnmatchedArguments()), cmd, err);
+            err.println("ballast: " + ex.getMessage());
         } else {
             err.println("ballast: " + ex.getMessage());
             err.println("Usage: " + cmd.getHelp().synopsis(0).stripTrailing());

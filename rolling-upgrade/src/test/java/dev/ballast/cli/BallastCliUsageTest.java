@@ -36,6 +36,9 @@ class BallastCliUsageTest {
         assertEquals(2, run("switchover", "--config", "c.yaml", "--group", "g0", "--To", "127.0.0.1:3313"));
         assertTrue(err().contains("unknown option '--To'"), err());
         assertTrue(err().contains("Did you mean: --to?"), err());
+        assertEquals(2, run("ack", "--config", "c.yaml", "--grup", "g0"));
+        assertTrue(err().contains("unknown option '--grup'") && err().contains("Did you mean: --group?"), "a misspelt required "
+                + "option is named, not only the missing one: " + err());
         assertEquals(2, run("status", "--config", "c.yaml", "--jsno"));
         assertTrue(err().contains("Did you mean: --json?"), err());
     }
