@@ -23,8 +23,12 @@ final class Logging {
         set("logFile", "System.err");
         set("defaultLogLevel", verbose ? "info" : "warn");
         set("log.dev.ballast", verbose || daemon ? "info" : "warn");
-        if (!verbose && !daemon) {
+        if (!verbose) {
+            // a WARN with a stack trace per reconnect attempt, every second while ZooKeeper is down; the monitor logs
+            // its own "connection suspended" / "session lost" lines
             set("log.org.apache.zookeeper.ClientCnxn", "error");
+        }
+        if (!verbose && !daemon) {
             set("log.org.apache.curator.ConnectionState", "off");
             set("log.org.apache.curator.framework.imps.CuratorFrameworkImpl", "off");
         }

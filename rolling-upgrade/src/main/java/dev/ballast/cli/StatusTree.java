@@ -77,6 +77,9 @@ final class StatusTree {
         if (lagMs != null) {
             b.append(" lag ").append(lagMs).append(" ms").append(lagMs == 0 && Boolean.FALSE.equals(caughtUp) ? " (behind < 1 s)" : "");
         }
+        if (lagMs == null && Boolean.FALSE.equals(caughtUp)) {
+            b.append(" behind the master");
+        }
         if (gtid != null) {
             b.append(" gtid ").append(gtid.isEmpty() ? "(empty)" : gtid);
         }

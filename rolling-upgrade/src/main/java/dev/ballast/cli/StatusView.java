@@ -127,25 +127,6 @@ record StatusView(String cluster, String zookeeper, long generatedAt, List<Strin
         String applied = text(r.applied());
         String received = text(r.received());
         String notWritable = p.readOnly() ? "" : "; WRITABLE although a replica";
-        if (r.io() == ReplicaThreads.IoState.NO || !r.sqlRunning()) {
-            List<String> why = new ArrayList<>();
-            if (r.io() == ReplicaThreads.IoState.NO) {
-                why.add("IO thread stopped" + (r.lastIoErrno() != 0 ? " (error " + r.lastIoErrno() + ": " + r.lastIoError() + ")" : ""));
-            }
-            if (!r.sqlRunning()) {
-                why.add("SQL thread stopped" + (r.lastSqlErrno() != 0 ? " (error " + r.lastSqlErrno() + ": " + r.lastSqlError() + ")" : ""));
-            }
-            return new ProbeView("stopped", String.join("; ", why) + notWritable, null, null, applied, received, p.probedAtMillis());
-        }
-        if (r.io() == ReplicaThreads.IoState.CONNECTING) {
-            return new ProbeView("connecting", "cannot connect to " + r.master()
-                    + (r.lastIoErrno() != 0 ? " (error " + r.lastIoErrno() + ": " + r.lastIoError() + ")" : "") + notWritable,
-                    null, null, applied, received, p.probedAtMillis());
-        }
-        if (master != null && !r.master().equals(master)) {
-            return new ProbeView("wrong-master", "replicates from " + r.master() + ", the topology's master is " + master
-                    + notWritable, null, null, applied, received, p.probedAtMillis());
-        }
         Boolean caughtUp = null;
         Long lagMs = null;
         if (masterProbe != null && masterProbe.reachable() && masterProbe.executed() != null && r.applied() != null
@@ -158,9 +139,29 @@ record StatusView(String cluster, String zookeeper, long generatedAt, List<Strin
         if (lagMs == null && r.secondsBehind() >= 0) {
             lagMs = r.secondsBehind() * 1000L;
         }
+        if (r.io() == ReplicaThreads.IoState.NO || !r.sqlRunning()) {
+            List<String> why = new ArrayList<>();
+            if (r.io() == ReplicaThreads.IoState.NO) {
+                why.add("IO thread stopped" + (r.lastIoErrno() != 0 ? " (error " + r.lastIoErrno() + ": " + r.lastIoError() + ")" : ""));
+            }
+            if (!r.sqlRunning()) {
+                why.add("SQL thread stopped" + (r.lastSqlErrno() != 0 ? " (error " + r.lastSqlErrno() + ": " + r.lastSqlError() + ")" : ""));
+            }
+            return new ProbeView("stopped", String.join("; ", why) + notWritable, lagMs, caughtUp, applied, received,
+                    p.probedAtMillis());
+        }
+        if (r.io() == ReplicaThreads.IoState.CONNECTING) {
+            return new ProbeView("connecting", "cannot connect to " + r.master()
+                    + (r.lastIoErrno() != 0 ? " (error " + r.lastIoErrno() + ": " + r.lastIoError() + ")" : "") + notWritable,
+                    lagMs, caughtUp, applied, received, p.probedAtMillis());
+        }
+        if (master != null && !r.master().equals(master)) {
+            return new ProbeView("wrong-master", "replicates from " + r.master() + ", the topology's master is " + master
+                    + notWritable, lagMs, caughtUp, applied, received, p.probedAtMillis());
+        }
         boolean lagging = lagMs != null && lagMs > maxLagMs;
         return new ProbeView(lagging ? "lagging" : "replicating",
-                (lagging ? "more than readPolicy.maxReplicaLagMs=" + maxLagMs + " ms behind: gets no reads" : "") + notWritable,
+                (lagging ? "lag above readPolicy.maxReplicaLagMs=" + maxLagMs + " ms" : "") + notWritable,
                 lagMs, caughtUp, applied, received, p.probedAtMillis());
     }
 

@@ -64,7 +64,10 @@ class StatusViewTest {
 
     @Test
     void stoppedConnectingWrongMasterAndUnreachableAreNamed() {
-        assertEquals("stopped", judge(replica(R1, M, IoState.NO, true, "0-1-8", -1), master("0-1-10")).state());
+        var stopped = judge(replica(R1, M, IoState.NO, true, "0-1-8", -1), master("0-1-10"));
+        assertEquals("stopped", stopped.state());
+        assertFalse(stopped.caughtUp(), "a stopped replica still says whether it is behind");
+        assertNull(stopped.lagMs());
         assertEquals("stopped", judge(replica(R1, M, IoState.YES, false, "0-1-8", -1), master("0-1-10")).state());
         assertEquals("connecting", judge(replica(R1, M, IoState.CONNECTING, true, "0-1-8", -1), master("0-1-10")).state());
         var wrong = judge(replica(R1, R2, IoState.YES, true, "0-1-10", 0), master("0-1-10"));
