@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ballast.failover.Monitor;
 import dev.ballast.it.failover.FailoverBed;
 import dev.ballast.it.testbed.MariaDbNode;
-import dev.ballast.topology.GroupTopology;
+import dev.ballast.replication.GroupTopology;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -1,8 +1,6 @@
 package dev.ballast.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ballast.failover.AuditRecord;
 import dev.ballast.rules.ClusterConfig;
 import dev.ballast.topology.TopologyStore;
 import picocli.CommandLine.Command;
@@ -22,8 +20,6 @@ public final class AckCommand implements Callable<Integer> {
 
     @Mixin
     HelpOption help;
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @Spec
     CommandSpec spec;
@@ -51,16 +47,14 @@ public final class AckCommand implements Callable<Integer> {
         List<String[]> recoveries = store.recoveries();
         for (int i = recoveries.size() - 1; i >= 0; i--) {
             String[] r = recoveries.get(i);
-            JsonNode record;
+            AuditRecord.Summary o;
             try {
-                record = JSON.readTree(r[1]);
-            } catch (java.io.IOException e) {
+                o = AuditRecord.summary(r[1]);
+            } catch (IllegalArgumentException unreadable) {
                 continue; // not ours to fix here; status shows it as unreadable
             }
-            if (record instanceof ObjectNode o && group.equals(o.path("group").asText())
-                    && "failover".equals(o.path("kind").asText())) {
-                o.put("acknowledged", true);
-                store.updateRecovery(r[0], o.toString());
+            if (group.equals(o.group()) && "failover".equals(o.kind())) {
+                store.updateRecovery(r[0], AuditRecord.acknowledged(r[1], Operator.name()));
                 return "acknowledged " + r[0];
             }
         }

@@ -3,7 +3,7 @@ package dev.ballast.cli;
 import dev.ballast.failover.Rejoin;
 import dev.ballast.rules.ClusterConfig;
 import dev.ballast.rules.NodeAddress;
-import dev.ballast.topology.GroupTopology;
+import dev.ballast.replication.GroupTopology;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;

@@ -2,12 +2,11 @@ package dev.ballast.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.ballast.failover.model.NodeProbe;
-import dev.ballast.failover.model.ProbeJson;
+import dev.ballast.replication.NodeProbe;
 import dev.ballast.rules.ClusterConfig;
 import dev.ballast.rules.GroupConfig;
 import dev.ballast.rules.NodeAddress;
-import dev.ballast.topology.GroupTopology;
+import dev.ballast.replication.GroupTopology;
 import dev.ballast.topology.TopologyStore;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -87,7 +86,7 @@ final class StatusCommand implements Callable<Integer> {
                 for (Map.Entry<String, String> e : store.health(n.toString()).entrySet()) {
                     monitors.add(e.getKey());
                     try {
-                        byMonitor.put(e.getKey(), ProbeJson.fromJson(e.getValue(), g.flavour()));
+                        byMonitor.put(e.getKey(), NodeProbe.fromJson(e.getValue(), g.flavour()));
                     } catch (RuntimeException unreadable) {
                         byMonitor.put(e.getKey(), NodeProbe.unreachable(n, "unreadable health record: "
                                 + unreadable.getMessage(), 0));

@@ -2,10 +2,10 @@ package dev.ballast.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.ballast.failover.model.NodeProbe;
-import dev.ballast.failover.model.ReplicaThreads;
+import dev.ballast.replication.NodeProbe;
+import dev.ballast.replication.ReplicaThreads;
 import dev.ballast.rules.NodeAddress;
-import dev.ballast.topology.GroupTopology;
+import dev.ballast.replication.GroupTopology;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
