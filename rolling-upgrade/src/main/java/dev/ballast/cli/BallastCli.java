@@ -79,7 +79,7 @@ public final class BallastCli implements Runnable {
         }
     }
 
-    /** The command tree, configured (also used to print the help into docs/cli.md). */
+    /** The command tree with its converters and the handlers that map errors to exit statuses. */
     static CommandLine commandLine(boolean colour) {
         CommandLine cmd = new CommandLine(new BallastCli(colour));
         cmd.registerConverter(NodeAddress.class, NodeAddress::parse);
