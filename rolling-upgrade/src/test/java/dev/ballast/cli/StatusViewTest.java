@@ -109,6 +109,8 @@ class StatusViewTest {
         assertTrue(tree.contains("seen by m2: unreachable"), tree);
         assertTrue(tree.contains("seen by m1: replicating"), tree);
         assertFalse(tree.contains("\u001b["), "no colour unless asked");
+        String coloured = new StatusTree(true).render(new StatusView("shop", "zk:2181", 0, List.of("m1", "m2"), List.of(g), List.of()));
+        assertTrue(coloured.contains("\u001b[32mreplicating"), "green for a healthy replica: " + coloured);
     }
 
     @Test
