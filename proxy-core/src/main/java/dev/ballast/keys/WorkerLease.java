@@ -106,6 +106,10 @@ public final class WorkerLease implements WorkerIds {
     @Override
     public int current() {
         Held h = held;
+        if (h.id() >= 0 && !client.getZookeeperClient().isConnected()) {
+            // told by ZooKeeper's own event thread, before Curator's listeners hear of it
+            h = new Held(-1, null, "ZooKeeper connection lost; the lease " + h.path() + " may have expired");
+        }
         if (h.id() < 0) {
             throw new KeyGenerationException("[cluster=" + cluster + "] no key generated: no snowflake worker id lease is"
                     + " held (" + h.whyNot() + "). Keys resume once a lease under " + workersPath
