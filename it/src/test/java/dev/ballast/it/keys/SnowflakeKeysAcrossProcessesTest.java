@@ -128,6 +128,54 @@ class SnowflakeKeysAcrossProcessesTest {
         }
     }
 
+    @Test
+    void anInsertNeedingAKeyFailsWithAnSqlErrorNamingTheClusterWhileZooKeeperIsAwayAndWorksOnceTheLeaseIsBack()
+            throws Exception {
+        try (TestBed bed = TestBed.start(1, 0); ZooKeeperBed zk = ZooKeeperBed.start()) {
+            Path file = ClusterYaml.forBed("away", bed).with("""
+                    tables:
+                      t_key:
+                        group: g0
+                        keyGenerator: {column: id}
+                    failover:
+                      zookeeper: %s
+                      zkSessionTimeoutMs: 30000
+                    """.formatted(zk.connectString())).writeTo(bed.directory().resolve("away.yaml"));
+            try (BallastDataSource ds = new BallastDataSource(ClusterConfigLoader.load(file));
+                 Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+                s.execute("CREATE TABLE t_key (id BIGINT PRIMARY KEY, user_id INT NOT NULL, writer INT NOT NULL)");
+                assertEquals(1, s.executeUpdate("INSERT INTO t_key (user_id, writer) VALUES (1, 0)"));
+                zk.stop();
+                java.sql.SQLException refused = null;
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (refused == null && System.nanoTime() < deadline) {
+                    try {
+                        s.executeUpdate("INSERT INTO t_key (user_id, writer) VALUES (2, 0)");
+                        Thread.sleep(50);
+                    } catch (java.sql.SQLException e) {
+                        refused = e;
+                    }
+                }
+                assertTrue(refused != null, "inserts went on without a lease");
+                System.out.println("KEYS without a lease: SQLSTATE " + refused.getSQLState() + " " + refused.getMessage());
+                assertTrue(refused.getMessage().startsWith("[cluster=away] no key generated: no snowflake worker id lease is held"),
+                        refused.getMessage());
+                assertTrue(refused instanceof java.sql.SQLTransientException, "worth a retry: " + refused.getClass());
+                zk.restart();
+                deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (true) {
+                    try {
+                        assertEquals(1, s.executeUpdate("INSERT INTO t_key (user_id, writer) VALUES (3, 0)"));
+                        break;
+                    } catch (java.sql.SQLException e) {
+                        assertTrue(System.nanoTime() < deadline, "no lease again within 30 s: " + e);
+                        Thread.sleep(100);
+                    }
+                }
+            }
+        }
+    }
+
     static String log(Path dir, int n) {
         try {
             String text = Files.readString(dir.resolve("writer-" + n + ".log"));
