@@ -189,7 +189,7 @@ public final class WorkerLease implements WorkerIds {
                 }
                 String path = workersPath + "/" + id;
                 try {
-                    client.create().creatingParentContainersIfNeeded().withMode(CreateMode.EPHEMERAL).forPath(path, owner);
+                    client.create().creatingParentsIfNeeded().withMode(CreateMode.EPHEMERAL).forPath(path, owner);
                     hold(id, path, "leased");
                     return;
                 } catch (KeeperException.NodeExistsException raced) {
@@ -199,8 +199,9 @@ public final class WorkerLease implements WorkerIds {
             held = new Held(-1, null, "all " + (Snowflake.MAX_WORKER_ID + 1) + " worker ids under " + workersPath
                     + " are leased; close idle data sources");
         } catch (KeeperException.NoAuthException e) {
-            held = new Held(-1, null, "ZooKeeper refused creating a lease under " + workersPath + " (NoAuth): the"
-                    + " data plane's credential needs CREATE and DELETE on that node");
+            held = new Held(-1, null, "ZooKeeper refused creating a lease under " + workersPath + " (NoAuth): with"
+                    + " failover.acl the monitor creates that node with CREATE and DELETE for the data planes' reader"
+                    + " credential when it starts; start it once, and check this process's reader credential");
         } catch (Exception e) {
             held = new Held(-1, null, "leasing under " + workersPath + " failed: " + e);
         }
