@@ -22,14 +22,17 @@ import java.util.Optional;
  * @param antiFlapWindowMs    after an automatic recovery of a group, no other for this long unless acknowledged,
  *                            default 600000 ms
  * @param promotion           per node: prefer, neutral (default), prefer_not, must_not
+ * @param acl                 ZooKeeper digest credentials of the control plane and the data planes; empty = the tree is
+ *                            open to every client that reaches ZooKeeper (unsafe, the default)
  */
 public record FailoverSettings(Optional<String> zookeeper, String zkRoot, int zkSessionTimeoutMs,
                                int zkConnectionTimeoutMs, long writeHoldMs, Optional<Credentials> admin,
                                Optional<Credentials> replication, long probeIntervalMs, int probeTimeoutMs,
-                               long applyTimeoutMs, long antiFlapWindowMs, Map<NodeAddress, String> promotion) {
+                               long applyTimeoutMs, long antiFlapWindowMs, Map<NodeAddress, String> promotion,
+                               Optional<ZkAclSettings> acl) {
 
     public static final FailoverSettings STATIC = new FailoverSettings(Optional.empty(), "/ballast", 10_000, 3_000,
-            5_000, Optional.empty(), Optional.empty(), 500, 1_000, 30_000, 600_000, Map.of());
+            5_000, Optional.empty(), Optional.empty(), 500, 1_000, 30_000, 600_000, Map.of(), Optional.empty());
 
     public FailoverSettings {
         promotion = Map.copyOf(promotion);
