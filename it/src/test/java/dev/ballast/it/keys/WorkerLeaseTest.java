@@ -98,6 +98,37 @@ class WorkerLeaseTest {
     }
 
     @Test
+    void inATreeSecuredByTheMonitorTheReaderCredentialLeasesAndAClientWithoutItCannot() throws Exception {
+        String yaml = """
+                name: shop
+                database: d
+                credentials: {user: app}
+                groups:
+                  g0: {master: 127.0.0.1:1}
+                failover:
+                  zookeeper: %s
+                  acl:
+                    admin: {user: ballast-admin, password: admin-secret}
+                    reader: {user: ballast-reader, password: reader-secret}
+                """.formatted(zk.connectString());
+        dev.ballast.rules.ClusterConfig config = dev.ballast.rules.ClusterConfigLoader.parse(yaml, k -> null);
+        CuratorFramework admin = dev.ballast.topology.TopologyStore.connect(config, dev.ballast.topology.ZkRole.CONTROL_PLANE);
+        open.add(admin);
+        assertTrue(admin.blockUntilConnected(10, TimeUnit.SECONDS));
+        dev.ballast.topology.TreeAcl.forConfig(config, dev.ballast.topology.ZkRole.CONTROL_PLANE).orElseThrow().secure(admin);
+
+        CuratorFramework reader = dev.ballast.topology.TopologyStore.connect(config, dev.ballast.topology.ZkRole.DATA_PLANE);
+        open.add(reader);
+        assertTrue(reader.blockUntilConnected(10, TimeUnit.SECONDS));
+        assertEquals(0, lease(reader).heldId(), "the data plane's credential may create its lease");
+
+        WorkerLease anonymous = lease(client(10_000));
+        assertEquals(-1, anonymous.heldId());
+        KeyGenerationException e = assertThrows(KeyGenerationException.class, anonymous::current);
+        assertTrue(e.getMessage().contains("NoAuth"), e.getMessage());
+    }
+
+    @Test
     void aLostConnectionStopsKeysUntilTheLeaseIsHeldAgain() throws Exception {
         CuratorFramework c = client(8_000);
         WorkerLease lease = lease(c);
