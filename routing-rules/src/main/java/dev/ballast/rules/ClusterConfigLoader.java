@@ -64,7 +64,7 @@ public final class ClusterConfigLoader {
 
     private ClusterConfig read(ConfigNode root) {
         root.onlyKeys(Set.of("name", "database", "flavour", "credentials", "monitor", "pool", "readPolicy", "groups",
-                "tables", "bindingTables", "fastPath", "failover", "proxy"));
+                "tables", "bindingTables", "fastPath", "failover", "proxy", "workerId"));
         String name = matching(root, "name", CLUSTER_NAME, "letters, digits, '_', '.', '-' (at most 64)");
         String database = matching(root, "database", NAME, "a schema name: letters, digits, '_' (at most 64)");
         Flavour defaultFlavour = enumValue(root, "flavour", Flavour.MARIADB);
@@ -86,8 +86,16 @@ public final class ClusterConfigLoader {
         List<List<String>> binding = bindingTables(root, tables);
         FailoverSettings failover = failover(root.optionalChild("failover"), groups);
         ProxySettings proxy = proxy(root.optionalChild("proxy"));
+        java.util.OptionalInt workerId = java.util.OptionalInt.empty();
+        if (root.has("workerId")) {
+            if (failover.zookeeper().isPresent()) {
+                throw new ConfigException("workerId", "not allowed with failover.zookeeper: each data source then leases its"
+                        + " worker id under " + failover.clusterPath(name) + "/workers; remove workerId");
+            }
+            workerId = java.util.OptionalInt.of((int) root.number("workerId", 0, 1023, 0));
+        }
         return new ClusterConfig(name, database, credentials, monitor, pool, readPolicy, groups, tables, binding,
-                root.bool("fastPath", true), failover, proxy);
+                root.bool("fastPath", true), failover, proxy, workerId);
     }
 
     private static FailoverSettings failover(ConfigNode node, Map<String, GroupConfig> groups) {
