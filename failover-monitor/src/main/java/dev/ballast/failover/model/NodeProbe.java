@@ -26,6 +26,11 @@ public record NodeProbe(NodeAddress node, boolean reachable, String error, long 
         return new NodeProbe(node, false, error, 0, false, null, Optional.empty(), false, atMillis);
     }
 
+    /** The same probe with {@code replication} replaced (the monitor adds the silence it derived). */
+    public NodeProbe withReplication(Optional<ReplicaThreads> threads) {
+        return new NodeProbe(node, reachable, error, serverId, readOnly, executed, threads, semiSyncMaster, probedAtMillis);
+    }
+
     /** Whether it is writable (not read_only): a master, or a node that should not be. */
     public boolean writable() {
         return reachable && !readOnly;

@@ -31,7 +31,10 @@ public final class ProbeJson {
                 .append(",\"lastIoError\":").append(Json.quote(r.lastIoError()))
                 .append(",\"lastSqlErrno\":").append(r.lastSqlErrno())
                 .append(",\"lastSqlError\":").append(Json.quote(r.lastSqlError()))
-                .append(",\"secondsBehind\":").append(r.secondsBehind()).append('}'));
+                .append(",\"secondsBehind\":").append(r.secondsBehind())
+                .append(",\"heartbeatPeriodMs\":").append(r.heartbeatPeriodMs())
+                .append(",\"receiveMark\":").append(Json.quote(r.receiveMark()))
+                .append(",\"silentMs\":").append(r.silentMs()).append('}'));
         return b.append('}').toString();
     }
 
@@ -50,7 +53,10 @@ public final class ProbeJson {
                     ReplicaThreads.IoState.valueOf(r.string("io")), bool(r, "sqlRunning"),
                     Position.parse(flavour, r.string("received")), Position.parse(flavour, r.string("applied")),
                     (int) r.number("lastIoErrno"), r.string("lastIoError"), (int) r.number("lastSqlErrno"),
-                    r.string("lastSqlError"), r.number("secondsBehind")));
+                    r.string("lastSqlError"), r.number("secondsBehind"),
+                    r.has("heartbeatPeriodMs") ? r.number("heartbeatPeriodMs") : -1,
+                    r.has("receiveMark") ? r.string("receiveMark") : "",
+                    r.has("silentMs") ? r.number("silentMs") : -1));
         }
         return new NodeProbe(node, true, "", o.number("serverId"), bool(o, "readOnly"),
                 Position.parse(flavour, o.string("executed")), replication, bool(o, "semiSyncMaster"), o.number("probedAt"));
