@@ -126,7 +126,7 @@ public final class Monitor implements AutoCloseable {
             loadRecoveryHistory();
         }
         latch.start();
-        loop.scheduleWithFixedDelay(this::round, 0, config.failover().probeIntervalMs(), TimeUnit.MILLISECONDS);
+        loop.execute(this::tick);
         return this;
     }
 
@@ -164,6 +164,27 @@ public final class Monitor implements AutoCloseable {
     }
 
     // ---- the loop -------------------------------------------------------------------------------
+
+    /**
+     * One round, then the next one a probe interval after this one <em>started</em> (at once when it overran), so that
+     * replicas are probed every interval even while a round waits for a slow server; a long recovery is not followed by
+     * a burst of catch-up rounds.
+     */
+    private void tick() {
+        long started = System.nanoTime();
+        try {
+            round();
+        } finally {
+            if (!closed) {
+                long spentMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+                try {
+                    loop.schedule(this::tick, Math.max(0, config.failover().probeIntervalMs() - spentMs), TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    // closing
+                }
+            }
+        }
+    }
 
     private void round() {
         if (closed) {

@@ -93,14 +93,34 @@ final class MariaDbFailoverDialect implements FailoverDialect {
                 receivers.add(rs.getLong(1));
             }
         }
-        if (receivers.size() == 1) {
-            try (Statement s = c.createStatement()) {
-                s.execute("KILL " + receivers.get(0));
-            } catch (SQLException e) {
-                // gone meanwhile (1094), or the admin user may not kill system threads (1095): STOP does it
+        // The semi-sync receiver's connection to kill the dump thread waits rpl_semi_sync_slave_kill_conn_timeout
+        // (default 5 s, cut short by STOP's 2 s retry): 1 s is plenty for a master that answers at all.
+        long killConnTimeout = -1;
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT @@rpl_semi_sync_slave_kill_conn_timeout")) {
+            if (rs.next()) {
+                killConnTimeout = rs.getLong(1);
             }
         }
-        SqlSteps.ignoringNotReplica(c, "STOP SLAVE IO_THREAD");
+        boolean shortened = killConnTimeout > 1 || killConnTimeout == 0;   // 0 waits for ever
+        try (Statement s = c.createStatement()) {
+            if (shortened) {
+                s.execute("SET GLOBAL rpl_semi_sync_slave_kill_conn_timeout = 1");
+            }
+            if (receivers.size() == 1) {
+                try {
+                    s.execute("KILL " + receivers.get(0));
+                } catch (SQLException e) {
+                    // gone meanwhile (1094), or the admin user may not kill system threads (1095): STOP does it
+                }
+            }
+            SqlSteps.ignoringNotReplica(c, "STOP SLAVE IO_THREAD");
+        } finally {
+            if (shortened) {
+                try (Statement s = c.createStatement()) {
+                    s.execute("SET GLOBAL rpl_semi_sync_slave_kill_conn_timeout = " + killConnTimeout);
+                }
+            }
+        }
     }
 
     @Override
