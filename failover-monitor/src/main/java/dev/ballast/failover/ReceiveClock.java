@@ -1,7 +1,7 @@
 package dev.ballast.failover;
 
-import dev.ballast.failover.model.NodeProbe;
-import dev.ballast.failover.model.ReplicaThreads;
+import dev.ballast.replication.NodeProbe;
+import dev.ballast.replication.ReplicaThreads;
 import dev.ballast.rules.NodeAddress;
 
 import java.util.HashMap;

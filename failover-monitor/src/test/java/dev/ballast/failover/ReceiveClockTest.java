@@ -1,9 +1,9 @@
 package dev.ballast.failover;
 
-import dev.ballast.failover.model.NodeProbe;
-import dev.ballast.failover.model.ReplicaThreads;
-import dev.ballast.failover.model.ReplicaThreads.IoState;
-import dev.ballast.jdbc.health.Position;
+import dev.ballast.replication.NodeProbe;
+import dev.ballast.replication.ReplicaThreads;
+import dev.ballast.replication.ReplicaThreads.IoState;
+import dev.ballast.replication.Position;
 import dev.ballast.rules.Flavour;
 import dev.ballast.rules.NodeAddress;
 import org.junit.jupiter.api.Test;

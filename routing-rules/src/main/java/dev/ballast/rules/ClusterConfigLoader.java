@@ -64,7 +64,7 @@ public final class ClusterConfigLoader {
 
     private ClusterConfig read(ConfigNode root) {
         root.onlyKeys(Set.of("name", "database", "flavour", "credentials", "monitor", "pool", "readPolicy", "groups",
-                "tables", "bindingTables", "fastPath", "failover", "proxy"));
+                "tables", "bindingTables", "fastPath", "failover", "proxy", "workerId"));
         String name = matching(root, "name", CLUSTER_NAME, "letters, digits, '_', '.', '-' (at most 64)");
         String database = matching(root, "database", NAME, "a schema name: letters, digits, '_' (at most 64)");
         Flavour defaultFlavour = enumValue(root, "flavour", Flavour.MARIADB);
@@ -86,13 +86,21 @@ public final class ClusterConfigLoader {
         List<List<String>> binding = bindingTables(root, tables);
         FailoverSettings failover = failover(root.optionalChild("failover"), groups);
         ProxySettings proxy = proxy(root.optionalChild("proxy"));
+        java.util.OptionalInt workerId = java.util.OptionalInt.empty();
+        if (root.has("workerId")) {
+            if (failover.zookeeper().isPresent()) {
+                throw new ConfigException("workerId", "not allowed with failover.zookeeper: each data source then leases its"
+                        + " worker id under " + failover.clusterPath(name) + "/workers; remove workerId");
+            }
+            workerId = java.util.OptionalInt.of((int) root.number("workerId", 0, 1023, 0));
+        }
         return new ClusterConfig(name, database, credentials, monitor, pool, readPolicy, groups, tables, binding,
-                root.bool("fastPath", true), failover, proxy);
+                root.bool("fastPath", true), failover, proxy, workerId);
     }
 
     private static FailoverSettings failover(ConfigNode node, Map<String, GroupConfig> groups) {
         node.onlyKeys(Set.of("zookeeper", "zkRoot", "zkSessionTimeoutMs", "zkConnectionTimeoutMs", "writeHoldMs", "admin",
-                "replication", "probeIntervalMs", "probeTimeoutMs", "applyTimeoutMs", "antiFlapWindowMs", "promotion",
+                "replication", "probeIntervalMs", "probeTimeoutMs", "applyTimeoutMs", "antiFlapWindowMs", "promotion", "acl",
                 "heartbeatPeriodMs", "deadAfterHeartbeats"));
         FailoverSettings d = FailoverSettings.STATIC;
         Optional<String> zk = node.has("zookeeper") ? Optional.of(node.string("zookeeper")) : Optional.empty();
@@ -133,11 +141,42 @@ public final class ClusterConfigLoader {
                 (int) node.number("probeTimeoutMs", 100, 600_000, d.probeTimeoutMs()),
                 node.number("applyTimeoutMs", 100, 86_400_000, d.applyTimeoutMs()),
                 node.number("antiFlapWindowMs", 0, 86_400_000L * 7, d.antiFlapWindowMs()),
-                promotion,
+                promotion, acl(node, zk.isPresent()),
                 // 100 ms: shorter heartbeats cost a packet per replica that often and gain nothing against a probe
                 // interval of at least 50 ms; 60 s: beyond that slave_net_timeout (default 60 s) notices first anyway
                 node.number("heartbeatPeriodMs", 100, 60_000, d.heartbeatPeriodMs()),
                 (int) node.number("deadAfterHeartbeats", 2, 100, d.deadAfterHeartbeats()));
+    }
+
+    /** {@code failover.acl}: both credentials required; passwords are kept unresolved (see {@link Secret}). */
+    private static Optional<ZkAclSettings> acl(ConfigNode failover, boolean hasZooKeeper) {
+        if (!failover.has("acl")) {
+            return Optional.empty();
+        }
+        if (!hasZooKeeper) {
+            throw new ConfigException(failover.pathOf("acl"), "set without failover.zookeeper; ACLs protect the ZooKeeper "
+                    + "tree: set failover.zookeeper or remove failover.acl");
+        }
+        ConfigNode node = failover.child("acl");
+        node.onlyKeys(Set.of("admin", "reader", "worldReadable"));
+        ZkAclSettings.ZkCredential admin = zkCredential(node, "admin");
+        ZkAclSettings.ZkCredential reader = zkCredential(node, "reader");
+        if (admin.user().equals(reader.user())) {
+            throw new ConfigException(node.pathOf("reader.user"), "'" + reader.user() + "' is also the admin user; the data "
+                    + "planes' user must differ from the control plane's, or every data plane could rewrite the topology");
+        }
+        return Optional.of(new ZkAclSettings(admin, reader, node.bool("worldReadable", false)));
+    }
+
+    private static ZkAclSettings.ZkCredential zkCredential(ConfigNode parent, String key) {
+        ConfigNode c = parent.child(key);
+        c.onlyKeys(Set.of("user", "password"));
+        String user = c.string("user");
+        if (user.isEmpty() || user.contains(":")) {
+            throw new ConfigException(c.pathOf("user"), "'" + user + "' is not valid; expected a non-empty name without ':' "
+                    + "(a ZooKeeper digest user)");
+        }
+        return new ZkAclSettings.ZkCredential(user, c.secret("password"));
     }
 
     private static final Pattern NATIVE_HASH = Pattern.compile("\\*[0-9A-Fa-f]{40}");

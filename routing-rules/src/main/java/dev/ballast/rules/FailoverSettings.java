@@ -22,6 +22,8 @@ import java.util.Optional;
  * @param antiFlapWindowMs    after an automatic recovery of a group, no other for this long unless acknowledged,
  *                            default 600000 ms
  * @param promotion           per node: prefer, neutral (default), prefer_not, must_not
+ * @param acl                 ZooKeeper digest credentials of the control plane and the data planes; empty = the tree is
+ *                            open to every client that reaches ZooKeeper (unsafe, the default)
  * @param heartbeatPeriodMs   the {@code MASTER_HEARTBEAT_PERIOD} (MySQL {@code SOURCE_HEARTBEAT_PERIOD}) Ballast gives a
  *                            replica whenever it points one at a master, default 500 ms: an idle master sends a
  *                            heartbeat this often, so a replica that receives nothing for a few periods has a hung or
@@ -34,10 +36,10 @@ public record FailoverSettings(Optional<String> zookeeper, String zkRoot, int zk
                                int zkConnectionTimeoutMs, long writeHoldMs, Optional<Credentials> admin,
                                Optional<Credentials> replication, long probeIntervalMs, int probeTimeoutMs,
                                long applyTimeoutMs, long antiFlapWindowMs, Map<NodeAddress, String> promotion,
-                               long heartbeatPeriodMs, int deadAfterHeartbeats) {
+                               Optional<ZkAclSettings> acl, long heartbeatPeriodMs, int deadAfterHeartbeats) {
 
     public static final FailoverSettings STATIC = new FailoverSettings(Optional.empty(), "/ballast", 10_000, 3_000,
-            5_000, Optional.empty(), Optional.empty(), 500, 1_000, 30_000, 600_000, Map.of(), 500, 3);
+            5_000, Optional.empty(), Optional.empty(), 500, 1_000, 30_000, 600_000, Map.of(), Optional.empty(), 500, 3);
 
     public FailoverSettings {
         promotion = Map.copyOf(promotion);

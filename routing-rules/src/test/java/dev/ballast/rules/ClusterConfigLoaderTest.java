@@ -179,6 +179,16 @@ class ClusterConfigLoaderTest {
     }
 
     @Test
+    void aWorkerIdIsZeroTo1023AndOnlyWithoutZooKeeper() {
+        assertEquals(java.util.OptionalInt.of(1023), parse(FULL + "workerId: 1023\n").workerId());
+        assertEquals(java.util.OptionalInt.empty(), parse(FULL).workerId());
+        assertEquals("workerId: 1024 is out of range; expected 0..1023", errorOf(FULL + "workerId: 1024\n"));
+        assertEquals("workerId: not allowed with failover.zookeeper: each data source then leases its worker id under"
+                + " /ballast/shop/workers; remove workerId",
+                errorOf(FULL + "workerId: 3\nfailover: {zookeeper: 127.0.0.1:2181}\n"));
+    }
+
+    @Test
     void bindingTablesMustBeShardedAlike() {
         assertEquals("bindingTables[0]: 't_user' is not a sharded table in 'tables'",
                 errorOf(FULL.replace("[t_order, t_order_item]", "[t_order, t_user]")));
@@ -198,5 +208,58 @@ class ClusterConfigLoaderTest {
         assertTrue(errorOf("name: [unclosed").startsWith("not valid YAML"));
         assertEquals("groups: missing; this key is required", errorOf("name: x\ndatabase: d\ncredentials: {user: app}\n"));
         assertEquals("the cluster config must be a YAML mapping at top level, found 'just text'", errorOf("just text"));
+    }
+
+    static final String ACL = """
+            failover:
+              zookeeper: 127.0.0.1:2181
+              acl:
+                admin:
+                  user: ballast-admin
+                  password: ${BALLAST_ZK_ADMIN_PASSWORD}
+                reader:
+                  user: ballast-reader
+                  password: ${BALLAST_ZK_READER_PASSWORD}
+            """;
+
+    @Test
+    void aclPasswordsAreResolvedOnlyByTheProcessThatUsesThem() {
+        // A data plane's host has the reader's password only: the config loads, and only the admin's password fails.
+        ClusterConfig c = ClusterConfigLoader.parse(FULL + ACL, Map.of("SHOP_PW", "secret",
+                "BALLAST_ZK_READER_PASSWORD", "r-pw")::get);
+        ZkAclSettings acl = c.failover().acl().orElseThrow();
+        assertEquals("ballast-reader", acl.reader().user());
+        assertEquals("r-pw", acl.reader().password().reveal());
+        assertEquals(false, acl.worldReadable());
+        ConfigException e = assertThrows(ConfigException.class, () -> acl.admin().password().reveal());
+        assertEquals("failover.acl.admin.password: environment variable BALLAST_ZK_ADMIN_PASSWORD is not set; "
+                + "set it or write ${BALLAST_ZK_ADMIN_PASSWORD:-default}", e.getMessage());
+        assertEquals("failover.acl.admin.password", e.keyPath());
+        assertEquals("Secret[failover.acl.reader.password]", acl.reader().password().toString());
+        assertTrue(!acl.toString().contains("r-pw"), acl.toString());
+    }
+
+    @Test
+    void withoutAclSectionTheTreeStaysOpen() {
+        assertEquals(Optional.empty(), parse(FULL + "failover:\n  zookeeper: 127.0.0.1:2181\n").failover().acl());
+        assertEquals(Optional.empty(), parse(FULL).failover().acl());
+    }
+
+    @Test
+    void aclSectionIsValidated() {
+        assertTrue(errorOf(FULL + ACL.replace("  zookeeper: 127.0.0.1:2181\n", ""))
+                .startsWith("failover.acl: set without failover.zookeeper"));
+        assertTrue(errorOf(FULL + ACL.replace("ballast-reader", "ballast-admin"))
+                .startsWith("failover.acl.reader.user: 'ballast-admin' is also the admin user"));
+        assertTrue(errorOf(FULL + ACL.replace("user: ballast-reader", "user: a:b"))
+                .startsWith("failover.acl.reader.user: 'a:b' is not valid"));
+        assertEquals("failover.acl.reader.password: missing; this key is required",
+                errorOf(FULL + ACL.replace("    password: ${BALLAST_ZK_READER_PASSWORD}\n", "")));
+        assertTrue(errorOf(FULL + ACL + "    worldreadable: true\n").startsWith("failover.acl.worldreadable: unknown key"));
+        assertEquals(true, parse(FULL + ACL + "    worldReadable: true\n").failover().acl().orElseThrow().worldReadable());
+        assertEquals("failover.acl.admin.password: is empty; expected a password, e.g. from the environment: ${VARIABLE}",
+                assertThrows(ConfigException.class, () -> ClusterConfigLoader.parse(FULL + ACL, Map.of("SHOP_PW", "x",
+                        "BALLAST_ZK_ADMIN_PASSWORD", "")::get).failover().acl().orElseThrow().admin().password().reveal())
+                        .getMessage());
     }
 }

@@ -8,7 +8,7 @@ package dev.ballast.failover.analysis;
  * @param staleProbeMillis    a probe taken before {@code nowMillis - staleProbeMillis} is ignored, as if the monitor had
  *                            not probed that node at all
  * @param nowMillis           wall-clock time of the analysis, comparable with
- *                            {@link dev.ballast.failover.model.NodeProbe#probedAtMillis()}
+ *                            {@link dev.ballast.replication.NodeProbe#probedAtMillis()}
  * @param heartbeatPeriodMs   the heartbeat period replicas should have ({@code failover.heartbeatPeriodMs}); a replica
  *                            with a longer one (or none) is a {@link dev.ballast.failover.model.Problem.Kind#SLOW_HEARTBEAT}
  * @param deadAfterHeartbeats a replica that received nothing for this many of its heartbeat periods no longer hears its

@@ -2,13 +2,13 @@ package dev.ballast.it.failover;
 
 import dev.ballast.failover.Monitor;
 import dev.ballast.failover.Rejoin;
-import dev.ballast.failover.model.NodeProbe;
-import dev.ballast.failover.model.ReplicaThreads;
+import dev.ballast.replication.NodeProbe;
+import dev.ballast.replication.ReplicaThreads;
 import dev.ballast.it.testbed.MariaDbNode;
 import dev.ballast.it.testbed.TestBedUsers;
 import dev.ballast.jdbc.BallastDataSource;
 import dev.ballast.rules.NodeAddress;
-import dev.ballast.topology.GroupTopology;
+import dev.ballast.replication.GroupTopology;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
