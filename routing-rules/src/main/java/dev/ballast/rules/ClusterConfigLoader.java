@@ -100,7 +100,8 @@ public final class ClusterConfigLoader {
 
     private static FailoverSettings failover(ConfigNode node, Map<String, GroupConfig> groups) {
         node.onlyKeys(Set.of("zookeeper", "zkRoot", "zkSessionTimeoutMs", "zkConnectionTimeoutMs", "writeHoldMs", "admin",
-                "replication", "probeIntervalMs", "probeTimeoutMs", "applyTimeoutMs", "antiFlapWindowMs", "promotion", "acl"));
+                "replication", "probeIntervalMs", "probeTimeoutMs", "applyTimeoutMs", "antiFlapWindowMs", "promotion", "acl",
+                "heartbeatPeriodMs", "deadAfterHeartbeats"));
         FailoverSettings d = FailoverSettings.STATIC;
         Optional<String> zk = node.has("zookeeper") ? Optional.of(node.string("zookeeper")) : Optional.empty();
         String root = node.string("zkRoot", d.zkRoot());
@@ -140,7 +141,11 @@ public final class ClusterConfigLoader {
                 (int) node.number("probeTimeoutMs", 100, 600_000, d.probeTimeoutMs()),
                 node.number("applyTimeoutMs", 100, 86_400_000, d.applyTimeoutMs()),
                 node.number("antiFlapWindowMs", 0, 86_400_000L * 7, d.antiFlapWindowMs()),
-                promotion, acl(node, zk.isPresent()));
+                promotion, acl(node, zk.isPresent()),
+                // 100 ms: shorter heartbeats cost a packet per replica that often and gain nothing against a probe
+                // interval of at least 50 ms; 60 s: beyond that slave_net_timeout (default 60 s) notices first anyway
+                node.number("heartbeatPeriodMs", 100, 60_000, d.heartbeatPeriodMs()),
+                (int) node.number("deadAfterHeartbeats", 2, 100, d.deadAfterHeartbeats()));
     }
 
     /** {@code failover.acl}: both credentials required; passwords are kept unresolved (see {@link Secret}). */

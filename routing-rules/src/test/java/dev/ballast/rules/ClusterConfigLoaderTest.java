@@ -163,6 +163,22 @@ class ClusterConfigLoaderTest {
     }
 
     @Test
+    void heartbeatSettingsHaveDefaultsAndAreRangeChecked() {
+        FailoverSettings defaults = parse(FULL).failover();
+        assertEquals(500, defaults.heartbeatPeriodMs());
+        assertEquals(3, defaults.deadAfterHeartbeats());
+        assertEquals(1_500, defaults.silenceLimitMs());
+        FailoverSettings set = parse(FULL + "failover:\n  heartbeatPeriodMs: 250\n  deadAfterHeartbeats: 4\n").failover();
+        assertEquals(250, set.heartbeatPeriodMs());
+        assertEquals(4, set.deadAfterHeartbeats());
+        assertEquals(1_000, set.silenceLimitMs());
+        assertEquals("failover.heartbeatPeriodMs: 0 is out of range; expected 100..60000",
+                errorOf(FULL + "failover:\n  heartbeatPeriodMs: 0\n"));
+        assertEquals("failover.deadAfterHeartbeats: 1 is out of range; expected 2..100",
+                errorOf(FULL + "failover:\n  deadAfterHeartbeats: 1\n"));
+    }
+
+    @Test
     void aWorkerIdIsZeroTo1023AndOnlyWithoutZooKeeper() {
         assertEquals(java.util.OptionalInt.of(1023), parse(FULL + "workerId: 1023\n").workerId());
         assertEquals(java.util.OptionalInt.empty(), parse(FULL).workerId());
