@@ -5,7 +5,6 @@ import dev.ballast.rules.Flavour;
 import dev.ballast.rules.NodeAddress;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -162,18 +161,7 @@ final class MariaDbDialect implements ServerDialect {
         if (position.isBlank()) {
             return true;
         }
-        int old = c.getNetworkTimeout();
-        try (PreparedStatement ps = c.prepareStatement("SELECT MASTER_GTID_WAIT(?, ?)")) {
-            c.setNetworkTimeout(Runnable::run, (int) Math.min(Integer.MAX_VALUE, timeoutMs + 5_000));
-            ps.setString(1, position);
-            ps.setDouble(2, timeoutMs / 1000.0);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getInt(1) == 0 && !rs.wasNull();
-            }
-        } finally {
-            c.setNetworkTimeout(Runnable::run, old);
-        }
+        return SqlSteps.awaitGtid(c, "SELECT MASTER_GTID_WAIT(?, ?)", position, timeoutMs);
     }
 
     @Override

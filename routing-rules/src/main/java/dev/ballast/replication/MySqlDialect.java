@@ -5,7 +5,6 @@ import dev.ballast.rules.Flavour;
 import dev.ballast.rules.NodeAddress;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -137,21 +136,9 @@ final class MySqlDialect implements ServerDialect {
         if (position.isBlank()) {
             return true;
         }
-        // The monitor's connections have the probe timeout as socket timeout, shorter than a wait may last; and a
-        // timeout of 0 would make the server wait for ever.
+        // A timeout of 0 would make the server wait for ever.
         long waitMs = Math.max(1, timeoutMs);
-        int old = c.getNetworkTimeout();
-        try (PreparedStatement ps = c.prepareStatement("SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?)")) {
-            c.setNetworkTimeout(Runnable::run, (int) Math.min(Integer.MAX_VALUE, waitMs + 5_000));
-            ps.setString(1, position);
-            ps.setDouble(2, waitMs / 1000.0);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getInt(1) == 0 && !rs.wasNull();
-            }
-        } finally {
-            c.setNetworkTimeout(Runnable::run, old);
-        }
+        return SqlSteps.awaitGtid(c, "SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?)", position, waitMs);
     }
 
     @Override

@@ -1,6 +1,8 @@
 package dev.ballast.replication;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 
@@ -47,6 +49,28 @@ final class SqlSteps {
                     .longValueExact();
         } catch (NumberFormatException | ArithmeticException e) {
             return -1;
+        }
+    }
+
+    /**
+     * Runs a GTID wait function ({@code SELECT MASTER_GTID_WAIT(?, ?)}, {@code SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?)}:
+     * position, seconds) that answers 0 once applied. The connection's socket timeout (the probe timeout, shorter than a
+     * wait may last) is raised for the call and put back.
+     *
+     * @return true when applied, false on timeout
+     */
+    static boolean awaitGtid(Connection c, String waitSql, String position, long waitMs) throws SQLException {
+        int old = c.getNetworkTimeout();
+        try (PreparedStatement ps = c.prepareStatement(waitSql)) {
+            c.setNetworkTimeout(Runnable::run, (int) Math.min(Integer.MAX_VALUE, waitMs + 5_000));
+            ps.setString(1, position);
+            ps.setDouble(2, waitMs / 1000.0);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1) == 0 && !rs.wasNull();
+            }
+        } finally {
+            c.setNetworkTimeout(Runnable::run, old);
         }
     }
 
