@@ -92,7 +92,7 @@ public final class ClusterConfigLoader {
 
     private static FailoverSettings failover(ConfigNode node, Map<String, GroupConfig> groups) {
         node.onlyKeys(Set.of("zookeeper", "zkRoot", "zkSessionTimeoutMs", "zkConnectionTimeoutMs", "writeHoldMs", "admin",
-                "replication", "probeIntervalMs", "probeTimeoutMs", "applyTimeoutMs", "antiFlapWindowMs", "promotion"));
+                "replication", "probeIntervalMs", "probeTimeoutMs", "applyTimeoutMs", "antiFlapWindowMs", "promotion", "metrics"));
         FailoverSettings d = FailoverSettings.STATIC;
         Optional<String> zk = node.has("zookeeper") ? Optional.of(node.string("zookeeper")) : Optional.empty();
         String root = node.string("zkRoot", d.zkRoot());
@@ -132,7 +132,19 @@ public final class ClusterConfigLoader {
                 (int) node.number("probeTimeoutMs", 100, 600_000, d.probeTimeoutMs()),
                 node.number("applyTimeoutMs", 100, 86_400_000, d.applyTimeoutMs()),
                 node.number("antiFlapWindowMs", 0, 86_400_000L * 7, d.antiFlapWindowMs()),
-                promotion);
+                promotion, optionalEndpoint(node, "metrics"));
+    }
+
+    /** An optional {@code host:port} to listen on; absent, {@code off} or {@code false} mean none. */
+    private static Optional<ProxySettings.Endpoint> optionalEndpoint(ConfigNode node, String key) {
+        if (!node.has(key)) {
+            return Optional.empty();
+        }
+        String text = node.string(key).trim();
+        if (text.equals("off") || text.equals("false")) {
+            return Optional.empty();
+        }
+        return Optional.of(proxyAddress(node, key, null));
     }
 
     private static final Pattern NATIVE_HASH = Pattern.compile("\\*[0-9A-Fa-f]{40}");

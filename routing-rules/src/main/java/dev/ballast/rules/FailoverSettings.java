@@ -22,17 +22,29 @@ import java.util.Optional;
  * @param antiFlapWindowMs    after an automatic recovery of a group, no other for this long unless acknowledged,
  *                            default 600000 ms
  * @param promotion           per node: prefer, neutral (default), prefer_not, must_not
+ * @param metrics             where the monitor answers {@code GET /metrics} (Prometheus text); empty = no endpoint
+ *                            (the default: several monitors may share a host, and a fixed port would refuse the second)
  */
 public record FailoverSettings(Optional<String> zookeeper, String zkRoot, int zkSessionTimeoutMs,
                                int zkConnectionTimeoutMs, long writeHoldMs, Optional<Credentials> admin,
                                Optional<Credentials> replication, long probeIntervalMs, int probeTimeoutMs,
-                               long applyTimeoutMs, long antiFlapWindowMs, Map<NodeAddress, String> promotion) {
+                               long applyTimeoutMs, long antiFlapWindowMs, Map<NodeAddress, String> promotion,
+                               Optional<ProxySettings.Endpoint> metrics) {
 
     public static final FailoverSettings STATIC = new FailoverSettings(Optional.empty(), "/ballast", 10_000, 3_000,
             5_000, Optional.empty(), Optional.empty(), 500, 1_000, 30_000, 600_000, Map.of());
 
     public FailoverSettings {
         promotion = Map.copyOf(promotion);
+    }
+
+    /** Settings without a metrics endpoint. */
+    public FailoverSettings(Optional<String> zookeeper, String zkRoot, int zkSessionTimeoutMs, int zkConnectionTimeoutMs,
+                            long writeHoldMs, Optional<Credentials> admin, Optional<Credentials> replication,
+                            long probeIntervalMs, int probeTimeoutMs, long applyTimeoutMs, long antiFlapWindowMs,
+                            Map<NodeAddress, String> promotion) {
+        this(zookeeper, zkRoot, zkSessionTimeoutMs, zkConnectionTimeoutMs, writeHoldMs, admin, replication, probeIntervalMs,
+                probeTimeoutMs, applyTimeoutMs, antiFlapWindowMs, promotion, Optional.empty());
     }
 
     /** The ZooKeeper path of this cluster's tree. */
