@@ -68,11 +68,17 @@ public final class Monitor implements AutoCloseable {
     private volatile boolean connected = true;
     private volatile boolean closed;
     private final AtomicInteger recoveries = new AtomicInteger();
+    private final MonitorMetrics metrics;
 
     /**
      * @param client a started Curator client, or null to open one from the config (then closed with the monitor)
      */
     public Monitor(ClusterConfig config, String id, CuratorFramework client) {
+        this(config, id, client, MonitorMetrics.prometheus(config));
+    }
+
+    /** A monitor whose meters go to {@code metrics} (served on {@code failover.metrics} when that is set). */
+    public Monitor(ClusterConfig config, String id, CuratorFramework client, MonitorMetrics metrics) {
         if (config.failover().zookeeper().isEmpty() && client == null) {
             throw new IllegalArgumentException("[cluster=" + config.name() + "] failover.zookeeper is not set: a monitor "
                     + "publishes the topology in ZooKeeper and cannot run without it");
@@ -86,6 +92,13 @@ public final class Monitor implements AutoCloseable {
         this.latch = new LeaderLatch(this.client, store.leaderPath(), id);
         this.loop = Executors.newSingleThreadScheduledExecutor(daemon("ballast-monitor-" + id));
         this.probes = Executors.newFixedThreadPool(Math.max(2, Math.min(8, serverCount(config))), daemon("ballast-monitor-" + id + "-probe"));
+        this.metrics = metrics;
+        metrics.leader(id, this::acting);
+    }
+
+    /** This monitor's meters. */
+    public MonitorMetrics metrics() {
+        return metrics;
     }
 
     private static int serverCount(ClusterConfig config) {
@@ -103,6 +116,8 @@ public final class Monitor implements AutoCloseable {
 
     /** Joins the election, writes the config's topology where ZooKeeper has none yet, and starts probing. */
     public Monitor start() throws Exception {
+        config.failover().metrics().ifPresent(at -> log.info("[cluster={} monitor={}] metrics on http://{}:{}/metrics",
+                config.name(), id, at.host(), metrics.serve(at)));
         client.getConnectionStateListenable().addListener((c, state) -> {
             connected = state.isConnected();
             if (state == ConnectionState.SUSPENDED) {
@@ -196,6 +211,7 @@ public final class Monitor implements AutoCloseable {
                 t = lastSeen.getOrDefault(g.name(), GroupTopology.of(g));
             }
             lastSeen.put(g.name(), t);
+            metrics.topology(t);
             out.put(g.name(), t);
         }
         return out;
@@ -210,7 +226,7 @@ public final class Monitor implements AutoCloseable {
             servers.add(g.master());
             servers.addAll(g.replicas());
             for (NodeAddress n : servers) {
-                running.putIfAbsent(n, probes.submit(() -> nodes.probe(n, dialect)));
+                running.putIfAbsent(n, probes.submit(() -> metrics.probe(g.name(), () -> nodes.probe(n, dialect), NodeProbe::reachable)));
             }
         }
         Map<NodeAddress, NodeProbe> out = new LinkedHashMap<>();
@@ -340,7 +356,9 @@ public final class Monitor implements AutoCloseable {
                 log.info("[cluster={} group={}] {} answers again; no failover", config.name(), group, t.master());
                 return;
             }
+            long started = System.nanoTime();
             Recovery.Outcome outcome = new Recovery(config, nodes, store, id, this::acting).failover(seen.get(), problem);
+            metrics.failover(group, outcome.published(), System.nanoTime() - started);
             if (outcome.published()) {
                 recoveries.incrementAndGet();
                 lastRecoveryAt.put(group, System.currentTimeMillis());
@@ -435,6 +453,7 @@ public final class Monitor implements AutoCloseable {
             log.debug("closing the leader latch: {}", e.toString());
         }
         nodes.close();
+        metrics.close();
         if (ownsClient) {
             client.close();
         }
