@@ -363,6 +363,7 @@ public final class Monitor implements AutoCloseable {
                 recoveries.incrementAndGet();
                 lastRecoveryAt.put(group, System.currentTimeMillis());
                 lastSeen.put(group, outcome.after());
+                metrics.topology(outcome.after());
             }
         } finally {
             try {

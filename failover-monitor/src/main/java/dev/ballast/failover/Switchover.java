@@ -77,6 +77,9 @@ public final class Switchover {
         try (NodeConnections nodes = new NodeConnections(config)) {
             Result r = locked(group, to, nodes, ctx);
             done = true;
+            if (metrics != null) {
+                metrics.topology(r.after());
+            }
             return r;
         } finally {
             if (metrics != null) {

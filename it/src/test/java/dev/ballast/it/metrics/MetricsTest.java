@@ -1,6 +1,8 @@
 package dev.ballast.it.metrics;
 
 import dev.ballast.failover.Monitor;
+import dev.ballast.failover.MonitorMetrics;
+import dev.ballast.failover.Switchover;
 import dev.ballast.it.ClusterYaml;
 import dev.ballast.it.failover.FailoverBed;
 import dev.ballast.it.failover.WriteLoad;
@@ -29,6 +31,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -207,6 +210,18 @@ class MetricsTest {
         for (String[] exposition : new String[][]{{"driver", app.scrape()}, {"proxy", proxyText}, {"monitor", monitorText}}) {
             checkFormat(exposition[0], exposition[1]);
         }
+
+        // ---- a planned switchover records its count and duration in the registry its caller gives ----
+        PrometheusMeterRegistry operations = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        Switchover.Result r = new Switchover(bed.config(), bed.store(), "test", new MonitorMetrics(bed.config(), operations))
+                .run("g0", Optional.empty());
+        Prom switched = Prom.parse(operations.scrape());
+        assertEquals(1, switched.sum("ballast_switchover_seconds_count", "group", "g0", "outcome", "done"));
+        assertTrue(switched.sum("ballast_switchover_seconds_sum", "group", "g0", "outcome", "done") > 0);
+        assertEquals(r.after().epoch(), switched.sum("ballast_topology_epoch", "group", "g0"), "the epoch it published");
+        FailoverBed.await("the driver on the switchover's epoch", Duration.ofSeconds(20),
+                () -> Prom.parse(app.scrape()).sum("ballast_topology_epoch", "group", "g0") == r.after().epoch());
+        checkFormat("switchover", operations.scrape());
     }
 
     static String get(String url) throws IOException, InterruptedException {
