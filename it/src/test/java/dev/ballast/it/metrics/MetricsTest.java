@@ -116,6 +116,26 @@ class MetricsTest {
             }
         }
 
+        // ---- the same through DriverManager: jdbc:ballast: connections share the URL's data source ----
+        String url = "jdbc:ballast:" + bed.yaml().writeTo(bed.bed().directory().resolve("metrics-driver.yaml"));
+        PrometheusMeterRegistry viaUrl = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        try {
+            dev.ballast.jdbc.BallastDriver.dataSource(url).bindTo(viaUrl);
+            try (Connection c = java.sql.DriverManager.getConnection(url);
+                 PreparedStatement select = c.prepareStatement("SELECT writer FROM t_ack WHERE id = ?")) {
+                for (int i = 1; i <= 10; i++) {
+                    select.setLong(1, i);
+                    try (ResultSet rs = select.executeQuery()) {
+                        assertTrue(rs.next());
+                    }
+                }
+            }
+            assertEquals(10, Prom.parse(viaUrl.scrape()).sum("ballast_statements_total", "route", "fastpath", "group", "g0"),
+                    "fast-path reads through a jdbc:ballast: URL");
+        } finally {
+            dev.ballast.jdbc.BallastDriver.close(url);
+        }
+
         // ---- the workload through the proxy: relayed prepared reads, one relayed error ----
         MariaDbDataSource clients = new MariaDbDataSource("jdbc:mariadb://127.0.0.1:" + proxy.port() + "/"
                 + bed.bed().database() + "?user=app2&password=pw2&useServerPrepStmts=true");
