@@ -2,17 +2,17 @@ package dev.ballast.failover;
 
 import dev.ballast.failover.analysis.Analysis;
 import dev.ballast.failover.analysis.AnalysisSettings;
-import dev.ballast.failover.model.NodeProbe;
+import dev.ballast.replication.NodeProbe;
 import dev.ballast.failover.model.Problem;
-import dev.ballast.failover.model.ProbeJson;
-import dev.ballast.failover.sql.FailoverDialect;
+import dev.ballast.replication.ServerDialect;
 import dev.ballast.failover.sql.NodeConnections;
 import dev.ballast.rules.ClusterConfig;
 import dev.ballast.rules.GroupConfig;
 import dev.ballast.rules.NodeAddress;
-import dev.ballast.topology.GroupTopology;
-import dev.ballast.topology.Json;
+import dev.ballast.replication.GroupTopology;
 import dev.ballast.topology.TopologyStore;
+import dev.ballast.topology.TreeAcl;
+import dev.ballast.topology.ZkRole;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
@@ -130,6 +130,8 @@ public final class Monitor implements AutoCloseable {
             log.warn("[cluster={} monitor={}] ZooKeeper {} not reachable yet; probing anyway, acting once it is",
                     config.name(), id, config.failover().zookeeper().orElse("(given client)"));
         } else {
+            // An unprotected tree (older Ballast, or ACLs newly configured) is protected before anything is written to it.
+            TreeAcl.forConfig(config, ZkRole.CONTROL_PLANE).ifPresent(acl -> acl.secure(client));
             store.bootstrap(config);
             loadRecoveryHistory();
         }
@@ -160,10 +162,9 @@ public final class Monitor implements AutoCloseable {
     private void loadRecoveryHistory() {
         for (String[] r : store.recoveries()) {
             try {
-                Json.Obj o = Json.parseObject(r[1]);
-                if ("failover".equals(o.string("kind")) && "done".equals(o.string("state"))
-                        && !Boolean.TRUE.equals(o.fields().get("acknowledged"))) {
-                    lastRecoveryAt.merge(o.string("group"), o.number("startedAt"), Math::max);
+                AuditRecord.Summary o = AuditRecord.summary(r[1]);
+                if ("failover".equals(o.kind()) && "done".equals(o.state()) && !o.acknowledged()) {
+                    lastRecoveryAt.merge(o.group(), o.startedAt(), Math::max);
                 }
             } catch (RuntimeException e) {
                 log.debug("unreadable audit record {}: {}", r[0], e.toString());
@@ -221,7 +222,7 @@ public final class Monitor implements AutoCloseable {
     private Map<NodeAddress, NodeProbe> probeAll(Map<String, GroupTopology> topologies) {
         Map<NodeAddress, Future<NodeProbe>> running = new LinkedHashMap<>();
         for (GroupConfig g : config.groups().values()) {
-            FailoverDialect dialect = FailoverDialect.of(g.flavour());
+            ServerDialect dialect = ServerDialect.of(g.flavour());
             Set<NodeAddress> servers = new LinkedHashSet<>(topologies.get(g.name()).servers());
             servers.add(g.master());
             servers.addAll(g.replicas());
@@ -248,7 +249,7 @@ public final class Monitor implements AutoCloseable {
         }
         for (NodeProbe p : seen.values()) {
             try {
-                store.publishHealth(p.node().toString(), id, ProbeJson.toJson(p));
+                store.publishHealth(p.node().toString(), id, p.toJson());
             } catch (RuntimeException e) {
                 log.debug("publishing health of {}: {}", p.node(), e.toString());
                 return;
@@ -274,7 +275,7 @@ public final class Monitor implements AutoCloseable {
                 }
                 try {
                     byMonitor.computeIfAbsent(e.getKey(), k -> new LinkedHashMap<>())
-                            .put(n, ProbeJson.fromJson(e.getValue(), config.group(t.group()).flavour()));
+                            .put(n, NodeProbe.fromJson(e.getValue(), config.group(t.group()).flavour()));
                 } catch (RuntimeException ex) {
                     log.debug("unreadable health record of {} by {}: {}", n, e.getKey(), ex.toString());
                 }
@@ -351,7 +352,7 @@ public final class Monitor implements AutoCloseable {
             if (!t.master().equals(problem.node())) {
                 return;
             }
-            NodeProbe master = nodes.probe(t.master(), FailoverDialect.of(config.group(group).flavour()));
+            NodeProbe master = nodes.probe(t.master(), ServerDialect.of(config.group(group).flavour()));
             if (master.reachable()) {
                 log.info("[cluster={} group={}] {} answers again; no failover", config.name(), group, t.master());
                 return;
@@ -379,13 +380,12 @@ public final class Monitor implements AutoCloseable {
         Map<String, Long> latestDone = new HashMap<>();
         for (String[] r : store.recoveries()) {
             try {
-                Json.Obj o = Json.parseObject(r[1]);
-                if ("failover".equals(o.string("kind")) && "done".equals(o.string("state"))) {
-                    String g = o.string("group");
-                    if (Boolean.TRUE.equals(o.fields().get("acknowledged"))) {
-                        latestDone.remove(g);
+                AuditRecord.Summary o = AuditRecord.summary(r[1]);
+                if ("failover".equals(o.kind()) && "done".equals(o.state())) {
+                    if (o.acknowledged()) {
+                        latestDone.remove(o.group());
                     } else {
-                        latestDone.put(g, o.number("startedAt"));
+                        latestDone.put(o.group(), o.startedAt());
                     }
                 }
             } catch (RuntimeException ignored) {
@@ -410,7 +410,7 @@ public final class Monitor implements AutoCloseable {
             if (t.servers().contains(n) || p == null || !p.writable()) {
                 continue;
             }
-            FailoverDialect dialect = FailoverDialect.of(g.flavour());
+            ServerDialect dialect = ServerDialect.of(g.flavour());
             AuditRecord audit = new AuditRecord("fence", t.group(), id).text("node", n.toString())
                     .text("reason", n + " is writable but not in epoch " + t.epoch() + " (master " + t.master() + ")")
                     .text("executed", p.executed() == null ? "" : p.executed().toString());

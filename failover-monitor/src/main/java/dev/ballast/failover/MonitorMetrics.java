@@ -5,7 +5,7 @@ import dev.ballast.metrics.DataPlaneMetrics;
 import dev.ballast.metrics.PrometheusEndpoint;
 import dev.ballast.rules.ClusterConfig;
 import dev.ballast.rules.ProxySettings;
-import dev.ballast.topology.GroupTopology;
+import dev.ballast.replication.GroupTopology;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;

@@ -1,18 +1,17 @@
 package dev.ballast.failover;
 
 import dev.ballast.failover.analysis.Planner;
-import dev.ballast.failover.model.NodeProbe;
+import dev.ballast.replication.NodeProbe;
 import dev.ballast.failover.model.Plan;
 import dev.ballast.failover.model.Problem;
 import dev.ballast.failover.model.PromotionRule;
 import dev.ballast.failover.model.Verdict;
-import dev.ballast.failover.sql.FailoverDialect;
+import dev.ballast.replication.ServerDialect;
 import dev.ballast.failover.sql.NodeConnections;
 import dev.ballast.rules.ClusterConfig;
 import dev.ballast.rules.Credentials;
 import dev.ballast.rules.NodeAddress;
-import dev.ballast.topology.GroupTopology;
-import dev.ballast.topology.Json;
+import dev.ballast.replication.GroupTopology;
 import dev.ballast.topology.TopologyStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,11 +71,11 @@ final class Recovery {
         GroupTopology before = seen.topology();
         String group = before.group();
         String ctx = "[cluster=" + config.name() + " group=" + group + "]";
-        FailoverDialect dialect = FailoverDialect.of(config.group(group).flavour());
+        ServerDialect dialect = ServerDialect.of(config.group(group).flavour());
         Credentials replication = config.failover().replication().orElseThrow(() -> new IllegalStateException(ctx
                 + " failover.replication (user, password) is required: replicas are repointed with it"));
         AuditRecord audit = new AuditRecord("failover", group, monitorId).text("problem", problem.kind() + ": " + problem.detail())
-                .json("before", before.toJson());
+                .topology("before", before);
         String path = store.appendRecovery(audit.toJson());
         log.warn("{} {}: failing over from {} (audit {})", ctx, problem.kind(), before.master(), path);
 
@@ -95,7 +94,7 @@ final class Recovery {
     }
 
     private Outcome failover(TopologyStore.Versioned seen, Problem problem, GroupTopology before, String group, String ctx,
-                             FailoverDialect dialect, Credentials replication, AuditRecord audit, String path,
+                             ServerDialect dialect, Credentials replication, AuditRecord audit, String path,
                              ExecutorService steps) {
         Future<String> fencing = steps.submit(() -> {
             try (Connection old = nodes.connect(before.master())) {
@@ -137,7 +136,7 @@ final class Recovery {
             }
         }
         Plan plan = Planner.plan(before, probes, rules(config));
-        audit.step("plan").json("verdicts", verdicts(plan));
+        audit.step("plan").value("verdicts", verdicts(plan));
         if (plan.candidate().isEmpty()) {
             return end(audit, path, ctx, false, before, "no replica can be promoted: " + reasons(plan), dialect, before);
         }
@@ -215,7 +214,7 @@ final class Recovery {
             return end(audit, path, ctx, false, before, "the topology changed while recovering (another monitor or an "
                     + "operator); not published", dialect, null);
         }
-        audit.step("publish").json("after", published.toJson());
+        audit.step("publish").topology("after", published);
 
         return end(audit, path, ctx, true, published, "promoted " + candidate, dialect, null);
     }
@@ -228,7 +227,7 @@ final class Recovery {
 
     /** Ends the record; when it failed before promoting, restarts the receivers it stopped ({@code restart}). */
     private Outcome end(AuditRecord audit, String path, String ctx, boolean published, GroupTopology topology, String reason,
-                        FailoverDialect dialect, GroupTopology restart) {
+                        ServerDialect dialect, GroupTopology restart) {
         if (restart != null) {
             for (NodeAddress r : restart.replicas()) {
                 try {
@@ -252,14 +251,17 @@ final class Recovery {
         return new Outcome(published, topology, reason, path);
     }
 
-    static String verdicts(Plan plan) {
-        StringBuilder b = new StringBuilder("[");
+    /** Every replica's verdict, as the audit record lists them. */
+    static List<Map<String, String>> verdicts(Plan plan) {
+        List<Map<String, String>> out = new ArrayList<>();
         for (Verdict v : plan.verdicts()) {
-            b.append(b.length() == 1 ? "" : ",").append("{\"node\":").append(Json.quote(v.node().toString()))
-                    .append(",\"standing\":").append(Json.quote(v.standing().name()))
-                    .append(",\"reason\":").append(Json.quote(v.reason())).append('}');
+            Map<String, String> m = new LinkedHashMap<>();
+            m.put("node", v.node().toString());
+            m.put("standing", v.standing().name());
+            m.put("reason", v.reason());
+            out.add(m);
         }
-        return b.append(']').toString();
+        return out;
     }
 
     private static String reasons(Plan plan) {

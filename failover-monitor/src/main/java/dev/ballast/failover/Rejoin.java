@@ -1,11 +1,11 @@
 package dev.ballast.failover;
 
-import dev.ballast.failover.model.NodeProbe;
-import dev.ballast.failover.sql.FailoverDialect;
+import dev.ballast.replication.NodeProbe;
+import dev.ballast.replication.ServerDialect;
 import dev.ballast.failover.sql.NodeConnections;
 import dev.ballast.rules.ClusterConfig;
 import dev.ballast.rules.NodeAddress;
-import dev.ballast.topology.GroupTopology;
+import dev.ballast.replication.GroupTopology;
 import dev.ballast.topology.TopologyStore;
 
 import java.sql.Connection;
@@ -36,7 +36,7 @@ public final class Rejoin {
         if (t.servers().contains(node)) {
             throw new Switchover.SwitchoverException(ctx + " is already in the topology: " + t);
         }
-        FailoverDialect dialect = FailoverDialect.of(config.group(group).flavour());
+        ServerDialect dialect = ServerDialect.of(config.group(group).flavour());
         try (NodeConnections nodes = new NodeConnections(config)) {
             NodeProbe master = nodes.probe(t.master(), dialect);
             NodeProbe self = nodes.probe(node, dialect);
@@ -50,7 +50,7 @@ public final class Rejoin {
                         + "break replication: inspect them (mariadb-binlog on its binlog), then rebuild the server from a "
                         + "backup of the master, or remove the transactions by hand");
             }
-            AuditRecord audit = new AuditRecord("rejoin", group, by).text("node", node.toString()).json("before", t.toJson());
+            AuditRecord audit = new AuditRecord("rejoin", group, by).text("node", node.toString()).topology("before", t);
             try (Connection c = nodes.connect(node)) {
                 dialect.replicateFrom(c, t.master(), config.failover().replication().orElseThrow(() ->
                         new Switchover.SwitchoverException(ctx + " failover.replication is required")), self.replication().isEmpty());
@@ -62,7 +62,7 @@ public final class Rejoin {
                 throw new Switchover.SwitchoverException(ctx + " replicates from " + t.master() + " now, but the topology "
                         + "changed meanwhile; run rejoin again to add it");
             }
-            store.appendRecovery(audit.json("after", after.toJson()).state("done").toJson());
+            store.appendRecovery(audit.topology("after", after).state("done").toJson());
             return after;
         }
     }

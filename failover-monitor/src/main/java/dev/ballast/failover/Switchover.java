@@ -1,13 +1,14 @@
 package dev.ballast.failover;
 
-import dev.ballast.failover.model.NodeProbe;
+import dev.ballast.replication.NodeProbe;
+import dev.ballast.replication.Position;
 import dev.ballast.failover.model.PromotionRule;
-import dev.ballast.failover.sql.FailoverDialect;
+import dev.ballast.replication.ServerDialect;
 import dev.ballast.failover.sql.NodeConnections;
 import dev.ballast.rules.ClusterConfig;
 import dev.ballast.rules.Credentials;
 import dev.ballast.rules.NodeAddress;
-import dev.ballast.topology.GroupTopology;
+import dev.ballast.replication.GroupTopology;
 import dev.ballast.topology.TopologyStore;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.slf4j.Logger;
@@ -101,11 +102,11 @@ public final class Switchover {
             throw new SwitchoverException(ctx + " is already SWITCHING (an earlier switchover was interrupted?); its master "
                     + before.master() + " may be read-only: check it, then publish the topology with phase SERVING");
         }
-        FailoverDialect dialect = FailoverDialect.of(config.group(group).flavour());
+        ServerDialect dialect = ServerDialect.of(config.group(group).flavour());
         Credentials replication = config.failover().replication().orElseThrow(() -> new SwitchoverException(ctx
                 + " failover.replication (user, password) is required to repoint replicas"));
         NodeAddress candidate = choose(before, to, nodes, dialect, ctx);
-        AuditRecord audit = new AuditRecord("switchover", group, by).json("before", before.toJson())
+        AuditRecord audit = new AuditRecord("switchover", group, by).topology("before", before)
                 .text("candidate", candidate.toString());
         String path = store.appendRecovery(audit.toJson());
         Connection master;
@@ -174,8 +175,8 @@ public final class Switchover {
                         + "was not published: check 'ballast status' and publish by hand");
             }
             long pauseMs = (System.nanoTime() - pauseStart) / 1_000_000L;
-            audit.step("publish").json("after", after.toJson()).text("problems", String.join("; ", problems))
-                    .json("writePauseMs", Long.toString(pauseMs)).state("done");
+            audit.step("publish").topology("after", after).text("problems", String.join("; ", problems))
+                    .value("writePauseMs", pauseMs).state("done");
             store.updateRecovery(path, audit.toJson());
             log.info("{} switched over from {} to {} in epoch {} (writes held {} ms){}", ctx, before.master(), candidate,
                     after.epoch(), pauseMs, problems.isEmpty() ? "" : "; not repointed: " + problems);
@@ -186,7 +187,7 @@ public final class Switchover {
         }
     }
 
-    private NodeAddress choose(GroupTopology t, Optional<NodeAddress> to, NodeConnections nodes, FailoverDialect dialect,
+    private NodeAddress choose(GroupTopology t, Optional<NodeAddress> to, NodeConnections nodes, ServerDialect dialect,
                                String ctx) throws SwitchoverException {
         Map<NodeAddress, PromotionRule> rules = Recovery.rules(config);
         if (to.isPresent()) {
@@ -205,7 +206,7 @@ public final class Switchover {
             return n;
         }
         NodeAddress best = null;
-        dev.ballast.jdbc.health.Position bestPos = null;
+        Position bestPos = null;
         int bestRank = Integer.MAX_VALUE;
         for (NodeAddress n : t.replicas()) {
             PromotionRule rule = rules.getOrDefault(n, PromotionRule.NEUTRAL);
@@ -216,7 +217,7 @@ public final class Switchover {
             if (!p.reachable() || p.replication().isEmpty() || !p.replication().get().healthy()) {
                 continue;
             }
-            dev.ballast.jdbc.health.Position pos = p.replication().get().applied();
+            Position pos = p.replication().get().applied();
             int rank = rule.ordinal();
             boolean better = best == null || !bestPos.covers(pos) || (pos.covers(bestPos) && rank < bestRank);
             if (better) {
@@ -231,7 +232,7 @@ public final class Switchover {
         return best;
     }
 
-    private void rollBack(FailoverDialect dialect, Connection master, GroupTopology before, int version, String ctx) {
+    private void rollBack(ServerDialect dialect, Connection master, GroupTopology before, int version, String ctx) {
         try {
             dialect.unfence(master);
         } catch (SQLException e) {

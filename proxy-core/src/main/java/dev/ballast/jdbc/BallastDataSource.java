@@ -12,7 +12,7 @@ import dev.ballast.rules.ClusterConfigLoader;
 import dev.ballast.rules.GroupConfig;
 import dev.ballast.rules.TableRule;
 import dev.ballast.rules.shardingsphere.ShardingSphereRules;
-import dev.ballast.topology.GroupTopology;
+import dev.ballast.replication.GroupTopology;
 import dev.ballast.topology.LiveTopology;
 import org.apache.shardingsphere.driver.api.ShardingSphereDataSourceFactory;
 import org.apache.shardingsphere.infra.algorithm.core.config.AlgorithmConfiguration;

@@ -1,5 +1,6 @@
 package dev.ballast.topology;
 
+import dev.ballast.replication.GroupTopology;
 import dev.ballast.rules.ClusterConfig;
 import dev.ballast.rules.GroupConfig;
 import org.apache.curator.framework.CuratorFramework;
@@ -58,7 +59,7 @@ public final class LiveTopology implements AutoCloseable {
         if (config.failover().zookeeper().isEmpty()) {
             return fixed(config);
         }
-        CuratorFramework client = TopologyStore.connect(config);
+        CuratorFramework client = TopologyStore.connect(config, ZkRole.DATA_PLANE);
         LiveTopology live = new LiveTopology(config, client);
         try {
             live.watch();

@@ -1,5 +1,6 @@
 package dev.ballast.topology;
 
+import dev.ballast.replication.GroupTopology;
 import dev.ballast.rules.ClusterConfig;
 import dev.ballast.rules.GroupConfig;
 import org.apache.curator.framework.CuratorFramework;
@@ -36,16 +37,35 @@ public final class TopologyStore {
         this.root = clusterPath;
     }
 
-    /** A started Curator client for the config's {@code failover.zookeeper}; the caller closes it. */
+    /**
+     * A started Curator client of the control plane (monitor, CLI) for the config's {@code failover.zookeeper}; the caller
+     * closes it. Same as {@code connect(config, ZkRole.CONTROL_PLANE)}: data planes use {@link ZkRole#DATA_PLANE}.
+     */
     public static CuratorFramework connect(ClusterConfig config) {
+        return connect(config, ZkRole.CONTROL_PLANE);
+    }
+
+    /**
+     * A started Curator client for the config's {@code failover.zookeeper}; the caller closes it. With
+     * {@code failover.acl} it authenticates with the {@code role}'s digest credential and gives every node it creates
+     * the ACL of {@link TreeAcl}; without, it is unauthenticated and creates open nodes (as before ACLs existed).
+     *
+     * @throws dev.ballast.rules.ConfigException when the role's password comes from an environment variable that is not set
+     */
+    public static CuratorFramework connect(ClusterConfig config, ZkRole role) {
         String connect = config.failover().zookeeper().orElseThrow(() -> new IllegalArgumentException(
                 "[cluster=" + config.name() + "] failover.zookeeper is not set; the topology is static"));
-        CuratorFramework client = CuratorFrameworkFactory.builder()
+        CuratorFrameworkFactory.Builder builder = CuratorFrameworkFactory.builder()
                 .connectString(connect)
                 .sessionTimeoutMs(config.failover().zkSessionTimeoutMs())
                 .connectionTimeoutMs(config.failover().zkConnectionTimeoutMs())
-                .retryPolicy(new ExponentialBackoffRetry(200, 29, 2_000))
-                .build();
+                .retryPolicy(new ExponentialBackoffRetry(200, 29, 2_000));
+        Optional<TreeAcl> acl = TreeAcl.forConfig(config, role);
+        if (acl.isPresent()) {
+            builder.authorization("digest", TreeAcl.authentication(config.failover().acl().orElseThrow(), role))
+                    .aclProvider(acl.get());
+        }
+        CuratorFramework client = builder.build();
         client.start();
         return client;
     }

@@ -1,7 +1,7 @@
 package dev.ballast.metrics;
 
 import dev.ballast.jdbc.health.GroupHealth;
-import dev.ballast.jdbc.health.Position;
+import dev.ballast.replication.Position;
 import dev.ballast.jdbc.health.ReplicaStatus;
 import dev.ballast.rules.ClusterConfig;
 import dev.ballast.rules.ClusterConfigLoader;

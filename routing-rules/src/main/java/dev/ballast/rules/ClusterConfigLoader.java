@@ -92,7 +92,7 @@ public final class ClusterConfigLoader {
 
     private static FailoverSettings failover(ConfigNode node, Map<String, GroupConfig> groups) {
         node.onlyKeys(Set.of("zookeeper", "zkRoot", "zkSessionTimeoutMs", "zkConnectionTimeoutMs", "writeHoldMs", "admin",
-                "replication", "probeIntervalMs", "probeTimeoutMs", "applyTimeoutMs", "antiFlapWindowMs", "promotion", "metrics"));
+                "replication", "probeIntervalMs", "probeTimeoutMs", "applyTimeoutMs", "antiFlapWindowMs", "promotion", "acl", "metrics"));
         FailoverSettings d = FailoverSettings.STATIC;
         Optional<String> zk = node.has("zookeeper") ? Optional.of(node.string("zookeeper")) : Optional.empty();
         String root = node.string("zkRoot", d.zkRoot());
@@ -132,7 +132,38 @@ public final class ClusterConfigLoader {
                 (int) node.number("probeTimeoutMs", 100, 600_000, d.probeTimeoutMs()),
                 node.number("applyTimeoutMs", 100, 86_400_000, d.applyTimeoutMs()),
                 node.number("antiFlapWindowMs", 0, 86_400_000L * 7, d.antiFlapWindowMs()),
-                promotion, optionalEndpoint(node, "metrics"));
+                promotion, acl(node, zk.isPresent()), optionalEndpoint(node, "metrics"));
+    }
+
+    /** {@code failover.acl}: both credentials required; passwords are kept unresolved (see {@link Secret}). */
+    private static Optional<ZkAclSettings> acl(ConfigNode failover, boolean hasZooKeeper) {
+        if (!failover.has("acl")) {
+            return Optional.empty();
+        }
+        if (!hasZooKeeper) {
+            throw new ConfigException(failover.pathOf("acl"), "set without failover.zookeeper; ACLs protect the ZooKeeper "
+                    + "tree: set failover.zookeeper or remove failover.acl");
+        }
+        ConfigNode node = failover.child("acl");
+        node.onlyKeys(Set.of("admin", "reader", "worldReadable"));
+        ZkAclSettings.ZkCredential admin = zkCredential(node, "admin");
+        ZkAclSettings.ZkCredential reader = zkCredential(node, "reader");
+        if (admin.user().equals(reader.user())) {
+            throw new ConfigException(node.pathOf("reader.user"), "'" + reader.user() + "' is also the admin user; the data "
+                    + "planes' user must differ from the control plane's, or every data plane could rewrite the topology");
+        }
+        return Optional.of(new ZkAclSettings(admin, reader, node.bool("worldReadable", false)));
+    }
+
+    private static ZkAclSettings.ZkCredential zkCredential(ConfigNode parent, String key) {
+        ConfigNode c = parent.child(key);
+        c.onlyKeys(Set.of("user", "password"));
+        String user = c.string("user");
+        if (user.isEmpty() || user.contains(":")) {
+            throw new ConfigException(c.pathOf("user"), "'" + user + "' is not valid; expected a non-empty name without ':' "
+                    + "(a ZooKeeper digest user)");
+        }
+        return new ZkAclSettings.ZkCredential(user, c.secret("password"));
     }
 
     /** An optional {@code host:port} to listen on; absent, {@code off} or {@code false} mean none. */

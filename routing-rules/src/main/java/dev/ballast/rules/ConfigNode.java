@@ -126,8 +126,24 @@ final class ConfigNode {
         };
     }
 
+    /**
+     * The text of a single value as written, without substitution: a secret that only some processes resolve
+     * (see {@link Secret}).
+     */
+    Secret secret(String key) {
+        Object value = required(key);
+        if (value instanceof Map<?, ?> || value instanceof List<?>) {
+            throw new ConfigException(pathOf(key), "expected a single value, found " + describe(value));
+        }
+        return new Secret(pathOf(key), String.valueOf(value), env);
+    }
+
     /** Substitutes {@code ${VAR}} and {@code ${VAR:-default}}; an unset variable without default is an error. */
     String substitute(String keyPath, String text) {
+        return substitute(keyPath, text, env);
+    }
+
+    static String substitute(String keyPath, String text, Function<String, String> env) {
         Matcher m = ENV.matcher(text);
         StringBuilder out = new StringBuilder();
         while (m.find()) {

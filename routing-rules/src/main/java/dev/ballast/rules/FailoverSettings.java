@@ -22,6 +22,8 @@ import java.util.Optional;
  * @param antiFlapWindowMs    after an automatic recovery of a group, no other for this long unless acknowledged,
  *                            default 600000 ms
  * @param promotion           per node: prefer, neutral (default), prefer_not, must_not
+ * @param acl                 ZooKeeper digest credentials of the control plane and the data planes; empty = the tree is
+ *                            open to every client that reaches ZooKeeper (unsafe, the default)
  * @param metrics             where the monitor answers {@code GET /metrics} (Prometheus text); empty = no endpoint
  *                            (the default: several monitors may share a host, and a fixed port would refuse the second)
  */
@@ -29,10 +31,10 @@ public record FailoverSettings(Optional<String> zookeeper, String zkRoot, int zk
                                int zkConnectionTimeoutMs, long writeHoldMs, Optional<Credentials> admin,
                                Optional<Credentials> replication, long probeIntervalMs, int probeTimeoutMs,
                                long applyTimeoutMs, long antiFlapWindowMs, Map<NodeAddress, String> promotion,
-                               Optional<ProxySettings.Endpoint> metrics) {
+                               Optional<ZkAclSettings> acl, Optional<ProxySettings.Endpoint> metrics) {
 
     public static final FailoverSettings STATIC = new FailoverSettings(Optional.empty(), "/ballast", 10_000, 3_000,
-            5_000, Optional.empty(), Optional.empty(), 500, 1_000, 30_000, 600_000, Map.of());
+            5_000, Optional.empty(), Optional.empty(), 500, 1_000, 30_000, 600_000, Map.of(), Optional.empty());
 
     public FailoverSettings {
         promotion = Map.copyOf(promotion);
@@ -42,9 +44,9 @@ public record FailoverSettings(Optional<String> zookeeper, String zkRoot, int zk
     public FailoverSettings(Optional<String> zookeeper, String zkRoot, int zkSessionTimeoutMs, int zkConnectionTimeoutMs,
                             long writeHoldMs, Optional<Credentials> admin, Optional<Credentials> replication,
                             long probeIntervalMs, int probeTimeoutMs, long applyTimeoutMs, long antiFlapWindowMs,
-                            Map<NodeAddress, String> promotion) {
+                            Map<NodeAddress, String> promotion, Optional<ZkAclSettings> acl) {
         this(zookeeper, zkRoot, zkSessionTimeoutMs, zkConnectionTimeoutMs, writeHoldMs, admin, replication, probeIntervalMs,
-                probeTimeoutMs, applyTimeoutMs, antiFlapWindowMs, promotion, Optional.empty());
+                probeTimeoutMs, applyTimeoutMs, antiFlapWindowMs, promotion, acl, Optional.empty());
     }
 
     /** The ZooKeeper path of this cluster's tree. */

@@ -195,4 +195,57 @@ class ClusterConfigLoaderTest {
         assertEquals("failover.metrics: port 99999 is not in 0..65535",
                 errorOf(with.formatted("localhost:99999")));
     }
+
+    static final String ACL = """
+            failover:
+              zookeeper: 127.0.0.1:2181
+              acl:
+                admin:
+                  user: ballast-admin
+                  password: ${BALLAST_ZK_ADMIN_PASSWORD}
+                reader:
+                  user: ballast-reader
+                  password: ${BALLAST_ZK_READER_PASSWORD}
+            """;
+
+    @Test
+    void aclPasswordsAreResolvedOnlyByTheProcessThatUsesThem() {
+        // A data plane's host has the reader's password only: the config loads, and only the admin's password fails.
+        ClusterConfig c = ClusterConfigLoader.parse(FULL + ACL, Map.of("SHOP_PW", "secret",
+                "BALLAST_ZK_READER_PASSWORD", "r-pw")::get);
+        ZkAclSettings acl = c.failover().acl().orElseThrow();
+        assertEquals("ballast-reader", acl.reader().user());
+        assertEquals("r-pw", acl.reader().password().reveal());
+        assertEquals(false, acl.worldReadable());
+        ConfigException e = assertThrows(ConfigException.class, () -> acl.admin().password().reveal());
+        assertEquals("failover.acl.admin.password: environment variable BALLAST_ZK_ADMIN_PASSWORD is not set; "
+                + "set it or write ${BALLAST_ZK_ADMIN_PASSWORD:-default}", e.getMessage());
+        assertEquals("failover.acl.admin.password", e.keyPath());
+        assertEquals("Secret[failover.acl.reader.password]", acl.reader().password().toString());
+        assertTrue(!acl.toString().contains("r-pw"), acl.toString());
+    }
+
+    @Test
+    void withoutAclSectionTheTreeStaysOpen() {
+        assertEquals(Optional.empty(), parse(FULL + "failover:\n  zookeeper: 127.0.0.1:2181\n").failover().acl());
+        assertEquals(Optional.empty(), parse(FULL).failover().acl());
+    }
+
+    @Test
+    void aclSectionIsValidated() {
+        assertTrue(errorOf(FULL + ACL.replace("  zookeeper: 127.0.0.1:2181\n", ""))
+                .startsWith("failover.acl: set without failover.zookeeper"));
+        assertTrue(errorOf(FULL + ACL.replace("ballast-reader", "ballast-admin"))
+                .startsWith("failover.acl.reader.user: 'ballast-admin' is also the admin user"));
+        assertTrue(errorOf(FULL + ACL.replace("user: ballast-reader", "user: a:b"))
+                .startsWith("failover.acl.reader.user: 'a:b' is not valid"));
+        assertEquals("failover.acl.reader.password: missing; this key is required",
+                errorOf(FULL + ACL.replace("    password: ${BALLAST_ZK_READER_PASSWORD}\n", "")));
+        assertTrue(errorOf(FULL + ACL + "    worldreadable: true\n").startsWith("failover.acl.worldreadable: unknown key"));
+        assertEquals(true, parse(FULL + ACL + "    worldReadable: true\n").failover().acl().orElseThrow().worldReadable());
+        assertEquals("failover.acl.admin.password: is empty; expected a password, e.g. from the environment: ${VARIABLE}",
+                assertThrows(ConfigException.class, () -> ClusterConfigLoader.parse(FULL + ACL, Map.of("SHOP_PW", "x",
+                        "BALLAST_ZK_ADMIN_PASSWORD", "")::get).failover().acl().orElseThrow().admin().password().reveal())
+                        .getMessage());
+    }
 }

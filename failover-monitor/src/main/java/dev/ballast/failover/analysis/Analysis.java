@@ -1,12 +1,12 @@
 package dev.ballast.failover.analysis;
 
-import dev.ballast.failover.model.NodeProbe;
+import dev.ballast.replication.NodeProbe;
 import dev.ballast.failover.model.Problem;
 import dev.ballast.failover.model.Problem.Kind;
-import dev.ballast.failover.model.ReplicaThreads;
-import dev.ballast.failover.model.ReplicaThreads.IoState;
+import dev.ballast.replication.ReplicaThreads;
+import dev.ballast.replication.ReplicaThreads.IoState;
 import dev.ballast.rules.NodeAddress;
-import dev.ballast.topology.GroupTopology;
+import dev.ballast.replication.GroupTopology;
 
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -8,7 +8,7 @@ package dev.ballast.failover.analysis;
  * @param staleProbeMillis a probe taken before {@code nowMillis - staleProbeMillis} is ignored, as if the monitor had
  *                         not probed that node at all
  * @param nowMillis        wall-clock time of the analysis, comparable with
- *                         {@link dev.ballast.failover.model.NodeProbe#probedAtMillis()}
+ *                         {@link dev.ballast.replication.NodeProbe#probedAtMillis()}
  */
 public record AnalysisSettings(long maxLagSeconds, long staleProbeMillis, long nowMillis) {
 

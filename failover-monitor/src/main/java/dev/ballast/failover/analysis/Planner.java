@@ -1,15 +1,15 @@
 package dev.ballast.failover.analysis;
 
-import dev.ballast.failover.model.NodeProbe;
+import dev.ballast.replication.NodeProbe;
 import dev.ballast.failover.model.Plan;
 import dev.ballast.failover.model.PromotionRule;
-import dev.ballast.failover.model.ReplicaThreads;
+import dev.ballast.replication.ReplicaThreads;
 import dev.ballast.failover.model.Verdict;
 import dev.ballast.failover.model.Verdict.Standing;
-import dev.ballast.jdbc.health.Position;
+import dev.ballast.replication.Position;
 import dev.ballast.rules.Flavour;
 import dev.ballast.rules.NodeAddress;
-import dev.ballast.topology.GroupTopology;
+import dev.ballast.replication.GroupTopology;
 
 import java.util.LinkedHashMap;
 import java.util.List;

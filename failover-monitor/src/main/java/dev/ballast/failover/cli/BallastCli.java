@@ -6,8 +6,8 @@ import dev.ballast.failover.Switchover;
 import dev.ballast.rules.ClusterConfig;
 import dev.ballast.rules.ClusterConfigLoader;
 import dev.ballast.rules.NodeAddress;
-import dev.ballast.topology.GroupTopology;
-import dev.ballast.topology.Json;
+import dev.ballast.replication.GroupTopology;
+import dev.ballast.failover.AuditRecord;
 import dev.ballast.topology.TopologyStore;
 import org.apache.curator.framework.CuratorFramework;
 
@@ -215,10 +215,9 @@ public final class BallastCli {
         var recoveries = store.recoveries();
         for (int i = recoveries.size() - 1; i >= 0; i--) {
             String[] r = recoveries.get(i);
-            Json.Obj o = Json.parseObject(r[1]);
-            if (group.equals(o.string("group")) && "failover".equals(o.string("kind"))) {
-                String json = r[1].replace("\"acknowledged\":false", "\"acknowledged\":true");
-                store.updateRecovery(r[0], json);
+            AuditRecord.Summary o = AuditRecord.summary(r[1]);
+            if (group.equals(o.group()) && "failover".equals(o.kind())) {
+                store.updateRecovery(r[0], AuditRecord.acknowledged(r[1], System.getProperty("user.name", "operator") + "@cli"));
                 return "acknowledged " + r[0];
             }
         }

@@ -1,6 +1,6 @@
 package dev.ballast.failover.model;
 
-import dev.ballast.jdbc.health.Position;
+import dev.ballast.replication.Position;
 import dev.ballast.rules.NodeAddress;
 
 import java.util.List;

@@ -1,6 +1,7 @@
 package dev.ballast.failover.sql;
 
-import dev.ballast.failover.model.NodeProbe;
+import dev.ballast.replication.NodeProbe;
+import dev.ballast.replication.ServerDialect;
 import dev.ballast.rules.ClusterConfig;
 import dev.ballast.rules.Credentials;
 import dev.ballast.rules.NodeAddress;
@@ -66,7 +67,7 @@ public final class NodeConnections implements AutoCloseable {
     }
 
     /** Probes {@code node}; never throws: an unreachable or failing server gives an unreachable probe. */
-    public NodeProbe probe(NodeAddress node, FailoverDialect dialect) {
+    public NodeProbe probe(NodeAddress node, ServerDialect dialect) {
         try {
             return dialect.probe(of(node), node);
         } catch (SQLException | RuntimeException e) {

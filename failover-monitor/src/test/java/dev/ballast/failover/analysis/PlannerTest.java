@@ -1,17 +1,17 @@
 package dev.ballast.failover.analysis;
 
-import dev.ballast.failover.model.NodeProbe;
+import dev.ballast.replication.NodeProbe;
 import dev.ballast.failover.model.Plan;
 import dev.ballast.failover.model.PromotionRule;
-import dev.ballast.failover.model.ReplicaThreads;
-import dev.ballast.failover.model.ReplicaThreads.IoState;
+import dev.ballast.replication.ReplicaThreads;
+import dev.ballast.replication.ReplicaThreads.IoState;
 import dev.ballast.failover.model.Verdict;
 import dev.ballast.failover.model.Verdict.Standing;
-import dev.ballast.jdbc.health.Position;
+import dev.ballast.replication.Position;
 import dev.ballast.rules.Flavour;
 import dev.ballast.rules.NodeAddress;
-import dev.ballast.topology.GroupTopology;
-import dev.ballast.topology.GroupTopology.Phase;
+import dev.ballast.replication.GroupTopology;
+import dev.ballast.replication.GroupTopology.Phase;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;

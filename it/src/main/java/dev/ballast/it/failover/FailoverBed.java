@@ -7,7 +7,7 @@ import dev.ballast.it.testbed.TestBed;
 import dev.ballast.it.testbed.TestBedUsers;
 import dev.ballast.it.testbed.ZooKeeperBed;
 import dev.ballast.rules.ClusterConfig;
-import dev.ballast.topology.GroupTopology;
+import dev.ballast.replication.GroupTopology;
 import dev.ballast.topology.TopologyStore;
 import org.apache.curator.framework.CuratorFramework;
 

@@ -3,7 +3,7 @@ package dev.ballast.failover.cli;
 import dev.ballast.failover.Monitor;
 import dev.ballast.it.failover.FailoverBed;
 import dev.ballast.it.testbed.MariaDbNode;
-import dev.ballast.topology.GroupTopology;
+import dev.ballast.replication.GroupTopology;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -6,7 +6,7 @@ import dev.ballast.failover.Switchover;
 import dev.ballast.it.testbed.MariaDbNode;
 import dev.ballast.it.testbed.NodeState;
 import dev.ballast.jdbc.BallastDataSource;
-import dev.ballast.topology.GroupTopology;
+import dev.ballast.replication.GroupTopology;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -2,7 +2,7 @@ package dev.ballast.it.failover;
 
 import dev.ballast.it.testbed.MariaDbNode;
 import dev.ballast.jdbc.BallastDataSource;
-import dev.ballast.topology.GroupTopology;
+import dev.ballast.replication.GroupTopology;
 import dev.ballast.topology.TopologyStore;
 import org.apache.curator.framework.CuratorFramework;
 import org.junit.jupiter.api.AfterEach;

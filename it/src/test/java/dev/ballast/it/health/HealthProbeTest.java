@@ -7,7 +7,7 @@ import dev.ballast.it.testbed.TestBed;
 import dev.ballast.it.testbed.TestBedUsers;
 import dev.ballast.jdbc.health.GroupHealth;
 import dev.ballast.jdbc.health.HealthProbe;
-import dev.ballast.jdbc.health.Position;
+import dev.ballast.replication.Position;
 import dev.ballast.jdbc.health.ReplicaStatus;
 import dev.ballast.rules.ClusterConfig;
 import dev.ballast.rules.ClusterConfigLoader;

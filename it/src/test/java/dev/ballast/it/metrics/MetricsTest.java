@@ -9,7 +9,7 @@ import dev.ballast.it.failover.WriteLoad;
 import dev.ballast.it.testbed.MariaDbNode;
 import dev.ballast.jdbc.BallastDataSource;
 import dev.ballast.proxy.ProxyServer;
-import dev.ballast.topology.GroupTopology;
+import dev.ballast.replication.GroupTopology;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.junit.jupiter.api.AfterEach;

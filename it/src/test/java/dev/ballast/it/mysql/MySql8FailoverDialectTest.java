@@ -1,9 +1,9 @@
 package dev.ballast.it.mysql;
 
-import dev.ballast.failover.model.NodeProbe;
-import dev.ballast.failover.model.ReplicaThreads;
-import dev.ballast.failover.sql.FailoverDialect;
-import dev.ballast.jdbc.health.Position;
+import dev.ballast.replication.NodeProbe;
+import dev.ballast.replication.ReplicaThreads;
+import dev.ballast.replication.ServerDialect;
+import dev.ballast.replication.Position;
 import dev.ballast.rules.Credentials;
 import dev.ballast.rules.Flavour;
 import dev.ballast.rules.NodeAddress;
@@ -38,7 +38,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * {@code FailoverDialect.of(Flavour.MYSQL)} on real MySQL 8.4 servers: a source and two replicas in containers on one
+ * {@code ServerDialect.of(Flavour.MYSQL)} on real MySQL 8.4 servers: a source and two replicas in containers on one
  * Docker network, replicating by GTID auto-position. Every step under test goes through the dialect; hand-written SQL
  * only builds the scene (users, tables, rows, a delayed replica) and reads the outcome.
  *
@@ -66,7 +66,7 @@ class MySql8FailoverDialectTest {
     /** A GTID no server here ever writes (server uuids are random). */
     static final String NEVER = "3e11fa47-71ca-11e1-9e33-c80aa9429562:1";
 
-    static final FailoverDialect DIALECT = FailoverDialect.of(Flavour.MYSQL);
+    static final ServerDialect DIALECT = ServerDialect.of(Flavour.MYSQL);
 
     static Network network;
     static Server source;

@@ -6,7 +6,7 @@ import dev.ballast.it.failover.FailoverBed;
 import dev.ballast.it.failover.WriteLoad;
 import dev.ballast.it.testbed.MariaDbNode;
 import dev.ballast.proxy.ProxyServer;
-import dev.ballast.topology.GroupTopology;
+import dev.ballast.replication.GroupTopology;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

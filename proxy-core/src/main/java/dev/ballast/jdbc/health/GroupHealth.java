@@ -1,5 +1,6 @@
 package dev.ballast.jdbc.health;
 
+import dev.ballast.replication.Position;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,5 +1,8 @@
 package dev.ballast.jdbc.health;
 
+import dev.ballast.replication.ServerDialect;
+import dev.ballast.replication.Texts;
+import dev.ballast.replication.Position;
 import dev.ballast.rules.ClusterConfig;
 import dev.ballast.rules.GroupConfig;
 import dev.ballast.rules.MonitorCredentials;
@@ -115,14 +118,14 @@ public final class HealthProbe implements AutoCloseable {
 
     private static final class Group {
         final GroupConfig config;
-        final ReplicationDialect dialect;
+        final ServerDialect dialect;
         final LagTracker tracker = new LagTracker();
         final Server master;
         final List<Server> replicas;
 
         Group(GroupConfig config, Server master, List<Server> replicas) {
             this.config = config;
-            this.dialect = ReplicationDialect.of(config.flavour());
+            this.dialect = ServerDialect.of(config.flavour());
             this.master = master;
             this.replicas = List.copyOf(replicas);
         }
@@ -550,7 +553,7 @@ public final class HealthProbe implements AutoCloseable {
 
     /** Adds the replica's thread state, as the monitor user sees it in the status statement. */
     private Reading withThreads(Group g, Server s, Connection c, long at, Position position) throws SQLException {
-        ReplicationDialect d = g.dialect;
+        ServerDialect d = g.dialect;
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(d.replicaStatusQuery())) {
             if (!rs.next()) {
                 return new Reading(at, position, false, "replication is not configured (" + d.replicaStatusQuery()

@@ -1,5 +1,8 @@
 package dev.ballast.jdbc.health;
 
+import dev.ballast.replication.Position;
+import dev.ballast.replication.Texts;
+
 import java.time.Duration;
 import java.util.Arrays;
 

@@ -1,5 +1,6 @@
 package dev.ballast.jdbc.health;
 
+import dev.ballast.replication.Position;
 import dev.ballast.rules.NodeAddress;
 
 import java.util.Objects;

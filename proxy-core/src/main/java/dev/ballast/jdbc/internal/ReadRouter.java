@@ -2,13 +2,13 @@ package dev.ballast.jdbc.internal;
 
 import dev.ballast.jdbc.health.GroupHealth;
 import dev.ballast.jdbc.health.HealthProbe;
-import dev.ballast.jdbc.health.Position;
+import dev.ballast.replication.Position;
 import dev.ballast.jdbc.health.ReplicaStatus;
 import dev.ballast.rules.ClusterConfig;
 import dev.ballast.rules.GroupConfig;
 import dev.ballast.rules.NodeAddress;
 import dev.ballast.rules.ReadPolicy;
-import dev.ballast.topology.GroupTopology;
+import dev.ballast.replication.GroupTopology;
 import dev.ballast.topology.LiveTopology;
 import dev.ballast.rules.shardingsphere.ShardingSphereRules;
 

@@ -1,5 +1,6 @@
 package dev.ballast.jdbc.health;
 
+import dev.ballast.replication.Position;
 import dev.ballast.rules.Flavour;
 import org.junit.jupiter.api.Test;
 
@@ -9,6 +10,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class LagTrackerTest {
+
+    private static final String U1 = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
+    private static final String U2 = "4a22fb58-82db-22f2-af44-d91bb0530673";
+
 
     /** A synthetic monotonic clock far from 0, so that differences, not values, matter. */
     static final long T0 = 123_456_789_000L;
@@ -119,12 +124,12 @@ class LagTrackerTest {
 
     @Test
     void worksOnMySqlGtidSetsAndOnSeveralMariaDbDomains() {
-        String u = PositionTest.U1;
+        String u = U1;
         LagTracker my = new LagTracker();
         my.masterSample(ms(0), Position.parse(Flavour.MYSQL, u + ":1-10"));
         my.masterSample(ms(100), Position.parse(Flavour.MYSQL, u + ":1-11"));
         assertEquals(400, my.lagMillis(Position.parse(Flavour.MYSQL, u + ":1-10"), ms(500)));
-        assertEquals(0, my.lagMillis(Position.parse(Flavour.MYSQL, u + ":1-11," + PositionTest.U2 + ":1"), ms(500)));
+        assertEquals(0, my.lagMillis(Position.parse(Flavour.MYSQL, u + ":1-11," + U2 + ":1"), ms(500)));
 
         LagTracker maria = new LagTracker();
         maria.masterSample(ms(0), Position.parse(Flavour.MARIADB, "0-1-10,1-1-5"));

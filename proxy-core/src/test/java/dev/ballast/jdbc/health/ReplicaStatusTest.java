@@ -1,5 +1,6 @@
 package dev.ballast.jdbc.health;
 
+import dev.ballast.replication.Position;
 import dev.ballast.rules.Flavour;
 import dev.ballast.rules.NodeAddress;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -1,8 +1,5 @@
-package dev.ballast.failover.sql;
+package dev.ballast.replication;
 
-import dev.ballast.failover.model.NodeProbe;
-import dev.ballast.failover.model.ReplicaThreads;
-import dev.ballast.jdbc.health.Position;
 import dev.ballast.rules.Credentials;
 import dev.ballast.rules.Flavour;
 import dev.ballast.rules.NodeAddress;
@@ -15,11 +12,43 @@ import java.sql.Statement;
 import java.util.Optional;
 
 /** MariaDB 10.10+ (MASTER_DEMOTE_TO_SLAVE needs 10.10): GTID {@code domain-server-seq} positions. */
-final class MariaDbFailoverDialect implements FailoverDialect {
+final class MariaDbDialect implements ServerDialect {
+
+    static final MariaDbDialect INSTANCE = new MariaDbDialect();
+
+    private MariaDbDialect() {
+    }
 
     @Override
     public Flavour flavour() {
         return Flavour.MARIADB;
+    }
+
+    // gtid_binlog_pos is the master's last GTID per domain; gtid_slave_pos what the SQL thread applied.
+    @Override
+    public String masterPositionQuery() {
+        return "SELECT @@gtid_binlog_pos";
+    }
+
+    @Override
+    public String appliedPositionQuery() {
+        return "SELECT @@gtid_slave_pos";
+    }
+
+    // SHOW REPLICA STATUS works too but still names the columns Slave_*.
+    @Override
+    public String replicaStatusQuery() {
+        return "SHOW SLAVE STATUS";
+    }
+
+    @Override
+    public String ioRunningColumn() {
+        return "Slave_IO_Running";
+    }
+
+    @Override
+    public String sqlRunningColumn() {
+        return "Slave_SQL_Running";
     }
 
     @Override

@@ -1,7 +1,7 @@
-package dev.ballast.jdbc.health;
+package dev.ballast.replication;
 
-/** Message helpers shared by the position parsers. */
-final class Texts {
+/** Message helpers shared by the position parsers, the dialects and the probes. */
+public final class Texts {
 
     private static final int MAX_QUOTED = 200;
 
@@ -9,12 +9,12 @@ final class Texts {
     }
 
     /** The text as it is, cut at 200 characters (a GTID set with many servers can be long). */
-    static String clip(String text) {
+    public static String clip(String text) {
         return text.length() <= MAX_QUOTED ? text : text.substring(0, MAX_QUOTED) + "...(" + text.length() + " chars)";
     }
 
     /** The first line of a driver message, with its SQLSTATE and error code: enough to tell what failed. */
-    static String brief(java.sql.SQLException e) {
+    public static String brief(java.sql.SQLException e) {
         String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip();
         int newline = message.indexOf('\n');
         if (newline > 0) {
@@ -44,7 +44,7 @@ final class Texts {
         return true;
     }
 
-    static IllegalArgumentException flavourMismatch(Position mine, Position other) {
+    public static IllegalArgumentException flavourMismatch(Position mine, Position other) {
         return new IllegalArgumentException("cannot compare a " + mine.flavour().configName() + " position ('"
                 + clip(mine.toString()) + "') with a " + other.flavour().configName() + " position ('"
                 + clip(other.toString()) + "'); check groups.<g>.flavour");

@@ -1,4 +1,4 @@
-package dev.ballast.failover.sql;
+package dev.ballast.replication;
 
 import java.sql.Connection;
 import java.sql.SQLException;

@@ -1,6 +1,5 @@
-package dev.ballast.failover.model;
+package dev.ballast.replication;
 
-import dev.ballast.jdbc.health.Position;
 import dev.ballast.rules.NodeAddress;
 
 /**

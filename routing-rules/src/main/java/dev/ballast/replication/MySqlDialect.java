@@ -1,8 +1,5 @@
-package dev.ballast.failover.sql;
+package dev.ballast.replication;
 
-import dev.ballast.failover.model.NodeProbe;
-import dev.ballast.failover.model.ReplicaThreads;
-import dev.ballast.jdbc.health.Position;
 import dev.ballast.rules.Credentials;
 import dev.ballast.rules.Flavour;
 import dev.ballast.rules.NodeAddress;
@@ -18,11 +15,42 @@ import java.util.Optional;
  * MySQL 8.0.23+ / 8.4: GTID sets, {@code REPLICA}/{@code SOURCE} statements, {@code super_read_only}. Written from the
  * MySQL 8.4 manual; not exercised on this machine (no MySQL server and no Docker here).
  */
-final class MySqlFailoverDialect implements FailoverDialect {
+final class MySqlDialect implements ServerDialect {
+
+    static final MySqlDialect INSTANCE = new MySqlDialect();
+
+    private MySqlDialect() {
+    }
 
     @Override
     public Flavour flavour() {
         return Flavour.MYSQL;
+    }
+
+    // gtid_executed (global only); on a replica it holds what was applied (plus any local writes).
+    @Override
+    public String masterPositionQuery() {
+        return "SELECT @@gtid_executed";
+    }
+
+    @Override
+    public String appliedPositionQuery() {
+        return "SELECT @@gtid_executed";
+    }
+
+    @Override
+    public String replicaStatusQuery() {
+        return "SHOW REPLICA STATUS";
+    }
+
+    @Override
+    public String ioRunningColumn() {
+        return "Replica_IO_Running";
+    }
+
+    @Override
+    public String sqlRunningColumn() {
+        return "Replica_SQL_Running";
     }
 
     @Override

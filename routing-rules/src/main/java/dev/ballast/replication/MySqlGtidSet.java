@@ -1,4 +1,4 @@
-package dev.ballast.jdbc.health;
+package dev.ballast.replication;
 
 import dev.ballast.rules.Flavour;
 

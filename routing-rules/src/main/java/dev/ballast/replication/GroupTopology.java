@@ -1,5 +1,8 @@
-package dev.ballast.topology;
+package dev.ballast.replication;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ballast.rules.GroupConfig;
 import dev.ballast.rules.NodeAddress;
 
@@ -60,30 +63,50 @@ public record GroupTopology(String group, NodeAddress master, List<NodeAddress> 
         return new GroupTopology(group, master, more, epoch, phase);
     }
 
+    /** The document stored at {@code topology/<group>}. */
+    public ObjectNode toDocument() {
+        ObjectNode o = Documents.object();
+        o.put("group", group).put("master", master.toString());
+        ArrayNode r = o.putArray("replicas");
+        replicas.forEach(n -> r.add(n.toString()));
+        return o.put("epoch", epoch).put("phase", phase.name());
+    }
+
     public String toJson() {
-        StringBuilder b = new StringBuilder("{\"group\":\"").append(group).append("\",\"master\":\"").append(master)
-                .append("\",\"replicas\":[");
-        for (int i = 0; i < replicas.size(); i++) {
-            b.append(i == 0 ? "" : ",").append('"').append(replicas.get(i)).append('"');
-        }
-        return b.append("],\"epoch\":").append(epoch).append(",\"phase\":\"").append(phase).append("\"}").toString();
+        return Documents.write(toDocument());
     }
 
     /**
-     * Reads what {@link #toJson()} writes (keys in any order, whitespace allowed).
+     * Reads what {@link #toJson()} writes (keys in any order, unknown keys ignored; a missing phase is SERVING).
      *
      * @throws IllegalArgumentException naming what is wrong
      */
     public static GroupTopology fromJson(String json) {
-        Json.Obj o = Json.parseObject(json);
-        List<NodeAddress> replicas = new ArrayList<>();
-        for (String r : o.strings("replicas")) {
-            replicas.add(NodeAddress.parse(r));
-        }
-        String phase = o.has("phase") ? o.string("phase") : Phase.SERVING.name();
-        return new GroupTopology(o.string("group"), NodeAddress.parse(o.string("master")), replicas, o.number("epoch"),
-                Phase.valueOf(phase));
+        return fromDocument(Documents.readObject(json, "topology"));
     }
+
+    /** Reads a topology document (also one nested in an audit record). */
+    public static GroupTopology fromDocument(JsonNode o) {
+        String what = "topology";
+        String group = Documents.text(o, "group", what);
+        what = "topology of group " + group;
+        List<NodeAddress> replicas = new ArrayList<>();
+        JsonNode r = Documents.required(o, "replicas", what);
+        if (!r.isArray()) {
+            throw new IllegalArgumentException(what + ": 'replicas' is not a list: " + r);
+        }
+        for (JsonNode n : r) {
+            if (!n.isTextual()) {
+                throw new IllegalArgumentException(what + ": a replica is not host:port text: " + n);
+            }
+            replicas.add(NodeAddress.parse(n.asText()));
+        }
+        long epoch = Documents.integer(o, "epoch", what);
+        JsonNode phase = o.get("phase");
+        return new GroupTopology(group, NodeAddress.parse(Documents.text(o, "master", what)), replicas, epoch,
+                phase == null || phase.isNull() ? Phase.SERVING : Phase.valueOf(phase.asText()));
+    }
+
 
     @Override
     public String toString() {

@@ -1,4 +1,4 @@
-package dev.ballast.jdbc.health;
+package dev.ballast.replication;
 
 import dev.ballast.rules.Flavour;
 import org.junit.jupiter.api.Test;
@@ -6,20 +6,20 @@ import org.junit.jupiter.api.Test;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
-class ReplicationDialectTest {
+class ServerDialectTest {
 
     @Test
     void eachFlavourHasItsDialect() {
         for (Flavour f : Flavour.values()) {
-            assertEquals(f, ReplicationDialect.of(f).flavour());
+            assertEquals(f, ServerDialect.of(f).flavour());
         }
-        assertSame(ReplicationDialect.MARIADB, ReplicationDialect.of(Flavour.MARIADB));
-        assertSame(ReplicationDialect.MYSQL, ReplicationDialect.of(Flavour.MYSQL));
+        assertSame(ServerDialect.of(Flavour.MARIADB), ServerDialect.of(Flavour.MARIADB));
+        assertSame(ServerDialect.of(Flavour.MYSQL), ServerDialect.of(Flavour.MYSQL));
     }
 
     @Test
     void mariaDbReadsBinlogAndSlavePositionsAndSlaveColumns() {
-        ReplicationDialect d = ReplicationDialect.MARIADB;
+        ServerDialect d = ServerDialect.of(Flavour.MARIADB);
         assertEquals("SELECT @@gtid_binlog_pos", d.masterPositionQuery());
         assertEquals("SELECT @@gtid_slave_pos", d.appliedPositionQuery());
         assertEquals("SHOW SLAVE STATUS", d.replicaStatusQuery());
@@ -30,7 +30,7 @@ class ReplicationDialectTest {
 
     @Test
     void mySqlReadsGtidExecutedAndReplicaColumns() {
-        ReplicationDialect d = ReplicationDialect.MYSQL;
+        ServerDialect d = ServerDialect.of(Flavour.MYSQL);
         assertEquals("SELECT @@gtid_executed", d.masterPositionQuery());
         assertEquals("SELECT @@gtid_executed", d.appliedPositionQuery());
         assertEquals("SHOW REPLICA STATUS", d.replicaStatusQuery());

@@ -1,0 +1,81 @@
+package dev.ballast.replication;
+
+import dev.ballast.rules.Credentials;
+import dev.ballast.rules.Flavour;
+import dev.ballast.rules.NodeAddress;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+
+/**
+ * Everything Ballast says to a server about replication, per server family (facts: shared/notes/mariadb-replication.md):
+ * the queries of the data plane's lag probe, which need no privilege beyond logging in (the replica status statement
+ * needs the monitor user: MariaDB {@code SLAVE MONITOR}, MySQL {@code REPLICATION CLIENT}), and the monitor's probing,
+ * promoting, repointing and fencing. The monitor's methods run on a connection of the admin user and either complete
+ * or throw; each step is safe to repeat, so that a recovery interrupted half-way can be run again by the next leader.
+ * The driver and the monitor share this one dialect, so a server family is described in one place.
+ */
+public interface ServerDialect {
+
+    static ServerDialect of(Flavour flavour) {
+        return switch (flavour) {
+            case MARIADB -> MariaDbDialect.INSTANCE;
+            case MYSQL -> MySqlDialect.INSTANCE;
+        };
+    }
+
+    Flavour flavour();
+
+    /** One row, one column: what the master has written. */
+    String masterPositionQuery();
+
+    /** One row, one column: what a replica has applied (not merely received). */
+    String appliedPositionQuery();
+
+    /** The replica status statement; no row when the server is not configured as a replica. */
+    String replicaStatusQuery();
+
+    /** Status column: the IO (receiver) thread, {@code Yes}, {@code No} or {@code Connecting}. */
+    String ioRunningColumn();
+
+    /** Status column: the SQL (applier) thread, {@code Yes} or {@code No}. */
+    String sqlRunningColumn();
+
+    /** Status column: the receiver's last error, empty when none. */
+    default String lastIoErrorColumn() {
+        return "Last_IO_Error";
+    }
+
+    /** Status column: the applier's last error, empty when none. */
+    default String lastSqlErrorColumn() {
+        return "Last_SQL_Error";
+    }
+
+    /** Reads what the monitor needs of one server. */
+    NodeProbe probe(Connection c, NodeAddress node) throws SQLException;
+
+    /** Stops the receiver thread; the applier keeps applying what was received. No-op on a server that is no replica. */
+    void stopReceiving(Connection c) throws SQLException;
+
+    /** Starts the replication threads again (undoing {@link #stopReceiving} after an aborted recovery). */
+    void startReplication(Connection c) throws SQLException;
+
+    /**
+     * Waits until the server has applied {@code position}.
+     *
+     * @return true when applied, false on timeout
+     */
+    boolean awaitApplied(Connection c, String position, long timeoutMs) throws SQLException;
+
+    /** Makes the server a master: replication off and forgotten, semi-sync master side on, writable. */
+    void promote(Connection c) throws SQLException;
+
+    /** Points a replica at {@code master} by GTID and starts it (a node that was master is demoted first). */
+    void replicateFrom(Connection c, NodeAddress master, Credentials replication, boolean wasMaster) throws SQLException;
+
+    /** Makes the server read-only for the application (and stops it acting as semi-sync master). */
+    void fence(Connection c) throws SQLException;
+
+    /** Makes a fenced master writable again (a switchover that failed before anything moved). */
+    void unfence(Connection c) throws SQLException;
+}
