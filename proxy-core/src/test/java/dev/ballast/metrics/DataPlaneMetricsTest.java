@@ -97,4 +97,31 @@ class DataPlaneMetricsTest {
         assertNull(r.find("ballast.replica.lag").tags("node", R2.toString()).gauge(), "a replica that left has no gauge");
         assertEquals(1, r.find("ballast.replica.lag").gauges().size());
     }
+
+    @Test
+    void countingAStatementAllocatesNothingBoundOrNot() {
+        DataPlaneMetrics m = new DataPlaneMetrics(config());
+        DataPlaneMetrics.StatementCounters c = m.statements("g0", "replica");
+        long unbound = allocatedPerMillion(c);
+        try (LiveTopology t = LiveTopology.fixed(config())) {
+            m.bindTo(new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+                    io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT), t);
+        }
+        long bound = allocatedPerMillion(c);
+        assertTrue(unbound < 10_000 && bound < 10_000, "bytes allocated by 1 000 000 statements counted: unbound "
+                + unbound + ", bound to Prometheus " + bound);
+    }
+
+    private static long allocatedPerMillion(DataPlaneMetrics.StatementCounters c) {
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long me = Thread.currentThread().getId();
+        for (int i = 0; i < 200_000; i++) {
+            c.fastPath();
+        }
+        long before = threads.getThreadAllocatedBytes(me);
+        for (int i = 0; i < 1_000_000; i++) {
+            c.fastPath();
+        }
+        return threads.getThreadAllocatedBytes(me) - before;
+    }
 }
