@@ -134,6 +134,7 @@ public final class Monitor implements AutoCloseable {
             TreeAcl.forConfig(config, ZkRole.CONTROL_PLANE).ifPresent(acl -> acl.secure(client));
             store.bootstrap(config);
             loadRecoveryHistory();
+            metrics.audit(store.recoveries(), false); // switchovers before this monitor started are not counted
         }
         latch.start();
         loop.scheduleWithFixedDelay(this::round, 0, config.failover().probeIntervalMs(), TimeUnit.MILLISECONDS);
@@ -179,7 +180,16 @@ public final class Monitor implements AutoCloseable {
             return;
         }
         try {
+            Map<String, GroupTopology> previous = Map.copyOf(lastSeen);
             Map<String, GroupTopology> topologies = readTopologies();
+            if (connected && !previous.isEmpty() && !previous.equals(topologies)) {
+                // a change this monitor did not make now (e.g. a switchover by the CLI): count it if it ended; leaders only
+                try {
+                    metrics.audit(store.recoveries(), acting());
+                } catch (RuntimeException e) {
+                    log.debug("reading the audit log for metrics: {}", e.toString());
+                }
+            }
             Map<NodeAddress, NodeProbe> seen = probeAll(topologies);
             latest = seen;
             publish(seen);

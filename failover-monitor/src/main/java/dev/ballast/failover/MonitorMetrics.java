@@ -35,6 +35,8 @@ public final class MonitorMetrics implements AutoCloseable {
     private final String cluster;
     private final MeterRegistry registry;
     private final Map<String, double[]> epochs = new ConcurrentHashMap<>();
+    /** audit records (paths) already looked at, so that each switchover counts once */
+    private final java.util.Set<String> audited = ConcurrentHashMap.newKeySet();
     private volatile HttpServer server;
 
     /** Meters in {@code registry}. */
@@ -87,6 +89,40 @@ public final class MonitorMetrics implements AutoCloseable {
         return result;
     }
 
+    /**
+     * Looks at audit records not seen before: a switchover that ended (run by the {@code ballast} CLI or any other
+     * process) counts in {@code ballast_switchover_seconds} with its recorded duration when {@code count}; one still
+     * running is looked at again next time. Records of other kinds are only marked seen.
+     *
+     * @param count false to mark the records seen without counting (a monitor that does not lead, or at start)
+     */
+    void audit(java.util.List<String[]> records, boolean count) {
+        for (String[] r : records) {
+            if (audited.contains(r[0])) {
+                continue;
+            }
+            com.fasterxml.jackson.databind.node.ObjectNode o;
+            try {
+                o = dev.ballast.replication.Documents.readObject(r[1], "audit record");
+            } catch (RuntimeException e) {
+                audited.add(r[0]);
+                continue;
+            }
+            String state = o.path("state").asText("");
+            if (!"switchover".equals(o.path("kind").asText(""))) {
+                audited.add(r[0]);
+            } else if (DONE.equals(state) || FAILED.equals(state)) {
+                audited.add(r[0]);
+                long ms = o.path("endedAt").asLong(0) - o.path("startedAt").asLong(0);
+                if (count && ms >= 0) {
+                    switchover(o.path("group").asText("?"), DONE.equals(state), TimeUnit.MILLISECONDS.toNanos(ms));
+                }
+            } else if (!count) {
+                audited.add(r[0]); // running at start: its end is not ours to count
+            }
+        }
+    }
+
     /** An automatic failover ended: {@code done} when the new epoch was published. */
     public void failover(String group, boolean done, long nanos) {
         Timer.builder("ballast.failover")
@@ -98,7 +134,7 @@ public final class MonitorMetrics implements AutoCloseable {
     /** A planned switchover ended: {@code done} when the new epoch was published. */
     public void switchover(String group, boolean done, long nanos) {
         Timer.builder("ballast.switchover")
-                .description("Planned switchovers run in this process (lock to new epoch), by outcome")
+                .description("Planned switchovers (audit record start to end), by outcome")
                 .tags("cluster", cluster, "group", group, "outcome", done ? DONE : FAILED)
                 .register(registry).record(nanos, TimeUnit.NANOSECONDS);
     }

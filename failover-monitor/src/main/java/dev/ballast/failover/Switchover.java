@@ -45,7 +45,10 @@ public final class Switchover {
         this(config, store, by, null);
     }
 
-    /** A switchover that records its outcome and duration in {@code metrics} (may be null). */
+    /**
+     * A switchover that records its outcome and duration in {@code metrics} (may be null). Monitors count switchovers
+     * from the audit log: do not pass the metrics of a monitor running in the same process, or it counts twice.
+     */
     public Switchover(ClusterConfig config, TopologyStore store, String by, MonitorMetrics metrics) {
         this.config = config;
         this.store = store;

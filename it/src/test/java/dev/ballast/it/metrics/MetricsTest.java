@@ -242,6 +242,18 @@ class MetricsTest {
         FailoverBed.await("the driver on the switchover's epoch", Duration.ofSeconds(20),
                 () -> Prom.parse(app.scrape()).sum("ballast_topology_epoch", "group", "g0") == r.after().epoch());
         checkFormat("switchover", operations.scrape());
+        FailoverBed.await("the monitor counts the switchover from the audit log", Duration.ofSeconds(10), () -> {
+            try {
+                return Prom.parse(get("http://127.0.0.1:" + monitor.metrics().port() + "/metrics"))
+                        .sum("ballast_switchover_seconds_count", "group", "g0", "outcome", "done") == 1;
+            } catch (IOException | InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Prom monitorAfter = Prom.parse(get("http://127.0.0.1:" + monitor.metrics().port() + "/metrics"));
+        assertEquals(1, monitorAfter.sum("ballast_switchover_seconds_count", "group", "g0"), "counted once, as done");
+        assertEquals(1, monitorAfter.sum("ballast_failover_seconds_count", "group", "g0"), "still one failover");
+        assertEquals(r.after().epoch(), monitorAfter.sum("ballast_topology_epoch", "group", "g0"));
     }
 
     static String get(String url) throws IOException, InterruptedException {
