@@ -37,6 +37,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The failover monitor of one cluster (DESIGN.md "Failover"). Every monitor probes every server each
@@ -65,6 +66,12 @@ public final class Monitor implements AutoCloseable {
     private final Map<String, Problem> reported = new ConcurrentHashMap<>();
     private final Map<String, Long> lastRecoveryAt = new ConcurrentHashMap<>();
     private volatile Map<NodeAddress, NodeProbe> latest = Map.of();
+    /** The newest finished probe of each server (a probe still running leaves the one before in place). */
+    private final Map<NodeAddress, NodeProbe> finished = new ConcurrentHashMap<>();
+    /** The probe running for each server: at most one at a time, so a hung server never holds more than one thread. */
+    private final Map<NodeAddress, Running> running = new ConcurrentHashMap<>();
+    private final AtomicLong probeSeq = new AtomicLong();
+    private final ReceiveClock receiveClock = new ReceiveClock();
     private volatile boolean connected = true;
     private volatile boolean closed;
     private final AtomicInteger recoveries = new AtomicInteger();
@@ -137,7 +144,7 @@ public final class Monitor implements AutoCloseable {
             metrics.audit(store.recoveries(), false); // switchovers before this monitor started are not counted
         }
         latch.start();
-        loop.scheduleWithFixedDelay(this::round, 0, config.failover().probeIntervalMs(), TimeUnit.MILLISECONDS);
+        loop.execute(this::tick);
         return this;
     }
 
@@ -174,6 +181,27 @@ public final class Monitor implements AutoCloseable {
     }
 
     // ---- the loop -------------------------------------------------------------------------------
+
+    /**
+     * One round, then the next one a probe interval after this one <em>started</em> (at once when it overran), so that
+     * replicas are probed every interval even while a round waits for a slow server; a long recovery is not followed by
+     * a burst of catch-up rounds.
+     */
+    private void tick() {
+        long started = System.nanoTime();
+        try {
+            round();
+        } finally {
+            if (!closed) {
+                long spentMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+                try {
+                    loop.schedule(this::tick, Math.max(0, config.failover().probeIntervalMs() - spentMs), TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    // closing
+                }
+            }
+        }
+    }
 
     private void round() {
         if (closed) {
@@ -228,26 +256,72 @@ public final class Monitor implements AutoCloseable {
         return out;
     }
 
-    /** Every server of the topology and of the config (an old master that is no longer in the topology included). */
+    /** A probe under way: which one ({@code seq}), since when, and its result to come. */
+    private record Running(long seq, long startedNanos, Future<?> future) {
+    }
+
+    /**
+     * Probes every server of the topology and of the config (an old master that is no longer in the topology included)
+     * and returns the newest result of each. The loop never waits for a slow server past {@code failover.probeTimeoutMs}:
+     * it waits at most half a probe interval for this round's probes, a probe still running is not started again but
+     * is picked up by a later round, and one running longer than probeTimeoutMs (the JDBC timeouts should have ended it)
+     * counts as unreachable and has its connection aborted. So a hung master does not slow the probing of its replicas,
+     * whose silence decides whether it is dead.
+     */
     private Map<NodeAddress, NodeProbe> probeAll(Map<String, GroupTopology> topologies) {
-        Map<NodeAddress, Future<NodeProbe>> running = new LinkedHashMap<>();
+        long timeoutMs = config.failover().probeTimeoutMs();
+        long roundStart = System.nanoTime();
+        Map<NodeAddress, Future<?>> started = new LinkedHashMap<>();
+        Set<NodeAddress> all = new LinkedHashSet<>();
         for (GroupConfig g : config.groups().values()) {
             ServerDialect dialect = ServerDialect.of(g.flavour());
             Set<NodeAddress> servers = new LinkedHashSet<>(topologies.get(g.name()).servers());
             servers.add(g.master());
             servers.addAll(g.replicas());
             for (NodeAddress n : servers) {
-                running.putIfAbsent(n, probes.submit(() -> metrics.probe(g.name(), () -> nodes.probe(n, dialect), NodeProbe::reachable)));
+                if (!all.add(n)) {
+                    continue;
+                }
+                Running r = running.get(n);
+                if (r != null && !r.future().isDone()) {
+                    long ranMs = TimeUnit.NANOSECONDS.toMillis(roundStart - r.startedNanos());
+                    if (ranMs < timeoutMs) {
+                        continue;
+                    }
+                    running.remove(n, r);
+                    r.future().cancel(true);
+                    nodes.discard(n);
+                    finished.put(n, NodeProbe.unreachable(n, "no answer within failover.probeTimeoutMs " + timeoutMs
+                            + " ms (probe running for " + ranMs + " ms)", System.currentTimeMillis()));
+                    continue;
+                }
+                long seq = probeSeq.incrementAndGet();
+                Future<?> f = probes.submit(() -> {
+                    NodeProbe p = receiveClock.stamp(metrics.probe(g.name(), () -> nodes.probe(n, dialect), NodeProbe::reachable));
+                    Running self = running.get(n);
+                    if (self != null && self.seq() == seq) {   // not given up on meanwhile
+                        finished.put(n, p);
+                    }
+                });
+                running.put(n, new Running(seq, System.nanoTime(), f));
+                started.put(n, f);
+            }
+        }
+        long deadline = roundStart + TimeUnit.MILLISECONDS.toNanos(Math.min(timeoutMs, Math.max(25, config.failover().probeIntervalMs() / 2)));
+        for (Future<?> f : started.values()) {
+            try {
+                f.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                // still running: a later round takes its result, or gives up on it after probeTimeoutMs
+            } catch (Exception e) {
+                log.debug("probe failed: {}", e.toString());
             }
         }
         Map<NodeAddress, NodeProbe> out = new LinkedHashMap<>();
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(3L * config.failover().probeTimeoutMs() + 500);
-        for (Map.Entry<NodeAddress, Future<NodeProbe>> e : running.entrySet()) {
-            try {
-                out.put(e.getKey(), e.getValue().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
-            } catch (Exception ex) {
-                e.getValue().cancel(true);
-                out.put(e.getKey(), NodeProbe.unreachable(e.getKey(), "probe did not finish: " + ex, System.currentTimeMillis()));
+        for (NodeAddress n : all) {
+            NodeProbe p = finished.get(n);
+            if (p != null) {
+                out.put(n, p);
             }
         }
         return out;
@@ -297,7 +371,8 @@ public final class Monitor implements AutoCloseable {
     private AnalysisSettings settings() {
         long interval = config.failover().probeIntervalMs();
         return new AnalysisSettings(Math.max(1, config.readPolicy().maxReplicaLagMs() / 1000),
-                Math.max(3 * interval + 3L * config.failover().probeTimeoutMs(), 2_000), System.currentTimeMillis());
+                Math.max(3 * interval + 3L * config.failover().probeTimeoutMs(), 2_000), System.currentTimeMillis(),
+                config.failover().heartbeatPeriodMs(), config.failover().deadAfterHeartbeats());
     }
 
     private void examine(GroupTopology t, Map<NodeAddress, NodeProbe> own) {
@@ -357,12 +432,18 @@ public final class Monitor implements AutoCloseable {
             if (seen.isEmpty() || !acting()) {
                 return;
             }
-            // Re-check with a fresh probe of the master: it may have come back, or the topology may have moved on.
+            // Re-check: the topology may have moved on, or the master may have come back. This monitor's own probe of
+            // the master is the re-check when it failed within the last interval and timeout (a second probe of a hung
+            // master would cost probeTimeoutMs more); otherwise probe it again, on a connection of its own (a probe of
+            // the loop may still hold the kept one).
             GroupTopology t = seen.get().topology();
             if (!t.master().equals(problem.node())) {
                 return;
             }
-            NodeProbe master = nodes.probe(t.master(), ServerDialect.of(config.group(group).flavour()));
+            NodeProbe own = latest.get(t.master());
+            long recent = config.failover().probeIntervalMs() + config.failover().probeTimeoutMs();
+            NodeProbe master = own != null && !own.reachable() && System.currentTimeMillis() - own.probedAtMillis() <= recent
+                    ? own : nodes.probeOnce(t.master(), ServerDialect.of(config.group(group).flavour()));
             if (master.reachable()) {
                 log.info("[cluster={} group={}] {} answers again; no failover", config.name(), group, t.master());
                 return;

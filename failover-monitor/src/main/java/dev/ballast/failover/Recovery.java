@@ -196,7 +196,8 @@ final class Recovery {
                 continue;
             }
             try {
-                dialect.replicateFrom(nodes.of(v.node()), candidate, replication, false);
+                dialect.replicateFrom(nodes.of(v.node()), candidate, replication, false,
+                        config.failover().heartbeatPeriodMs());
                 repointed.add(v.node());
             } catch (SQLException e) {
                 nodes.discard(v.node());

@@ -53,7 +53,8 @@ public final class Rejoin {
             AuditRecord audit = new AuditRecord("rejoin", group, by).text("node", node.toString()).topology("before", t);
             try (Connection c = nodes.connect(node)) {
                 dialect.replicateFrom(c, t.master(), config.failover().replication().orElseThrow(() ->
-                        new Switchover.SwitchoverException(ctx + " failover.replication is required")), self.replication().isEmpty());
+                        new Switchover.SwitchoverException(ctx + " failover.replication is required")), self.replication().isEmpty(),
+                        config.failover().heartbeatPeriodMs());
             } catch (SQLException e) {
                 throw new Switchover.SwitchoverException(ctx + " repointing to " + t.master() + ": " + e.getMessage(), e);
             }

@@ -158,14 +158,14 @@ public final class Switchover {
                     continue;
                 }
                 try (Connection c = nodes.connect(r)) {
-                    dialect.replicateFrom(c, candidate, replication, false);
+                    dialect.replicateFrom(c, candidate, replication, false, config.failover().heartbeatPeriodMs());
                     replicas.add(r);
                 } catch (SQLException e) {
                     problems.add(r + ": " + e.getMessage());
                 }
             }
             try {
-                dialect.replicateFrom(master, candidate, replication, true);
+                dialect.replicateFrom(master, candidate, replication, true, config.failover().heartbeatPeriodMs());
                 replicas.add(before.master());
             } catch (SQLException e) {
                 problems.add(before.master() + " (old master, left read-only): " + e.getMessage());

@@ -7,6 +7,9 @@ import dev.ballast.jdbc.internal.MergeGuard;
 import dev.ballast.jdbc.internal.ReadRouter;
 import dev.ballast.jdbc.internal.NodeDataSource;
 import dev.ballast.jdbc.internal.Wrappers;
+import dev.ballast.keys.BallastSnowflakeAlgorithm;
+import dev.ballast.keys.Snowflake;
+import dev.ballast.keys.WorkerIds;
 import dev.ballast.rules.ClusterConfig;
 import dev.ballast.rules.ClusterConfigLoader;
 import dev.ballast.rules.GroupConfig;
@@ -46,6 +49,8 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
     private final ReadRouter router;
     private final ExecutorService followers;
     private final Wrappers.Plane plane;
+    private final WorkerIds workers;
+    private final String keyGenerator;
     private volatile boolean closed;
 
     /** Builds the data plane of a validated config. Connections to the servers are made lazily. */
@@ -57,8 +62,19 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
         LiveTopology createdTopology = null;
         HealthProbe startedProbe = null;
         ReadRouter createdRouter = null;
+        WorkerIds createdWorkers = null;
+        String registered = null;
         try {
             createdTopology = LiveTopology.open(config);
+            AlgorithmConfiguration snowflake = new AlgorithmConfiguration("SNOWFLAKE", new Properties());
+            if (WorkerIds.needed(config)) {
+                createdWorkers = WorkerIds.open(config, createdTopology.zookeeper(), System::getenv);
+                registered = BallastSnowflakeAlgorithm.register(new Snowflake(config.name(), createdWorkers,
+                        Snowflake.Clock.SYSTEM, Snowflake.MAX_BACKWARDS_WAIT_MS));
+                Properties keys = new Properties();
+                keys.setProperty(BallastSnowflakeAlgorithm.GENERATOR, registered);
+                snowflake = new AlgorithmConfiguration(BallastSnowflakeAlgorithm.TYPE, keys);
+            }
             dev.ballast.metrics.DataPlaneMetrics[] metrics = new dev.ballast.metrics.DataPlaneMetrics[1];
             startedProbe = new HealthProbe(forTopology(config, createdTopology), (g, n, ok, nanos) -> {
                 if (metrics[0] != null) {
@@ -76,7 +92,8 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
             ModeConfiguration mode = new ModeConfiguration(BallastContextManagerBuilder.TYPE, null);
             shardingSphere = ShardingSphereDataSourceFactory.createDataSource(config.database(), mode,
                     new LinkedHashMap<>(createdRouter.storageUnits()),
-                    ShardingSphereRules.rules(config, new AlgorithmConfiguration(BallastLoadBalancer.TYPE, balancer)), props);
+                    ShardingSphereRules.rules(config, new AlgorithmConfiguration(BallastLoadBalancer.TYPE, balancer), snowflake),
+                    props);
         } catch (SQLException | RuntimeException e) {
             if (createdRouter != null) {
                 createdRouter.close();
@@ -85,6 +102,12 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
             if (startedProbe != null) {
                 startedProbe.close();
             }
+            if (registered != null) {
+                BallastSnowflakeAlgorithm.unregister(registered);
+            }
+            if (createdWorkers != null) {
+                createdWorkers.close();
+            }
             if (createdTopology != null) {
                 createdTopology.close();
             }
@@ -92,6 +115,8 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
         }
         this.topology = createdTopology;
         this.router = createdRouter;
+        this.workers = createdWorkers;
+        this.keyGenerator = registered;
         this.plane = new Wrappers.Plane(config, mergeGuard, createdRouter, shardingSphere);
         this.followers = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "ballast-topology-" + config.name());
@@ -186,6 +211,11 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
         return router.probe().group(group);
     }
 
+    /** Where this data source's snowflake worker id comes from; empty when no table has a snowflake key. */
+    public java.util.Optional<WorkerIds> workerIds() {
+        return java.util.Optional.ofNullable(workers);
+    }
+
     /** Who serves each group, as this data source sees it now. */
     public LiveTopology topology() {
         return topology;
@@ -230,6 +260,12 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
             Logger.getLogger("dev.ballast").warning("[cluster=" + config.name() + "] closing ShardingSphere: " + e);
         } finally {
             followers.shutdownNow();
+            if (keyGenerator != null) {
+                BallastSnowflakeAlgorithm.unregister(keyGenerator);
+            }
+            if (workers != null) {
+                workers.close(); // before the ZooKeeper client it uses
+            }
             topology.close();
             router.close();
             router.probe().close();

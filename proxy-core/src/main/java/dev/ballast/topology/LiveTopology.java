@@ -182,6 +182,11 @@ public final class LiveTopology implements AutoCloseable {
         return client != null;
     }
 
+    /** The data source's ZooKeeper client (authenticated as the config says), when the config has ZooKeeper. */
+    public java.util.Optional<CuratorFramework> zookeeper() {
+        return java.util.Optional.ofNullable(client);
+    }
+
     public void addListener(Consumer<GroupTopology> listener) {
         listeners.add(listener);
     }

@@ -9,6 +9,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /** MariaDB 10.10+ (MASTER_DEMOTE_TO_SLAVE needs 10.10): GTID {@code domain-server-seq} positions. */
@@ -70,8 +72,14 @@ final class MariaDbDialect implements ServerDialect {
                 semiSyncMaster = rs.getBoolean(5);
             }
             Optional<ReplicaThreads> replication = Optional.empty();
-            try (ResultSet rs = s.executeQuery("SHOW SLAVE STATUS")) {
-                if (rs.next() && !SqlSteps.nz(rs.getString("Master_Host")).isEmpty()) {
+            // SHOW ALL SLAVES STATUS, not SHOW SLAVE STATUS: only it has the heartbeat columns (10.11). Ballast uses
+            // the default connection (named '').
+            try (ResultSet rs = s.executeQuery("SHOW ALL SLAVES STATUS")) {
+                boolean found = false;
+                while (!found && rs.next()) {
+                    found = SqlSteps.nz(rs.getString("Connection_name")).isEmpty();
+                }
+                if (found && !SqlSteps.nz(rs.getString("Master_Host")).isEmpty()) {
                     long behind = rs.getLong("Seconds_Behind_Master");
                     if (rs.wasNull()) {
                         behind = -1;
@@ -83,7 +91,8 @@ final class MariaDbDialect implements ServerDialect {
                             Position.parse(Flavour.MARIADB, SqlSteps.nz(rs.getString("Gtid_IO_Pos"))),
                             Position.parse(Flavour.MARIADB, slavePos),
                             rs.getInt("Last_IO_Errno"), SqlSteps.nz(rs.getString("Last_IO_Error")),
-                            rs.getInt("Last_SQL_Errno"), SqlSteps.nz(rs.getString("Last_SQL_Error")), behind));
+                            rs.getInt("Last_SQL_Errno"), SqlSteps.nz(rs.getString("Last_SQL_Error")), behind,
+                            SqlSteps.millis(rs.getString("Slave_heartbeat_period")), receiveMark(rs), -1));
                 }
             }
             return new NodeProbe(node, true, "", serverId, readOnly, Position.parse(Flavour.MARIADB, binlogPos),
@@ -91,9 +100,56 @@ final class MariaDbDialect implements ServerDialect {
         }
     }
 
+    /**
+     * Changes whenever the receiver gets anything: an event moves {@code Read_Master_Log_Pos} (and the GTID), a
+     * heartbeat bumps {@code Slave_received_heartbeats}, a rotation changes the file.
+     */
+    private static String receiveMark(ResultSet rs) throws SQLException {
+        return SqlSteps.nz(rs.getString("Master_Log_File")) + ":" + SqlSteps.nz(rs.getString("Read_Master_Log_Pos"))
+                + " gtid " + SqlSteps.nz(rs.getString("Gtid_IO_Pos")) + " hb " + SqlSteps.nz(rs.getString("Slave_received_heartbeats"));
+    }
+
     @Override
     public void stopReceiving(Connection c) throws SQLException {
-        SqlSteps.ignoringNotReplica(c, "STOP SLAVE IO_THREAD");
+        // A receiver stuck on a hung master makes STOP SLAVE IO_THREAD wait ~2 s: on its way out the semi-sync receiver
+        // connects to the master to kill its dump thread, and waits for the master's greeting until STOP's retry
+        // (measured on 10.11). KILLing the receiver first often (not always) ends it at once; the STOP then finds it
+        // stopped. Only with one receiver: with several (multi-source) we cannot tell which one is ours.
+        List<Long> receivers = new ArrayList<>();
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND = 'Slave_IO'")) {
+            while (rs.next()) {
+                receivers.add(rs.getLong(1));
+            }
+        }
+        // The semi-sync receiver's connection to kill the dump thread waits rpl_semi_sync_slave_kill_conn_timeout
+        // (default 5 s, cut short by STOP's 2 s retry): 1 s is plenty for a master that answers at all.
+        long killConnTimeout = -1;
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT @@rpl_semi_sync_slave_kill_conn_timeout")) {
+            if (rs.next()) {
+                killConnTimeout = rs.getLong(1);
+            }
+        }
+        boolean shortened = killConnTimeout > 1 || killConnTimeout == 0;   // 0 waits for ever
+        try (Statement s = c.createStatement()) {
+            if (shortened) {
+                s.execute("SET GLOBAL rpl_semi_sync_slave_kill_conn_timeout = 1");
+            }
+            if (receivers.size() == 1) {
+                try {
+                    s.execute("KILL " + receivers.get(0));
+                } catch (SQLException e) {
+                    // gone meanwhile (1094), or the admin user may not kill system threads (1095): STOP does it
+                }
+            }
+            SqlSteps.ignoringNotReplica(c, "STOP SLAVE IO_THREAD");
+        } finally {
+            if (shortened) {
+                try (Statement s = c.createStatement()) {
+                    s.execute("SET GLOBAL rpl_semi_sync_slave_kill_conn_timeout = " + killConnTimeout);
+                }
+            }
+        }
     }
 
     @Override
@@ -132,7 +188,8 @@ final class MariaDbDialect implements ServerDialect {
     }
 
     @Override
-    public void replicateFrom(Connection c, NodeAddress master, Credentials replication, boolean wasMaster) throws SQLException {
+    public void replicateFrom(Connection c, NodeAddress master, Credentials replication, boolean wasMaster,
+                              long heartbeatPeriodMs) throws SQLException {
         SqlSteps.ignoringNotReplica(c, "STOP SLAVE");
         try (Statement s = c.createStatement()) {
             s.execute("SET GLOBAL read_only = ON");
@@ -142,7 +199,8 @@ final class MariaDbDialect implements ServerDialect {
             // master for what follows its own writes, not for the whole history.
             s.execute("CHANGE MASTER TO MASTER_HOST=" + SqlSteps.quote(master.host()) + ", MASTER_PORT=" + master.port()
                     + ", MASTER_USER=" + SqlSteps.quote(replication.user()) + ", MASTER_PASSWORD=" + SqlSteps.quote(replication.password())
-                    + ", MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1" + (wasMaster ? ", MASTER_DEMOTE_TO_SLAVE=1" : ""));
+                    + ", MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1, MASTER_HEARTBEAT_PERIOD="
+                    + SqlSteps.seconds(heartbeatPeriodMs) + (wasMaster ? ", MASTER_DEMOTE_TO_SLAVE=1" : ""));
             s.execute("START SLAVE");
         }
     }

@@ -89,8 +89,36 @@ final class MySqlDialect implements ServerDialect {
                             rs.getInt("Last_SQL_Errno"), SqlSteps.nz(rs.getString("Last_SQL_Error")), behind));
                 }
             }
+            if (replication.isPresent()) {
+                replication = Optional.of(withReceipt(s, replication.get()));
+            }
             return new NodeProbe(node, true, "", serverId, readOnly, Position.parse(Flavour.MYSQL, executed), replication,
                     semiSyncMaster, now);
+        }
+    }
+
+    /**
+     * The receiver's heartbeat period and what it has received (performance_schema, on by default in MySQL 8): heartbeats
+     * counted, the last transaction queued and when its queueing ended, the transaction being queued. Without
+     * performance_schema both stay unknown and the receiver's state alone decides, as before heartbeats were used.
+     */
+    private static ReplicaThreads withReceipt(Statement s, ReplicaThreads r) {
+        String sql = "SELECT cf.HEARTBEAT_INTERVAL, st.COUNT_RECEIVED_HEARTBEATS, st.LAST_QUEUED_TRANSACTION, "
+                + "st.LAST_QUEUED_TRANSACTION_END_QUEUE_TIMESTAMP, st.QUEUEING_TRANSACTION "
+                + "FROM performance_schema.replication_connection_status st "
+                + "JOIN performance_schema.replication_connection_configuration cf ON cf.CHANNEL_NAME = st.CHANNEL_NAME "
+                + "WHERE st.CHANNEL_NAME = ''";
+        try (ResultSet rs = s.executeQuery(sql)) {
+            if (!rs.next()) {
+                return r;
+            }
+            String mark = "hb " + SqlSteps.nz(rs.getString(2)) + " last " + SqlSteps.nz(rs.getString(3)) + " at "
+                    + SqlSteps.nz(rs.getString(4)) + " queueing " + SqlSteps.nz(rs.getString(5));
+            return new ReplicaThreads(r.master(), r.io(), r.sqlRunning(), r.received(), r.applied(), r.lastIoErrno(),
+                    r.lastIoError(), r.lastSqlErrno(), r.lastSqlError(), r.secondsBehind(),
+                    SqlSteps.millis(rs.getString(1)), mark, -1);
+        } catch (SQLException e) {
+            return r;
         }
     }
 
@@ -137,14 +165,16 @@ final class MySqlDialect implements ServerDialect {
     }
 
     @Override
-    public void replicateFrom(Connection c, NodeAddress master, Credentials replication, boolean wasMaster) throws SQLException {
+    public void replicateFrom(Connection c, NodeAddress master, Credentials replication, boolean wasMaster,
+                              long heartbeatPeriodMs) throws SQLException {
         SqlSteps.ignoringNotReplica(c, "STOP REPLICA");
         try (Statement s = c.createStatement()) {
             s.execute("SET GLOBAL super_read_only = ON");
             s.execute("CHANGE REPLICATION SOURCE TO SOURCE_HOST=" + SqlSteps.quote(master.host())
                     + ", SOURCE_PORT=" + master.port() + ", SOURCE_USER=" + SqlSteps.quote(replication.user())
                     + ", SOURCE_PASSWORD=" + SqlSteps.quote(replication.password())
-                    + ", SOURCE_AUTO_POSITION=1, GET_SOURCE_PUBLIC_KEY=1, SOURCE_CONNECT_RETRY=1");
+                    + ", SOURCE_AUTO_POSITION=1, GET_SOURCE_PUBLIC_KEY=1, SOURCE_CONNECT_RETRY=1, SOURCE_HEARTBEAT_PERIOD="
+                    + SqlSteps.seconds(heartbeatPeriodMs));
             s.execute("START REPLICA");
         }
     }

@@ -30,6 +30,11 @@ public record NodeProbe(NodeAddress node, boolean reachable, String error, long 
         return new NodeProbe(node, false, error, 0, false, null, Optional.empty(), false, atMillis);
     }
 
+    /** The same probe with {@code replication} replaced (the monitor adds the silence it derived). */
+    public NodeProbe withReplication(Optional<ReplicaThreads> threads) {
+        return new NodeProbe(node, reachable, error, serverId, readOnly, executed, threads, semiSyncMaster, probedAtMillis);
+    }
+
     /** Whether it is writable (not read_only): a master, or a node that should not be. */
     public boolean writable() {
         return reachable && !readOnly;
@@ -48,7 +53,8 @@ public record NodeProbe(NodeAddress node, boolean reachable, String error, long 
                 .put("applied", r.applied() == null ? "" : r.applied().toString())
                 .put("lastIoErrno", r.lastIoErrno()).put("lastIoError", r.lastIoError())
                 .put("lastSqlErrno", r.lastSqlErrno()).put("lastSqlError", r.lastSqlError())
-                .put("secondsBehind", r.secondsBehind()));
+                .put("secondsBehind", r.secondsBehind()).put("heartbeatPeriodMs", r.heartbeatPeriodMs())
+                .put("receiveMark", r.receiveMark()).put("silentMs", r.silentMs()));
         return Documents.write(o);
     }
 
@@ -74,7 +80,10 @@ public record NodeProbe(NodeAddress node, boolean reachable, String error, long 
                     ReplicaThreads.IoState.valueOf(Documents.text(r, "io", rw)), Documents.bool(r, "sqlRunning", rw),
                     Position.parse(flavour, Documents.text(r, "received", rw)), Position.parse(flavour, Documents.text(r, "applied", rw)),
                     (int) Documents.integer(r, "lastIoErrno", rw), Documents.text(r, "lastIoError", rw), (int) Documents.integer(r, "lastSqlErrno", rw),
-                    Documents.text(r, "lastSqlError", rw), Documents.integer(r, "secondsBehind", rw)));
+                    Documents.text(r, "lastSqlError", rw), Documents.integer(r, "secondsBehind", rw),
+                    r.has("heartbeatPeriodMs") ? Documents.integer(r, "heartbeatPeriodMs", rw) : -1,
+                    r.has("receiveMark") ? Documents.text(r, "receiveMark", rw) : "",
+                    r.has("silentMs") ? Documents.integer(r, "silentMs", rw) : -1));
         }
         return new NodeProbe(node, true, "", Documents.integer(o, "serverId", what), Documents.bool(o, "readOnly", what),
                 Position.parse(flavour, Documents.text(o, "executed", what)), replication, Documents.bool(o, "semiSyncMaster", what), probedAt);

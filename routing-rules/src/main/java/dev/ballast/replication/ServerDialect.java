@@ -51,10 +51,18 @@ public interface ServerDialect {
         return "Last_SQL_Error";
     }
 
-    /** Reads what the monitor needs of one server. */
+    /**
+     * Reads what the monitor needs of one server; a replica's {@link ReplicaThreads} carries its heartbeat period and a
+     * receive mark that changes whenever anything, heartbeats included, arrives from its master (its silence is left
+     * unknown: the monitor derives it across probes).
+     */
     NodeProbe probe(Connection c, NodeAddress node) throws SQLException;
 
-    /** Stops the receiver thread; the applier keeps applying what was received. No-op on a server that is no replica. */
+    /**
+     * Stops the receiver thread; the applier keeps applying what was received. No-op on a server that is no replica.
+     * Must not wait for a hung master longer than necessary: the receivers of a hung master's replicas are stopped in
+     * every failover from it.
+     */
     void stopReceiving(Connection c) throws SQLException;
 
     /** Starts the replication threads again (undoing {@link #stopReceiving} after an aborted recovery). */
@@ -70,8 +78,13 @@ public interface ServerDialect {
     /** Makes the server a master: replication off and forgotten, semi-sync master side on, writable. */
     void promote(Connection c) throws SQLException;
 
-    /** Points a replica at {@code master} by GTID and starts it (a node that was master is demoted first). */
-    void replicateFrom(Connection c, NodeAddress master, Credentials replication, boolean wasMaster) throws SQLException;
+    /**
+     * Points a replica at {@code master} by GTID with a heartbeat every {@code heartbeatPeriodMs} and starts it (a node
+     * that was master is demoted first). The heartbeat lets the monitor tell a hung master (its replicas hear nothing)
+     * from one that only refuses the monitor (they still receive heartbeats).
+     */
+    void replicateFrom(Connection c, NodeAddress master, Credentials replication, boolean wasMaster, long heartbeatPeriodMs)
+            throws SQLException;
 
     /** Makes the server read-only for the application (and stops it acting as semi-sync master). */
     void fence(Connection c) throws SQLException;

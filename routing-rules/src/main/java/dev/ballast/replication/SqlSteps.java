@@ -32,6 +32,24 @@ final class SqlSteps {
         return "'" + s.replace("\\", "\\\\").replace("'", "''") + "'";
     }
 
+    /** A heartbeat period in ms as the seconds CHANGE MASTER takes ({@code 0.5}), to the millisecond. */
+    static String seconds(long ms) {
+        return java.math.BigDecimal.valueOf(ms, 3).stripTrailingZeros().toPlainString();
+    }
+
+    /** Seconds with a fraction as text ({@code "2.500"}) to whole ms; -1 when absent or not a number. */
+    static long millis(String seconds) {
+        if (seconds == null || seconds.isBlank()) {
+            return -1;
+        }
+        try {
+            return new java.math.BigDecimal(seconds.trim()).movePointRight(3).setScale(0, java.math.RoundingMode.HALF_UP)
+                    .longValueExact();
+        } catch (NumberFormatException | ArithmeticException e) {
+            return -1;
+        }
+    }
+
     static String nz(String s) {
         return s == null ? "" : s;
     }

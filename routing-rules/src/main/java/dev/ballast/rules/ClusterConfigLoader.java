@@ -64,7 +64,7 @@ public final class ClusterConfigLoader {
 
     private ClusterConfig read(ConfigNode root) {
         root.onlyKeys(Set.of("name", "database", "flavour", "credentials", "monitor", "pool", "readPolicy", "groups",
-                "tables", "bindingTables", "fastPath", "failover", "proxy"));
+                "tables", "bindingTables", "fastPath", "failover", "proxy", "workerId"));
         String name = matching(root, "name", CLUSTER_NAME, "letters, digits, '_', '.', '-' (at most 64)");
         String database = matching(root, "database", NAME, "a schema name: letters, digits, '_' (at most 64)");
         Flavour defaultFlavour = enumValue(root, "flavour", Flavour.MARIADB);
@@ -86,13 +86,22 @@ public final class ClusterConfigLoader {
         List<List<String>> binding = bindingTables(root, tables);
         FailoverSettings failover = failover(root.optionalChild("failover"), groups);
         ProxySettings proxy = proxy(root.optionalChild("proxy"));
+        java.util.OptionalInt workerId = java.util.OptionalInt.empty();
+        if (root.has("workerId")) {
+            if (failover.zookeeper().isPresent()) {
+                throw new ConfigException("workerId", "not allowed with failover.zookeeper: each data source then leases its"
+                        + " worker id under " + failover.clusterPath(name) + "/workers; remove workerId");
+            }
+            workerId = java.util.OptionalInt.of((int) root.number("workerId", 0, 1023, 0));
+        }
         return new ClusterConfig(name, database, credentials, monitor, pool, readPolicy, groups, tables, binding,
-                root.bool("fastPath", true), failover, proxy);
+                root.bool("fastPath", true), failover, proxy, workerId);
     }
 
     private static FailoverSettings failover(ConfigNode node, Map<String, GroupConfig> groups) {
         node.onlyKeys(Set.of("zookeeper", "zkRoot", "zkSessionTimeoutMs", "zkConnectionTimeoutMs", "writeHoldMs", "admin",
-                "replication", "probeIntervalMs", "probeTimeoutMs", "applyTimeoutMs", "antiFlapWindowMs", "promotion", "acl", "metrics"));
+                "replication", "probeIntervalMs", "probeTimeoutMs", "applyTimeoutMs", "antiFlapWindowMs", "promotion", "acl",
+                "heartbeatPeriodMs", "deadAfterHeartbeats", "metrics"));
         FailoverSettings d = FailoverSettings.STATIC;
         Optional<String> zk = node.has("zookeeper") ? Optional.of(node.string("zookeeper")) : Optional.empty();
         String root = node.string("zkRoot", d.zkRoot());
@@ -132,7 +141,12 @@ public final class ClusterConfigLoader {
                 (int) node.number("probeTimeoutMs", 100, 600_000, d.probeTimeoutMs()),
                 node.number("applyTimeoutMs", 100, 86_400_000, d.applyTimeoutMs()),
                 node.number("antiFlapWindowMs", 0, 86_400_000L * 7, d.antiFlapWindowMs()),
-                promotion, acl(node, zk.isPresent()), optionalEndpoint(node, "metrics"));
+                promotion, acl(node, zk.isPresent()),
+                // 100 ms: shorter heartbeats cost a packet per replica that often and gain nothing against a probe
+                // interval of at least 50 ms; 60 s: beyond that slave_net_timeout (default 60 s) notices first anyway
+                node.number("heartbeatPeriodMs", 100, 60_000, d.heartbeatPeriodMs()),
+                (int) node.number("deadAfterHeartbeats", 2, 100, d.deadAfterHeartbeats()),
+                optionalEndpoint(node, "metrics"));
     }
 
     /** {@code failover.acl}: both credentials required; passwords are kept unresolved (see {@link Secret}). */

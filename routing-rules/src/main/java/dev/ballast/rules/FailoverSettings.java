@@ -24,6 +24,13 @@ import java.util.Optional;
  * @param promotion           per node: prefer, neutral (default), prefer_not, must_not
  * @param acl                 ZooKeeper digest credentials of the control plane and the data planes; empty = the tree is
  *                            open to every client that reaches ZooKeeper (unsafe, the default)
+ * @param heartbeatPeriodMs   the {@code MASTER_HEARTBEAT_PERIOD} (MySQL {@code SOURCE_HEARTBEAT_PERIOD}) Ballast gives a
+ *                            replica whenever it points one at a master, default 500 ms: an idle master sends a
+ *                            heartbeat this often, so a replica that receives nothing for a few periods has a hung or
+ *                            cut-off master
+ * @param deadAfterHeartbeats how many heartbeat periods (each replica's own) without receiving anything make a replica
+ *                            count as cut off from its master, default 3: a master no monitor reaches is dead once every
+ *                            reachable replica is cut off
  * @param metrics             where the monitor answers {@code GET /metrics} (Prometheus text); empty = no endpoint
  *                            (the default: several monitors may share a host, and a fixed port would refuse the second)
  */
@@ -31,22 +38,36 @@ public record FailoverSettings(Optional<String> zookeeper, String zkRoot, int zk
                                int zkConnectionTimeoutMs, long writeHoldMs, Optional<Credentials> admin,
                                Optional<Credentials> replication, long probeIntervalMs, int probeTimeoutMs,
                                long applyTimeoutMs, long antiFlapWindowMs, Map<NodeAddress, String> promotion,
-                               Optional<ZkAclSettings> acl, Optional<ProxySettings.Endpoint> metrics) {
+                               Optional<ZkAclSettings> acl, long heartbeatPeriodMs, int deadAfterHeartbeats,
+                               Optional<ProxySettings.Endpoint> metrics) {
 
     public static final FailoverSettings STATIC = new FailoverSettings(Optional.empty(), "/ballast", 10_000, 3_000,
-            5_000, Optional.empty(), Optional.empty(), 500, 1_000, 30_000, 600_000, Map.of(), Optional.empty());
+            5_000, Optional.empty(), Optional.empty(), 500, 1_000, 30_000, 600_000, Map.of(), Optional.empty(), 500, 3);
 
     public FailoverSettings {
         promotion = Map.copyOf(promotion);
+        if (heartbeatPeriodMs < 1) {
+            throw new IllegalArgumentException("heartbeatPeriodMs " + heartbeatPeriodMs + " must be at least 1 ms");
+        }
+        if (deadAfterHeartbeats < 2) {
+            throw new IllegalArgumentException("deadAfterHeartbeats " + deadAfterHeartbeats + " must be at least 2");
+        }
+    }
+
+    /** How long a replica may receive nothing (heartbeats included) before it counts as cut off, at the configured period. */
+    public long silenceLimitMs() {
+        return heartbeatPeriodMs * deadAfterHeartbeats;
     }
 
     /** Settings without a metrics endpoint. */
     public FailoverSettings(Optional<String> zookeeper, String zkRoot, int zkSessionTimeoutMs, int zkConnectionTimeoutMs,
                             long writeHoldMs, Optional<Credentials> admin, Optional<Credentials> replication,
                             long probeIntervalMs, int probeTimeoutMs, long applyTimeoutMs, long antiFlapWindowMs,
-                            Map<NodeAddress, String> promotion, Optional<ZkAclSettings> acl) {
+                            Map<NodeAddress, String> promotion, Optional<ZkAclSettings> acl, long heartbeatPeriodMs,
+                            int deadAfterHeartbeats) {
         this(zookeeper, zkRoot, zkSessionTimeoutMs, zkConnectionTimeoutMs, writeHoldMs, admin, replication, probeIntervalMs,
-                probeTimeoutMs, applyTimeoutMs, antiFlapWindowMs, promotion, acl, Optional.empty());
+                probeTimeoutMs, applyTimeoutMs, antiFlapWindowMs, promotion, acl, heartbeatPeriodMs, deadAfterHeartbeats,
+                Optional.empty());
     }
 
     /** The ZooKeeper path of this cluster's tree. */

@@ -163,6 +163,32 @@ class ClusterConfigLoaderTest {
     }
 
     @Test
+    void heartbeatSettingsHaveDefaultsAndAreRangeChecked() {
+        FailoverSettings defaults = parse(FULL).failover();
+        assertEquals(500, defaults.heartbeatPeriodMs());
+        assertEquals(3, defaults.deadAfterHeartbeats());
+        assertEquals(1_500, defaults.silenceLimitMs());
+        FailoverSettings set = parse(FULL + "failover:\n  heartbeatPeriodMs: 250\n  deadAfterHeartbeats: 4\n").failover();
+        assertEquals(250, set.heartbeatPeriodMs());
+        assertEquals(4, set.deadAfterHeartbeats());
+        assertEquals(1_000, set.silenceLimitMs());
+        assertEquals("failover.heartbeatPeriodMs: 0 is out of range; expected 100..60000",
+                errorOf(FULL + "failover:\n  heartbeatPeriodMs: 0\n"));
+        assertEquals("failover.deadAfterHeartbeats: 1 is out of range; expected 2..100",
+                errorOf(FULL + "failover:\n  deadAfterHeartbeats: 1\n"));
+    }
+
+    @Test
+    void aWorkerIdIsZeroTo1023AndOnlyWithoutZooKeeper() {
+        assertEquals(java.util.OptionalInt.of(1023), parse(FULL + "workerId: 1023\n").workerId());
+        assertEquals(java.util.OptionalInt.empty(), parse(FULL).workerId());
+        assertEquals("workerId: 1024 is out of range; expected 0..1023", errorOf(FULL + "workerId: 1024\n"));
+        assertEquals("workerId: not allowed with failover.zookeeper: each data source then leases its worker id under"
+                + " /ballast/shop/workers; remove workerId",
+                errorOf(FULL + "workerId: 3\nfailover: {zookeeper: 127.0.0.1:2181}\n"));
+    }
+
+    @Test
     void bindingTablesMustBeShardedAlike() {
         assertEquals("bindingTables[0]: 't_user' is not a sharded table in 'tables'",
                 errorOf(FULL.replace("[t_order, t_order_item]", "[t_order, t_user]")));

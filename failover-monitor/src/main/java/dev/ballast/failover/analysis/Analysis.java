@@ -21,14 +21,18 @@ import java.util.TreeMap;
  * Names what is wrong with one replica group, from what every monitor last saw of each of its servers.
  *
  * <p>The master is judged by the monitors <em>and</em> by its replicas: it is dead only when every monitor with a
- * fresh probe of it failed to reach it and no reachable replica's IO thread is still connected to it. A master that
- * hangs (monitors time out) while replicas still receive from it is {@link Kind#UNREACHABLE_MASTER}: promoting then
- * would leave two masters. Replicas are judged by their freshest reachable probe.
+ * fresh probe of it failed to reach it and no reachable replica still hears from it, that is has its receiver connected
+ * to it and has received something, heartbeats included, within {@code deadAfterHeartbeats} of its heartbeat periods
+ * ({@link ReplicaThreads#hears}). A hung master sends no heartbeats, so its replicas fall silent within a few periods,
+ * long before their receivers give up ({@code slave_net_timeout}); a master that only refuses the monitors (too many
+ * connections, a firewall) keeps sending heartbeats and is {@link Kind#UNREACHABLE_MASTER}: promoting then would leave
+ * two masters. A replica whose silence or heartbeat period is unknown hears its master while its receiver is
+ * connected, as before heartbeats were used. Replicas are judged by their freshest reachable probe.
  *
  * <p>Problems come master first, then per replica in topology order; per replica in the order
  * {@link Kind#DEAD_REPLICA}, {@link Kind#REPLICATION_STOPPED}, {@link Kind#WRONG_MASTER},
- * {@link Kind#LAGGING_REPLICA}, {@link Kind#TWO_WRITABLE_NODES}, {@link Kind#ERRANT_TRANSACTIONS}. Probes of nodes
- * outside the topology are ignored.
+ * {@link Kind#LAGGING_REPLICA}, {@link Kind#SLOW_HEARTBEAT}, {@link Kind#TWO_WRITABLE_NODES},
+ * {@link Kind#ERRANT_TRANSACTIONS}. Probes of nodes outside the topology are ignored.
  */
 public final class Analysis {
 
@@ -56,7 +60,7 @@ public final class Analysis {
         }
 
         List<Problem> problems = new ArrayList<>();
-        Optional<Problem> masterProblem = masterProblem(topology, master, replicas);
+        Optional<Problem> masterProblem = masterProblem(topology, master, replicas, settings);
         masterProblem.ifPresent(problems::add);
         boolean masterDead = masterProblem.map(p -> p.kind() != Kind.UNREACHABLE_MASTER).orElse(false);
         Optional<NodeProbe> masterProbe = master.freshestReachable();
@@ -68,7 +72,7 @@ public final class Analysis {
     }
 
     private static Optional<Problem> masterProblem(GroupTopology topology, Sightings master,
-                                                   Map<NodeAddress, Sightings> replicas) {
+                                                   Map<NodeAddress, Sightings> replicas, AnalysisSettings settings) {
         String group = topology.group();
         NodeAddress node = topology.master();
         List<Sighting> up = master.reachable();
@@ -86,18 +90,20 @@ public final class Analysis {
                     "no fresh probe from any monitor (" + master.staleCount() + " stale ignored): cannot tell whether it is alive"));
         }
 
-        List<String> stillConnected = new ArrayList<>();
+        int periods = settings.deadAfterHeartbeats();
+        List<String> stillHearing = new ArrayList<>();
         for (Sightings replica : replicas.values()) {
             replica.freshestReachable()
                     .flatMap(NodeProbe::replication)
-                    .filter(r -> r.master().equals(node) && r.io() == IoState.YES)
-                    .ifPresent(r -> stillConnected.add(replica.node() + " io YES"));
+                    .filter(r -> r.hears(node, periods))
+                    .ifPresent(r -> stillHearing.add(replica.node() + " " + hearingText(r, periods)));
         }
-        if (!stillConnected.isEmpty()) {
+        if (!stillHearing.isEmpty()) {
             return Optional.of(new Problem(Kind.UNREACHABLE_MASTER, group, node,
-                    "unreachable from every monitor: " + failures(down) + "; but replicas still see it ("
-                            + String.join(", ", stillConnected) + "): a hung master is declared dead only when the "
-                            + "replicas' IO threads give up"));
+                    "unreachable from every monitor: " + failures(down) + "; but replicas still hear from it ("
+                            + String.join(", ", stillHearing) + "): alive; a master is dead only when its replicas have "
+                            + "received nothing, heartbeats included, for " + periods + " heartbeat periods or their "
+                            + "receivers gave up"));
         }
 
         long reachableReplicas = replicas.values().stream().filter(s -> s.freshestReachable().isPresent()).count();
@@ -115,7 +121,7 @@ public final class Analysis {
         }
         String replicaText = views.isEmpty() ? "no replicas" : "replicas: " + String.join("; ", views);
         return Optional.of(new Problem(kind, group, node,
-                "unreachable from every monitor: " + failures(down) + "; no replica receives from it; " + replicaText));
+                "unreachable from every monitor: " + failures(down) + "; no replica hears from it; " + replicaText));
     }
 
     /** How one replica sees the dead master, for the master problem's detail. */
@@ -125,8 +131,27 @@ public final class Analysis {
             return replica.node() + " unreachable: " + replica.whyUnreachable();
         }
         return probe.get().replication()
-                .map(r -> replica.node() + " " + ioText(r) + (master.equals(r.master()) ? "" : " from " + r.master()))
+                .map(r -> replica.node() + " " + ioText(r) + (master.equals(r.master()) ? silenceText(r) : " from " + r.master()))
                 .orElse(replica.node() + " not replicating");
+    }
+
+    /** Why a replica counts as hearing its master. */
+    private static String hearingText(ReplicaThreads r, int periods) {
+        if (r.silentMs() < 0) {
+            return "io YES, silence unknown";
+        }
+        if (r.heartbeatPeriodMs() <= 0) {
+            return "io YES, received " + r.silentMs() + " ms ago, no heartbeat period to judge silence by";
+        }
+        return "io YES, received " + r.silentMs() + " ms ago (< " + periods + " x heartbeat " + r.heartbeatPeriodMs() + " ms)";
+    }
+
+    /** How long a replica connected to a dead master had heard nothing. */
+    private static String silenceText(ReplicaThreads r) {
+        if (r.io() != IoState.YES || r.silentMs() < 0) {
+            return "";
+        }
+        return ", nothing received for " + r.silentMs() + " ms (heartbeat " + r.heartbeatPeriodMs() + " ms)";
     }
 
     private static void replicaProblems(GroupTopology topology, Sightings replica, boolean masterDead,
@@ -163,6 +188,15 @@ public final class Analysis {
             if (r.secondsBehind() > settings.maxLagSeconds()) {
                 problems.add(new Problem(Kind.LAGGING_REPLICA, group, node,
                         r.secondsBehind() + " s behind its master, limit " + settings.maxLagSeconds() + " s"));
+            }
+            if (!masterDead && topology.master().equals(r.master()) && r.io() == IoState.YES && r.heartbeatPeriodMs() >= 0
+                    && (r.heartbeatPeriodMs() == 0 || r.heartbeatPeriodMs() > settings.heartbeatPeriodMs())) {
+                String seconds = String.valueOf(settings.heartbeatPeriodMs() / 1000.0);
+                problems.add(new Problem(Kind.SLOW_HEARTBEAT, group, node, (r.heartbeatPeriodMs() == 0 ? "heartbeats are off"
+                        : "heartbeat period " + r.heartbeatPeriodMs() + " ms") + ", failover.heartbeatPeriodMs is "
+                        + settings.heartbeatPeriodMs() + " ms: if the master hangs, this replica notices only after "
+                        + "slave_net_timeout; set it (STOP SLAVE; CHANGE MASTER TO MASTER_HEARTBEAT_PERIOD=" + seconds
+                        + "; START SLAVE; on MySQL SOURCE_HEARTBEAT_PERIOD)"));
             }
         }
         if (probe.writable()) {

@@ -13,11 +13,14 @@ import dev.ballast.rules.NodeAddress;
 public record Problem(Kind kind, String group, NodeAddress node, String detail) {
 
     public enum Kind {
-        /** The master is unreachable from every monitor that reported, and no reachable replica still replicates from it: recover. */
+        /**
+         * The master is unreachable from every monitor that reported, and no reachable replica still hears from it
+         * (receiver connected and something received, heartbeats included, within a few heartbeat periods): recover.
+         */
         DEAD_MASTER(true),
         /** The master and some replicas are dead, at least one replica is alive: recover with what is left. */
         DEAD_MASTER_AND_SOME_REPLICAS(true),
-        /** Some monitors cannot reach the master but others can, or replicas still replicate from it: do nothing. */
+        /** Some monitors cannot reach the master but others can, or replicas still hear from it: do nothing. */
         UNREACHABLE_MASTER(false),
         /** Master and every replica unreachable: nothing to promote. */
         DEAD_MASTER_AND_REPLICAS(false),
@@ -32,7 +35,12 @@ public record Problem(Kind kind, String group, NodeAddress node, String detail) 
         /** A replica has transactions the master does not have. */
         ERRANT_TRANSACTIONS(false),
         /** A replica replicates from a node other than the topology's master. */
-        WRONG_MASTER(false);
+        WRONG_MASTER(false),
+        /**
+         * A replica's heartbeat period is off or longer than {@code failover.heartbeatPeriodMs}: if its master hangs, it
+         * is noticed only when that replica's receiver gives up ({@code slave_net_timeout}).
+         */
+        SLOW_HEARTBEAT(false);
 
         private final boolean needsFailover;
 

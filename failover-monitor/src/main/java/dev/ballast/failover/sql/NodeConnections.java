@@ -77,6 +77,16 @@ public final class NodeConnections implements AutoCloseable {
         }
     }
 
+    /** Probes {@code node} on a connection of its own, closed afterwards; never throws. */
+    public NodeProbe probeOnce(NodeAddress node, ServerDialect dialect) {
+        try (Connection c = connect(node)) {
+            return dialect.probe(c, node);
+        } catch (SQLException | RuntimeException e) {
+            return NodeProbe.unreachable(node, e.getClass().getSimpleName() + ": " + firstLine(e.getMessage()),
+                    System.currentTimeMillis());
+        }
+    }
+
     public ClusterConfig config() {
         return config;
     }

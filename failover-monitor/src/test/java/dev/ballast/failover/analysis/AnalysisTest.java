@@ -71,15 +71,63 @@ class AnalysisTest {
                                 "m2", probes(down(M), crashed(R1), crashed(R2))),
                         expect(Kind.DEAD_MASTER, M, "m1 (" + REFUSED + ")", "m2 (" + REFUSED + ")",
                                 "127.0.0.1:3312 io CONNECTING errno 2003", "127.0.0.1:3313 io CONNECTING errno 2003")),
-                scenario("hung master: monitors time out but the replicas' IO threads are still YES",
+                scenario("hung master: monitors time out, the replicas' IO threads are still YES and their silence is unknown",
                         Map.of("m1", probes(down(M, "Read timed out"), replica(R1), replica(R2)),
                                 "m2", probes(down(M, "Read timed out"), replica(R1), replica(R2))),
-                        expect(Kind.UNREACHABLE_MASTER, M, "still see it", "127.0.0.1:3312 io YES",
+                        expect(Kind.UNREACHABLE_MASTER, M, "still hear from it", "127.0.0.1:3312 io YES, silence unknown",
                                 "m1 (Read timed out)")),
                 scenario("hung master: one replica gave up, the other is still YES",
                         Map.of("m1", probes(down(M, "Read timed out"), replica(R1), crashed(R2))),
                         expect(Kind.UNREACHABLE_MASTER, M, "127.0.0.1:3312 io YES", "!3313"),
                         expect(Kind.REPLICATION_STOPPED, R2, "io CONNECTING errno 2003")),
+                scenario("hung master: replicas still connected but silent for 3 heartbeat periods",
+                        Map.of("m1", probes(down(M, "Read timed out"), silent(R1, 1_600), silent(R2, 1_700)),
+                                "m2", probes(down(M, "Read timed out"), silent(R1, 1_600), silent(R2, 1_700))),
+                        expect(Kind.DEAD_MASTER, M, "no replica hears from it", "m1 (Read timed out)",
+                                "127.0.0.1:3312 io YES, nothing received for 1600 ms (heartbeat 500 ms)",
+                                "127.0.0.1:3313 io YES, nothing received for 1700 ms")),
+                scenario("master refuses the monitors (too many connections) while its replicas receive heartbeats",
+                        Map.of("m1", probes(down(M, "Too many connections"), hearing(R1, 200), hearing(R2, 450)),
+                                "m2", probes(down(M, "Too many connections"), hearing(R1, 200), hearing(R2, 450))),
+                        expect(Kind.UNREACHABLE_MASTER, M, "still hear from it",
+                                "127.0.0.1:3312 io YES, received 200 ms ago (< 3 x heartbeat 500 ms)", "127.0.0.1:3313")),
+                scenario("hung master: one replica silent, the other still hears it",
+                        Map.of("m1", probes(down(M, "Read timed out"), silent(R1, 2_000), hearing(R2, 100))),
+                        expect(Kind.UNREACHABLE_MASTER, M, "127.0.0.1:3313 io YES, received 100 ms ago", "!3312")),
+                scenario("silence just under 3 periods keeps the master alive",
+                        Map.of("m1", probes(down(M, "Read timed out"), hearing(R1, 1_499), hearing(R2, 1_499))),
+                        expect(Kind.UNREACHABLE_MASTER, M, "received 1499 ms ago")),
+                scenario("silence of exactly 3 periods cuts a replica off",
+                        Map.of("m1", probes(down(M, "Read timed out"), silent(R1, 1_500), silent(R2, 1_500))),
+                        expect(Kind.DEAD_MASTER, M, "nothing received for 1500 ms")),
+                scenario("each replica is judged by its own heartbeat period",
+                        Map.of("m1", probes(down(M, "Read timed out"), silent(R1, 1_600).heartbeat(1_000, 1_600),
+                                silent(R2, 1_600))),
+                        expect(Kind.UNREACHABLE_MASTER, M, "127.0.0.1:3312 io YES, received 1600 ms ago (< 3 x heartbeat 1000 ms)"),
+                        expect(Kind.SLOW_HEARTBEAT, R1, "heartbeat period 1000 ms", "failover.heartbeatPeriodMs is 500 ms")),
+                scenario("silence unknown (the monitor has probed the replica once): a connected receiver still hears",
+                        Map.of("m1", probes(down(M, "Read timed out"), replica(R1).heartbeat(500, -1), silent(R2, 2_000))),
+                        expect(Kind.UNREACHABLE_MASTER, M, "127.0.0.1:3312 io YES, silence unknown")),
+                scenario("heartbeats off: silence proves nothing, the receiver decides",
+                        Map.of("m1", probes(down(M, "Read timed out"), replica(R1).heartbeat(0, 9_000), replica(R2).heartbeat(0, 9_000))),
+                        expect(Kind.UNREACHABLE_MASTER, M, "no heartbeat period to judge silence by"),
+                        expect(Kind.SLOW_HEARTBEAT, R1, "heartbeats are off"),
+                        expect(Kind.SLOW_HEARTBEAT, R2, "MASTER_HEARTBEAT_PERIOD=0.5")),
+                scenario("hung master: one replica silent, the other's receiver gave up",
+                        Map.of("m1", probes(down(M, "Read timed out"), silent(R1, 1_800), crashed(R2))),
+                        expect(Kind.DEAD_MASTER, M, "nothing received for 1800 ms", "127.0.0.1:3313 io CONNECTING")),
+                scenario("hung master: the only reachable replica is silent",
+                        Map.of("m1", probes(down(M, "Read timed out"), silent(R1, 1_800), down(R2))),
+                        expect(Kind.DEAD_MASTER_AND_SOME_REPLICAS, M, "127.0.0.1:3313 unreachable")),
+                scenario("silent replicas never kill a master a monitor reaches",
+                        Map.of("m1", probes(master(), silent(R1, 5_000), silent(R2, 5_000)))),
+                scenario("a replica silent towards another master does not hear the topology's master",
+                        Map.of("m1", probes(down(M, "Read timed out"), hearing(R1, 100).from(R2), silent(R2, 2_000))),
+                        expect(Kind.DEAD_MASTER, M, "127.0.0.1:3312 io YES from 127.0.0.1:3313"),
+                        expect(Kind.WRONG_MASTER, R1, "replicates from 127.0.0.1:3313")),
+                scenario("slow heartbeat under a live master",
+                        Map.of("m1", probes(master(), hearing(R1, 100), replica(R2).heartbeat(30_000, 100))),
+                        expect(Kind.SLOW_HEARTBEAT, R2, "heartbeat period 30000 ms", "slave_net_timeout")),
                 scenario("one of three monitors cannot reach the master",
                         Map.of("m1", probes(master(), replica(R1), replica(R2)),
                                 "m2", probes(master(), replica(R1), replica(R2)),
@@ -210,6 +258,19 @@ class AnalysisTest {
     }
 
     @Test
+    void theNumberOfSilentPeriodsComesFromTheSettings() {
+        Map<String, Map<NodeAddress, NodeProbe>> seen = Map.of("m1",
+                probes(down(M, "Read timed out"), silent(R1, 1_600), silent(R2, 1_600)));
+        assertEquals(Kind.DEAD_MASTER, Analysis.analyse(GROUP, seen, SETTINGS).get(0).kind());
+        List<Problem> patient = Analysis.analyse(GROUP, seen, new AnalysisSettings(10, 5_000, NOW, 500, 4));
+        assertEquals(Kind.UNREACHABLE_MASTER, patient.get(0).kind());
+        assertTrue(patient.get(0).detail().contains("for 4 heartbeat periods"), patient.get(0).detail());
+        assertFalse(patient.get(0).kind().needsFailover());
+        assertThrows(IllegalArgumentException.class, () -> new AnalysisSettings(10, 5_000, NOW, 500, 1));
+        assertThrows(IllegalArgumentException.class, () -> new AnalysisSettings(10, 5_000, NOW, 0, 3));
+    }
+
+    @Test
     void theLagLimitComesFromTheSettings() {
         Map<String, Map<NodeAddress, NodeProbe>> seen = Map.of("m1", probes(master(), replica(R1).lag(5), replica(R2)));
         assertEquals(List.of(), Analysis.analyse(GROUP, seen, SETTINGS));
@@ -280,6 +341,16 @@ class AnalysisTest {
         return replica(node).io(IoState.CONNECTING, 2003, CANT_CONNECT).lag(-1);
     }
 
+    /** A replica of M with a 500 ms heartbeat that received something {@code ms} ago. */
+    static ProbeBuilder hearing(NodeAddress node, long ms) {
+        return replica(node).heartbeat(500, ms);
+    }
+
+    /** A replica still connected to M (io YES) that has received nothing, heartbeats included, for {@code ms}. */
+    static ProbeBuilder silent(NodeAddress node, long ms) {
+        return replica(node).heartbeat(500, ms);
+    }
+
     static ProbeBuilder down(NodeAddress node) {
         return down(node, REFUSED);
     }
@@ -306,6 +377,8 @@ class AnalysisTest {
         String sqlError = "";
         long lag;
         long at = FRESH;
+        long heartbeatMs = -1;
+        long silentMs = -1;
 
         ProbeBuilder(NodeAddress node) {
             this.node = node;
@@ -363,6 +436,12 @@ class AnalysisTest {
             return this;
         }
 
+        ProbeBuilder heartbeat(long periodMs, long silent) {
+            heartbeatMs = periodMs;
+            silentMs = silent;
+            return this;
+        }
+
         ProbeBuilder at(long millis) {
             at = millis;
             return this;
@@ -374,7 +453,7 @@ class AnalysisTest {
             }
             Optional<ReplicaThreads> threads = replicating
                     ? Optional.of(new ReplicaThreads(master, io, sqlRunning, received, received, ioErrno, ioError,
-                    sqlErrno, sqlError, lag))
+                    sqlErrno, sqlError, lag, heartbeatMs, "", silentMs))
                     : Optional.empty();
             return new NodeProbe(node, true, "", node.port(), readOnly, executed, threads, false, at);
         }

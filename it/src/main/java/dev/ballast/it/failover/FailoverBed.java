@@ -103,7 +103,7 @@ public final class FailoverBed implements AutoCloseable {
         Path log = dir.resolve(id + ".log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "-Xmx128m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
-                "dev.ballast.failover.cli.BallastCli", "monitor", "--config", config.toString(), "--id", id)
+                "dev.ballast.cli.BallastCli", "monitor", "--config", config.toString(), "--id", id)
                 .redirectErrorStream(true).redirectOutput(log.toFile());
         Process p = pb.start();
         processes.add(p);

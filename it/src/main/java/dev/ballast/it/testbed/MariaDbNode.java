@@ -70,6 +70,14 @@ public final class MariaDbNode {
      */
     public static final int SLAVE_NET_TIMEOUT_SECONDS = 5;
 
+    /**
+     * {@code MASTER_HEARTBEAT_PERIOD} of every replica the bed points, in ms: the failover monitor's default
+     * ({@code failover.heartbeatPeriodMs}), so that a replica of a hung master falls silent within a few periods and
+     * the monitor tells it from a master that only refuses connections. Without it MariaDB uses half of
+     * {@code slave_net_timeout}.
+     */
+    public static final int HEARTBEAT_PERIOD_MS = 500;
+
     /** Connector/J {@code connectTimeout} of {@link #jdbcUrl(String)}, in ms. */
     public static final int CONNECT_TIMEOUT_MS = 2000;
 
@@ -323,8 +331,9 @@ public final class MariaDbNode {
 
     /**
      * Points this node at {@code master} by GTID: {@code STOP SLAVE} (if configured), then {@code CHANGE MASTER TO}
-     * with the replication user, {@code MASTER_USE_GTID=slave_pos} and {@code MASTER_CONNECT_RETRY=1} (the default
-     * 60 s would leave a replica of a not-yet-up master waiting a minute). Replication stays stopped: call
+     * with the replication user, {@code MASTER_USE_GTID=slave_pos}, {@code MASTER_CONNECT_RETRY=1} (the default
+     * 60 s would leave a replica of a not-yet-up master waiting a minute) and {@code MASTER_HEARTBEAT_PERIOD}
+     * {@value #HEARTBEAT_PERIOD_MS} ms, as the failover monitor sets it. Replication stays stopped: call
      * {@link #startReplication()}.
      */
     public void changeMasterTo(MariaDbNode master) {
@@ -340,7 +349,8 @@ public final class MariaDbNode {
         }
         execute("CHANGE MASTER TO MASTER_HOST='" + HOST + "', MASTER_PORT=" + master.port()
                 + ", MASTER_USER='" + TestBedUsers.REPL_USER + "', MASTER_PASSWORD='" + TestBedUsers.REPL_PASSWORD
-                + "', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1" + (demote ? ", MASTER_DEMOTE_TO_SLAVE=1" : ""));
+                + "', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1, MASTER_HEARTBEAT_PERIOD=" + HEARTBEAT_PERIOD_MS / 1000.0
+                + (demote ? ", MASTER_DEMOTE_TO_SLAVE=1" : ""));
     }
 
     /** {@code START SLAVE}. */
@@ -431,7 +441,8 @@ public final class MariaDbNode {
 
     /**
      * Freezes the process (SIGSTOP). Its port stays open: connections are accepted by the kernel but never
-     * answered, and replicas notice only after {@value #SLAVE_NET_TIMEOUT_SECONDS} s ({@code slave_net_timeout}).
+     * answered; its replicas stop receiving heartbeats at once, but their receivers give up only after
+     * {@value #SLAVE_NET_TIMEOUT_SECONDS} s ({@code slave_net_timeout}).
      */
     public synchronized void hang() {
         long pid = requireRunning("hang");

@@ -274,7 +274,7 @@ class FailoverChaosTest {
         Thread.sleep(4_000);
         assertEquals(second, bed.topology(), "no second failover inside the anti-flap window");
         assertTrue(bed.node(second.replicas().get(0)).state().readOnly());
-        String said = dev.ballast.failover.cli.BallastCliAccess.ack(bed.store(), "g0");
+        String said = dev.ballast.cli.AckCommand.acknowledge(bed.store(), "g0");
         assertTrue(said.startsWith("acknowledged"), said);
         FailoverBed.await("the second failover once acknowledged", Duration.ofSeconds(15),
                 () -> bed.topology().epoch() == second.epoch() + 1);

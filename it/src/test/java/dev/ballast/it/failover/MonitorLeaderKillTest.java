@@ -103,7 +103,7 @@ class MonitorLeaderKillTest {
             Path config = Files.writeString(dir.resolve("rss.yaml"), yaml);
             Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Xmx128m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
-                    "dev.ballast.failover.cli.BallastCli", "monitor", "--config", config.toString(), "--id", "rss")
+                    "dev.ballast.cli.BallastCli", "monitor", "--config", config.toString(), "--id", "rss")
                     .redirectErrorStream(true).redirectOutput(dir.resolve("rss.log").toFile()).start();
             try {
                 Thread.sleep(15_000); // 30 probe rounds of 6 servers

@@ -206,6 +206,8 @@ class MySql8FailoverDialectTest {
             assertEquals(0, t.lastIoErrno(), t.lastIoError());
             assertEquals(0, t.lastSqlErrno(), t.lastSqlError());
             assertTrue(t.secondsBehind() >= 0, "Seconds_Behind_Source is known while both threads run");
+            assertFalse(t.receiveMark().isEmpty(), "performance_schema tells what the receiver got, heartbeats included");
+            assertTrue(t.heartbeatPeriodMs() > 0, "the receiver's heartbeat period: " + t.heartbeatPeriodMs());
         }
 
         // on a server that is no replica, stopping and starting replication are no-ops, not errors
@@ -323,7 +325,7 @@ class MySql8FailoverDialectTest {
             DIALECT.promote(c); // repeatable: a resumed recovery runs it again
         }
         try (Connection c = other.admin()) {
-            DIALECT.replicateFrom(c, newMaster, REPLICATION, false);
+            DIALECT.replicateFrom(c, newMaster, REPLICATION, false, 500);
         }
 
         NodeProbe promoted = candidate.probe();

@@ -32,7 +32,7 @@ class ProxyMemoryTest {
             Path config = Files.writeString(dir.resolve("proxy-mem.yaml"), yaml);
             Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Xmx256m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
-                    "dev.ballast.failover.cli.BallastCli", "proxy", "--config", config.toString())
+                    "dev.ballast.cli.BallastCli", "proxy", "--config", config.toString())
                     .redirectErrorStream(true).redirectOutput(dir.resolve("proxy-mem.log").toFile()).start();
             List<Socket> open = new ArrayList<>();
             try {

@@ -44,7 +44,9 @@ import java.util.concurrent.FutureTask;
  * nothing on the JDBC path reads rules back from it.
  *
  * <p>The other mode services (metadata manager, locks, worker ids) are ShardingSphere's standalone ones: a
- * type without its own implementation falls back to the default.
+ * type without its own implementation falls back to the default. The standalone worker id is 0 (or the algorithm's
+ * {@code worker-id} property) in every process, so a Ballast data source generates snowflake keys with its own
+ * algorithm ({@code dev.ballast.keys}, worker id leased per data source) instead of ShardingSphere's SNOWFLAKE.
  */
 public final class BallastContextManagerBuilder implements ContextManagerBuilder {
 

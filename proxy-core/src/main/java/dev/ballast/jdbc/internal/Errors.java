@@ -28,6 +28,8 @@ public final class Errors {
     public static final String BAD_SHARDING_VALUE = "22023";
     /** SQLSTATE 23000 (as MySQL's 1048 "Column cannot be null"): a row without its sharding value. */
     public static final String MISSING_SHARDING_VALUE = "23000";
+    /** SQLSTATE HY000 (general error) for a generated key that could not be made: no worker id lease, or clock behind. */
+    public static final String NO_KEY = "HY000";
     /** SQLSTATE 42000: syntax error or access rule violation (a statement Ballast cannot route). */
     public static final String CANNOT_ROUTE = "42000";
 
@@ -85,6 +87,10 @@ public final class Errors {
             if (t instanceof ReadRouter.NoReplicaException n) {
                 return new SQLTransientConnectionException(n.getMessage(), CANNOT_CONNECT, e);
             }
+            if (t instanceof dev.ballast.keys.KeyGenerationException k) {
+                // nothing was sent to a server; the same statement may succeed once a lease is held or the clock caught up
+                return new java.sql.SQLTransientException(k.getMessage(), NO_KEY, e);
+            }
             if (t instanceof BallastShardingAlgorithm.MissingShardingValueException m) {
                 return new SQLException("[cluster=" + cluster + "] " + m.getMessage(), MISSING_SHARDING_VALUE, 1048, e);
             }
@@ -110,6 +116,9 @@ public final class Errors {
     public static SQLException translate(RuntimeException e, String cluster) {
         if (e instanceof ReadRouter.NoReplicaException) {
             return new SQLTransientConnectionException(e.getMessage(), CANNOT_CONNECT, e);
+        }
+        if (e instanceof dev.ballast.keys.KeyGenerationException) {
+            return new java.sql.SQLTransientException(e.getMessage(), NO_KEY, e);
         }
         if (e instanceof TableNotFoundException) {
             return new SQLException("[cluster=" + cluster + "] " + e.getMessage() + " It is not in the cluster config's "

@@ -60,10 +60,19 @@ public final class ShardingSphereRules {
         return rules(config, new AlgorithmConfiguration(balancer, new Properties()));
     }
 
-    /** Every rule for the cluster, with the given read load balancer. */
+    /** Every rule for the cluster, with the given read load balancer and ShardingSphere's own SNOWFLAKE keys. */
     public static List<RuleConfiguration> rules(ClusterConfig config, AlgorithmConfiguration readBalancer) {
+        return rules(config, readBalancer, new AlgorithmConfiguration("SNOWFLAKE", new Properties()));
+    }
+
+    /**
+     * Every rule for the cluster, with the given read load balancer and the given algorithm for {@code snowflake} key
+     * generators (the data plane passes its own, whose worker id is leased per process).
+     */
+    public static List<RuleConfiguration> rules(ClusterConfig config, AlgorithmConfiguration readBalancer,
+                                                AlgorithmConfiguration snowflake) {
         List<RuleConfiguration> rules = new ArrayList<>();
-        rules.add(sharding(config));
+        rules.add(sharding(config, snowflake));
         List<String> broadcast = config.tables().values().stream()
                 .filter(t -> t instanceof TableRule.Broadcast).map(TableRule::name).toList();
         if (!broadcast.isEmpty()) {
@@ -74,17 +83,21 @@ public final class ShardingSphereRules {
     }
 
     static ShardingRuleConfiguration sharding(ClusterConfig config) {
+        return sharding(config, new AlgorithmConfiguration("SNOWFLAKE", new Properties()));
+    }
+
+    static ShardingRuleConfiguration sharding(ClusterConfig config, AlgorithmConfiguration snowflake) {
         ShardingRuleConfiguration result = new ShardingRuleConfiguration();
         result.setDefaultDatabaseShardingStrategy(new NoneShardingStrategyConfiguration());
         result.setDefaultTableShardingStrategy(new NoneShardingStrategyConfiguration());
         for (TableRule table : config.tables().values()) {
             if (table instanceof TableRule.Sharded sharded) {
-                result.getTables().add(shardedTable(sharded, result));
+                result.getTables().add(shardedTable(sharded, result, snowflake));
             } else if (table instanceof TableRule.Placed placed) {
                 // One data node and no strategy: every statement, DDL included, goes to that group.
                 ShardingTableRuleConfiguration rule = new ShardingTableRuleConfiguration(placed.name(),
                         literal(placed.dataNodes()));
-                placed.keyGenerator().ifPresent(k -> rule.setKeyGenerateStrategy(keyGenerator(placed.name(), k, result)));
+                placed.keyGenerator().ifPresent(k -> rule.setKeyGenerateStrategy(keyGenerator(placed.name(), k, result, snowflake)));
                 result.getTables().add(rule);
             }
         }
@@ -95,7 +108,8 @@ public final class ShardingSphereRules {
         return result;
     }
 
-    private static ShardingTableRuleConfiguration shardedTable(TableRule.Sharded table, ShardingRuleConfiguration rules) {
+    private static ShardingTableRuleConfiguration shardedTable(TableRule.Sharded table, ShardingRuleConfiguration rules,
+                                                               AlgorithmConfiguration snowflake) {
         List<DataNode> nodes = table.dataNodes();
         ShardingTableRuleConfiguration rule = new ShardingTableRuleConfiguration(table.name(), literal(nodes));
         String dbAlgorithm = table.name() + "_database";
@@ -108,7 +122,7 @@ public final class ShardingSphereRules {
         } else {
             rule.setTableShardingStrategy(new NoneShardingStrategyConfiguration());
         }
-        table.keyGenerator().ifPresent(k -> rule.setKeyGenerateStrategy(keyGenerator(table.name(), k, rules)));
+        table.keyGenerator().ifPresent(k -> rule.setKeyGenerateStrategy(keyGenerator(table.name(), k, rules, snowflake)));
         return rule;
     }
 
@@ -120,9 +134,11 @@ public final class ShardingSphereRules {
         return LITERAL + nodes.stream().map(DataNode::toString).collect(Collectors.joining(","));
     }
 
-    private static KeyGenerateStrategyConfiguration keyGenerator(String table, KeyGeneratorSpec spec, ShardingRuleConfiguration rules) {
+    private static KeyGenerateStrategyConfiguration keyGenerator(String table, KeyGeneratorSpec spec, ShardingRuleConfiguration rules,
+                                                                 AlgorithmConfiguration snowflake) {
         String name = table + "_" + spec.column() + "_keys";
-        rules.getKeyGenerators().put(name, new AlgorithmConfiguration(spec.type().name(), new Properties()));
+        rules.getKeyGenerators().put(name, spec.type() == KeyGeneratorSpec.Type.SNOWFLAKE ? snowflake
+                : new AlgorithmConfiguration(spec.type().name(), new Properties()));
         return new KeyGenerateStrategyConfiguration(spec.column(), name);
     }
 
