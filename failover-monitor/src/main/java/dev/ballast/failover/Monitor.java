@@ -490,40 +490,86 @@ public final class Monitor implements AutoCloseable {
      * A server of this group that is not in its topology (an old master that came back, perhaps restarted from a config
      * that says "master") and is writable: set it read_only before any client could write to it, and mark it for rejoin.
      * The data plane would not write to it anyway (it is not the master of the newest epoch); this stops other writers.
+     *
+     * <p>Under the group's lock, like recovery and switchover, and only after reading the topology and probing the node
+     * again there: {@code t} was read at the start of the round, and a switchover that held the lock meanwhile may have
+     * promoted that very node (it is writable before the new epoch is published). Not fenced this round when the lock is
+     * busy; the next round tries again.
      */
     private void fenceStrangers(GroupTopology t, Map<NodeAddress, NodeProbe> own) {
         GroupConfig g = config.group(t.group());
         Set<NodeAddress> configured = new LinkedHashSet<>();
         configured.add(g.master());
         configured.addAll(g.replicas());
+        List<NodeAddress> strangers = new ArrayList<>();
         for (NodeAddress n : configured) {
             NodeProbe p = own.get(n);
-            if (t.servers().contains(n) || p == null || !p.writable()) {
-                continue;
+            if (!t.servers().contains(n) && p != null && p.writable()) {
+                strangers.add(n);
             }
+        }
+        if (strangers.isEmpty()) {
+            return;
+        }
+        InterProcessMutex lock = new InterProcessMutex(client, store.lockPath(t.group()));
+        try {
+            if (!lock.acquire(config.failover().probeTimeoutMs(), TimeUnit.MILLISECONDS)) {
+                log.info("[cluster={} group={}] {} writable outside the topology, but another change of this group holds its "
+                        + "lock; not fencing this round", config.name(), t.group(), strangers);
+                return;
+            }
+        } catch (Exception e) {
+            log.warn("[cluster={} group={}] taking the group's lock: {}", config.name(), t.group(), e.toString());
+            return;
+        }
+        try {
             ServerDialect dialect = ServerDialect.of(g.flavour());
-            AuditRecord audit = new AuditRecord("fence", t.group(), id).text("node", n.toString())
-                    .text("reason", n + " is writable but not in epoch " + t.epoch() + " (master " + t.master() + ")")
-                    .text("executed", p.executed() == null ? "" : p.executed().toString());
-            try (Connection c = nodes.connect(n)) {
-                dialect.fence(c);
-                audit.step("fence").state("done");
-                log.warn("[cluster={} group={} node={}] fenced: it was writable but is not master of epoch {} ({} is); "
-                        + "marked for rejoin: 'ballast rejoin --group {} --node {}'", config.name(), t.group(), n, t.epoch(),
-                        t.master(), t.group(), n);
-            } catch (SQLException e) {
-                audit.state("failed").text("error", e.getMessage());
-                log.error("[cluster={} group={} node={}] writable outside the topology and could not be fenced: {}",
-                        config.name(), t.group(), n, e.getMessage());
+            for (NodeAddress n : strangers) {
+                if (!acting()) {
+                    return;
+                }
+                GroupTopology now = store.read(t.group()).map(TopologyStore.Versioned::topology).orElse(t);
+                if (now.servers().contains(n)) {
+                    log.info("[cluster={} group={} node={}] in the topology of epoch {} now (master {}); not fenced",
+                            config.name(), t.group(), n, now.epoch(), now.master());
+                    continue;
+                }
+                NodeProbe p = nodes.probe(n, dialect);
+                if (!p.writable()) {
+                    continue;
+                }
+                fence(now, n, p, dialect);
             }
+        } finally {
             try {
-                store.appendRecovery(audit.toJson());
-            } catch (RuntimeException e) {
-                log.debug("audit of fence: {}", e.toString());
+                lock.release();
+            } catch (Exception e) {
+                log.debug("releasing the lock of {}: {}", t.group(), e.toString());
             }
         }
     }
 
+    private void fence(GroupTopology t, NodeAddress n, NodeProbe p, ServerDialect dialect) {
+        AuditRecord audit = new AuditRecord("fence", t.group(), id).text("node", n.toString())
+                .text("reason", n + " is writable but not in epoch " + t.epoch() + " (master " + t.master() + ")")
+                .text("executed", p.executed() == null ? "" : p.executed().toString());
+        try (Connection c = nodes.connect(n)) {
+            dialect.fence(c);
+            audit.step("fence").state("done");
+            log.warn("[cluster={} group={} node={}] fenced: it was writable but is not master of epoch {} ({} is); "
+                    + "marked for rejoin: 'ballast rejoin --group {} --node {}'", config.name(), t.group(), n, t.epoch(),
+                    t.master(), t.group(), n);
+        } catch (SQLException e) {
+            audit.state("failed").text("error", e.getMessage());
+            log.error("[cluster={} group={} node={}] writable outside the topology and could not be fenced: {}",
+                    config.name(), t.group(), n, e.getMessage());
+        }
+        try {
+            store.appendRecovery(audit.toJson());
+        } catch (RuntimeException e) {
+            log.debug("audit of fence: {}", e.toString());
+        }
+    }
 
     /** Stops probing and acting; gives up leadership at once (the next monitor takes over without waiting for a timeout). */
     @Override

@@ -1,8 +1,9 @@
 package dev.ballast.failover;
 
+import dev.ballast.failover.analysis.Planner;
+import dev.ballast.failover.model.Plan;
+import dev.ballast.failover.model.Verdict;
 import dev.ballast.replication.NodeProbe;
-import dev.ballast.replication.Position;
-import dev.ballast.failover.model.PromotionRule;
 import dev.ballast.replication.ServerDialect;
 import dev.ballast.failover.sql.NodeConnections;
 import dev.ballast.rules.ClusterConfig;
@@ -17,6 +18,7 @@ import org.slf4j.LoggerFactory;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -28,6 +30,12 @@ import java.util.concurrent.TimeUnit;
  * everything the master wrote, promote it, make the old master and the other replicas its replicas, publish the next
  * epoch. If anything fails before the promotion, the old master is made writable again and the phase set back: nothing
  * moved. Runs in whatever process calls it (the {@code ballast} CLI), not only in the monitor.
+ *
+ * <p>The candidate is the {@link Planner}'s ({@link Planner#switchover}): the failover's rules ({@code failover.promotion},
+ * no errant transactions, the most advanced), and a replica of the live master with both threads running. Before
+ * anything changes it must also apply what the master has now within {@code failover.applyTimeoutMs}. A {@code --to}
+ * node that fails any of this, or no usable replica at all, is refused with a {@link RefusedException} naming the
+ * reason and the way out: no SWITCHING phase is published and the master is not touched.
  */
 public final class Switchover {
 
@@ -109,6 +117,7 @@ public final class Switchover {
         Credentials replication = config.failover().replication().orElseThrow(() -> new SwitchoverException(ctx
                 + " failover.replication (user, password) is required to repoint replicas"));
         NodeAddress candidate = choose(before, to, nodes, dialect, ctx);
+        refuseIfLagging(before, candidate, nodes, dialect, ctx);
         AuditRecord audit = new AuditRecord("switchover", group, by).topology("before", before)
                 .text("candidate", candidate.toString());
         String path = store.appendRecovery(audit.toJson());
@@ -190,49 +199,84 @@ public final class Switchover {
         }
     }
 
+    /**
+     * The candidate, chosen by the {@link Planner} as a failover would (rules, errant transactions, most advanced), with a
+     * live master's demands. A {@code --to} node it will not promote, or no usable replica at all, is a refusal.
+     */
     private NodeAddress choose(GroupTopology t, Optional<NodeAddress> to, NodeConnections nodes, ServerDialect dialect,
                                String ctx) throws SwitchoverException {
-        Map<NodeAddress, PromotionRule> rules = Recovery.rules(config);
+        if (to.isPresent() && !t.replicas().contains(to.get())) {
+            throw new RefusedException(ctx + " refusing switchover to " + to.get() + ": it is not a replica of the group "
+                    + "(master " + t.master() + ", replicas " + t.replicas() + "); nothing was changed. Name one of the "
+                    + "replicas with --to, or rejoin the node first ('ballast rejoin')");
+        }
+        Map<NodeAddress, NodeProbe> probes = new LinkedHashMap<>();
+        for (NodeAddress r : t.replicas()) {
+            probes.put(r, nodes.probe(r, dialect));
+        }
+        Plan plan = Planner.switchover(t, probes, Recovery.rules(config), to);
+        if (plan.candidate().isPresent()) {
+            return plan.candidate().get();
+        }
+        List<NodeAddress> usable = plan.verdicts().stream().filter(v -> v.standing() != Verdict.Standing.UNUSABLE)
+                .map(Verdict::node).toList();
         if (to.isPresent()) {
-            NodeAddress n = to.get();
-            if (!t.replicas().contains(n)) {
-                throw new SwitchoverException(ctx + " " + n + " is not a replica of the group (replicas: " + t.replicas() + ")");
-            }
-            if (rules.get(n) == PromotionRule.MUST_NOT) {
-                throw new SwitchoverException(ctx + " " + n + " is must_not in failover.promotion");
-            }
-            NodeProbe p = nodes.probe(n, dialect);
-            if (!p.reachable() || p.replication().isEmpty() || !p.replication().get().healthy()) {
-                throw new SwitchoverException(ctx + " " + n + " is not a healthy replica: "
-                        + (p.reachable() ? p.replication().map(Object::toString).orElse("no replication") : p.error()));
-            }
-            return n;
+            Verdict v = plan.verdicts().stream().filter(x -> x.node().equals(to.get())).findFirst().orElseThrow();
+            throw new RefusedException(withNode(ctx, to.get()) + " refusing switchover to "
+                    + to.get() + ": " + v.reason() + "; nothing was changed, " + t.master() + " is still master. "
+                    + wayOut(v, t) + (usable.isEmpty() ? "; no other replica may be promoted now"
+                    : ", or switch over to " + String.join(" or ", usable.stream().map(Object::toString).toList())
+                    + " (--to), or leave --to out to let Ballast choose"));
         }
-        NodeAddress best = null;
-        Position bestPos = null;
-        int bestRank = Integer.MAX_VALUE;
-        for (NodeAddress n : t.replicas()) {
-            PromotionRule rule = rules.getOrDefault(n, PromotionRule.NEUTRAL);
-            if (rule == PromotionRule.MUST_NOT) {
-                continue;
-            }
-            NodeProbe p = nodes.probe(n, dialect);
-            if (!p.reachable() || p.replication().isEmpty() || !p.replication().get().healthy()) {
-                continue;
-            }
-            Position pos = p.replication().get().applied();
-            int rank = rule.ordinal();
-            boolean better = best == null || !bestPos.covers(pos) || (pos.covers(bestPos) && rank < bestRank);
-            if (better) {
-                best = n;
-                bestPos = pos;
-                bestRank = rank;
-            }
+        throw new RefusedException(ctx + " refusing switchover: no replica may be promoted ("
+                + String.join("; ", plan.verdicts().stream().map(v -> v.node() + ": " + v.reason()).toList())
+                + "); nothing was changed, " + t.master() + " is still master. Make a replica healthy, or change "
+                + "failover.promotion");
+    }
+
+    /** {@code [cluster=c group=g]} becomes {@code [cluster=c group=g node=n]}. */
+    private static String withNode(String ctx, NodeAddress node) {
+        return ctx.substring(0, ctx.length() - 1) + " node=" + node + "]";
+    }
+
+    private static String wayOut(Verdict v, GroupTopology t) {
+        if (v.reason().startsWith("rule must_not")) {
+            return "It is must_not in failover.promotion: change that first if it may become master";
         }
-        if (best == null) {
-            throw new SwitchoverException(ctx + " no healthy replica may be promoted (replicas: " + t.replicas() + ")");
+        if (v.reason().startsWith("errant transactions")) {
+            return "Inspect its errant transactions (mariadb-binlog or mysqlbinlog on its binlog), then rebuild it from a "
+                    + "backup of the master or remove them by hand";
         }
-        return best;
+        return "Make it a healthy replica of " + t.master() + " first (SHOW SLAVE STATUS on it)";
+    }
+
+    /**
+     * Refuses a candidate that lags: before anything changes, it must apply what the master has now within
+     * {@code failover.applyTimeoutMs}. Otherwise writes would be held (and then given back) for that long.
+     */
+    private void refuseIfLagging(GroupTopology t, NodeAddress candidate, NodeConnections nodes, ServerDialect dialect,
+                                 String ctx) throws SwitchoverException {
+        long timeoutMs = config.failover().applyTimeoutMs();
+        String masterPosition;
+        boolean applied;
+        try (Connection master = nodes.connect(t.master()); Connection target = nodes.connect(candidate)) {
+            target.setNetworkTimeout(Runnable::run, (int) Math.min(Integer.MAX_VALUE, timeoutMs + 5_000));
+            masterPosition = dialect.probe(master, t.master()).executed().toString();
+            applied = dialect.awaitApplied(target, masterPosition, timeoutMs);
+        } catch (SQLException e) {
+            throw new SwitchoverException(ctx + " cannot check that " + candidate + " keeps up with " + t.master() + ": "
+                    + e.getMessage() + "; nothing was changed", e);
+        }
+        if (!applied) {
+            NodeProbe p = nodes.probe(candidate, dialect);
+            String has = p.replication().map(r -> "it has applied " + r.applied() + (r.secondsBehind() >= 0
+                    ? ", " + r.secondsBehind() + " s behind" : "")).orElse("");
+            throw new RefusedException(withNode(ctx, candidate) + " refusing switchover to "
+                    + candidate + ": it lags: it did not apply the master's " + masterPosition + " within failover.applyTimeoutMs "
+                    + timeoutMs + " ms" + (has.isEmpty() ? "" : " (" + has + ")") + "; nothing was changed, " + t.master()
+                    + " is still master. Wait until it catches up (SHOW SLAVE STATUS on it), or switch over to another "
+                    + "replica with --to");
+        }
     }
 
     private void rollBack(ServerDialect dialect, Connection master, GroupTopology before, int version, String ctx) {

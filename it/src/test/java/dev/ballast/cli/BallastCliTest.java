@@ -178,7 +178,7 @@ class BallastCliTest {
         old.execute("CREATE DATABASE errant_only_here");
         GroupTopology after = bed.topology();
         int code = run("rejoin", "--config", config.toString(), "--group", "g0", "--node", old.address());
-        assertTrue(code == 1 || code == 3, "failed (1) or refused for safety (3): " + code);
+        assertEquals(3, code, "refused for safety (RefusedException): " + err());
         assertTrue(err().contains("errant transactions"), err());
         assertEquals(after, bed.topology(), "not rejoined");
     }

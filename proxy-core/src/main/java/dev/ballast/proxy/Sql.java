@@ -1,5 +1,7 @@
 package dev.ballast.proxy;
 
+import dev.ballast.jdbc.internal.SqlHints;
+
 import java.util.Locale;
 
 /** Just enough lexing of SQL text for the proxy: the leading keyword, placeholders, whether it names a table. */
@@ -16,10 +18,10 @@ final class Sql {
             if (Character.isWhitespace(c)) {
                 i++;
             } else if (c == '/' && i + 1 < n && sql.charAt(i + 1) == '*') {
-                if (i + 2 < n && (sql.charAt(i + 2) == '!' || sql.startsWith("ballast:", skipInner(sql, i + 2)))) {
+                int end = sql.indexOf("*/", i + 2);
+                if (i + 2 < n && (sql.charAt(i + 2) == '!' || end > 0 && SqlHints.isMasterHint(sql, i + 2, end))) {
                     return i; // a versioned comment or a Ballast hint is part of the statement
                 }
-                int end = sql.indexOf("*/", i + 2);
                 i = end < 0 ? n : end + 2;
             } else if (c == '#' || c == '-' && sql.startsWith("-- ", i)) {
                 int end = sql.indexOf('\n', i);
@@ -29,13 +31,6 @@ final class Sql {
             }
         }
         return n;
-    }
-
-    private static int skipInner(String sql, int i) {
-        while (i < sql.length() && Character.isWhitespace(sql.charAt(i))) {
-            i++;
-        }
-        return i;
     }
 
     /** The first keyword, upper case ("" when none); a leading Ballast hint comment is skipped. */

@@ -122,9 +122,15 @@ public final class TopologyStore {
 
     /**
      * Writes {@code next} if the znode is still at {@code expectedVersion} ({@code -1}: only if it does not exist yet).
-     * Refuses to lower the epoch.
+     *
+     * <p>Refuses to lower the epoch, and to give the same epoch another master: the stored topology is read with its
+     * stat, and when it is still at {@code expectedVersion}, its epoch is compared with {@code next}'s before writing
+     * with that version, so a change between the read and the write fails the write. The same epoch with the same
+     * master is accepted (a phase change, a replica rejoining or dropped).
      *
      * @return whether it was written; false when someone else changed it first
+     * @throws EpochException when {@code next} would lower the epoch or change the master without raising it; nothing
+     *                        is written
      */
     public boolean compareAndSet(GroupTopology next, int expectedVersion) {
         String path = topologyPath(next.group());
@@ -132,14 +138,36 @@ public final class TopologyStore {
         try {
             if (expectedVersion < 0) {
                 client.create().creatingParentsIfNeeded().withMode(CreateMode.PERSISTENT).forPath(path, data);
-            } else {
-                client.setData().withVersion(expectedVersion).forPath(path, data);
+                return true;
             }
+            Stat stat = new Stat();
+            GroupTopology stored = GroupTopology.fromJson(new String(client.getData().storingStatIn(stat).forPath(path),
+                    StandardCharsets.UTF_8));
+            if (stat.getVersion() != expectedVersion) {
+                return false;
+            }
+            checkEpoch(path, stored, next);
+            client.setData().withVersion(stat.getVersion()).forPath(path, data);
             return true;
-        } catch (KeeperException.NodeExistsException | KeeperException.BadVersionException e) {
+        } catch (KeeperException.NodeExistsException | KeeperException.NoNodeException | KeeperException.BadVersionException e) {
             return false;
+        } catch (EpochException e) {
+            throw e;
         } catch (Exception e) {
             throw new TopologyException("writing " + path + ": " + e, e);
+        }
+    }
+
+    /** The epoch rule: never lower, and a new master only with a higher epoch. */
+    static void checkEpoch(String path, GroupTopology stored, GroupTopology next) {
+        if (next.epoch() < stored.epoch()) {
+            throw new EpochException(path + ": refusing to lower the epoch from " + stored.epoch() + " (master " + stored.master()
+                    + ") to " + next.epoch() + " (master " + next.master() + "); the topology was changed on a stale reading: "
+                    + "read it again ('ballast status') and retry");
+        }
+        if (next.epoch() == stored.epoch() && !next.master().equals(stored.master())) {
+            throw new EpochException(path + ": refusing master " + next.master() + " in epoch " + next.epoch() + ", which "
+                    + stored.master() + " already holds; a change of master must raise the epoch");
         }
     }
 
@@ -237,8 +265,15 @@ public final class TopologyStore {
         }
     }
 
+    /** A write refused because it would lower the epoch or change the master within one epoch; nothing was written. */
+    public static final class EpochException extends TopologyException {
+        public EpochException(String message) {
+            super(message, null);
+        }
+    }
+
     /** A ZooKeeper failure, naming the path. */
-    public static final class TopologyException extends RuntimeException {
+    public static class TopologyException extends RuntimeException {
         public TopologyException(String message, Throwable cause) {
             super(message, cause);
         }

@@ -26,6 +26,15 @@ class ProxyTextTest {
     }
 
     @Test
+    void theFirstKeywordFollowsAHintInAnySpelling() {
+        for (String hint : new String[]{"/* ballast:master */", "/*ballast:master*/", "/* BALLAST:MASTER */", "/*  ballast : master */"}) {
+            assertEquals("SELECT", Sql.firstKeyword(hint + " SELECT 1 FROM t"), hint);
+            assertEquals("SELECT", Sql.firstKeyword("/* other */ " + hint + " SELECT 1 FROM t"), hint);
+            assertEquals(List.of("SELECT", "FROM", "T"), Sql.words(hint + " SELECT 1 FROM t", 100), hint);
+        }
+    }
+
+    @Test
     void logicalTableNamesBecomePhysicalOutsideStrings() {
         Map<String, String> names = Map.of("T_ORDER", "t_order_0");
         assertEquals("SELECT t_order_0.id, 't_order' FROM `t_order_0` o JOIN t_order_0 WHERE x='t_order'",

@@ -19,8 +19,9 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Chooses the replica to promote when a group's master is dead: the one that has received the most from it (by GTID),
- * honouring the promotion rules among equally advanced replicas.
+ * Chooses the replica to promote when a group's master is dead ({@link #plan}) or is moved by a planned switchover
+ * ({@link #switchover}): the one that has received the most from it (by GTID), honouring the promotion rules among
+ * equally advanced replicas.
  *
  * <p>A replica is unusable when it is unreachable, has no replica status or no received position, is
  * {@link PromotionRule#MUST_NOT}, or has errant transactions (its {@code executed} is not covered by its own
@@ -97,6 +98,107 @@ public final class Planner {
         List<Verdict> verdicts = entries.values().stream().map(e -> new Verdict(e.node, e.standing, e.verdictReason)).toList();
         Position mustApply = candidate != null ? candidate.position : Position.empty(flavour(replicas, topology));
         return new Plan(topology.group(), Optional.ofNullable(candidate).map(e -> e.node), mustApply, verdicts);
+    }
+
+    /**
+     * Chooses the replica a planned switchover promotes while the master still serves. The verdicts are the failover's
+     * (unreachable, {@code must_not}, errant transactions, the most advanced by received GTIDs, the rules among equals),
+     * plus what a live master requires: a replica must replicate from {@code topology.master()} now, both threads
+     * running, for it to catch up once the master is read-only; and no replica counts as "already promoted".
+     *
+     * <p>With {@code to}, that replica is the candidate when it is usable. When it is not, the plan has no candidate,
+     * {@code to}'s verdict says why, and every other usable replica is {@link Standing#EQUAL} or {@link Standing#BEHIND}
+     * the one that would be chosen without {@code to} (the ways out).
+     *
+     * @param to a replica named by the operator; it must be one of {@code topology.replicas()}
+     * @throws IllegalArgumentException when {@code to} is not a replica of the topology
+     */
+    public static Plan switchover(GroupTopology topology, Map<NodeAddress, NodeProbe> replicas,
+                                  Map<NodeAddress, PromotionRule> rules, Optional<NodeAddress> to) {
+        Objects.requireNonNull(topology, "topology");
+        Objects.requireNonNull(replicas, "replicas");
+        Objects.requireNonNull(rules, "rules");
+        Objects.requireNonNull(to, "to");
+        if (to.isPresent() && !topology.replicas().contains(to.get())) {
+            throw new IllegalArgumentException(to.get() + " is not a replica of group " + topology.group() + " "
+                    + topology.replicas());
+        }
+        Map<NodeAddress, Entry> entries = new LinkedHashMap<>();
+        for (NodeAddress node : topology.replicas()) {
+            PromotionRule rule = rules.getOrDefault(node, PromotionRule.NEUTRAL);
+            Entry e = classify(node, replicas.get(node), rule);
+            if (e.kind == Kind.PROMOTED) {
+                e = Entry.excluded(node, rule, null, "writable and not replicating: it is not a replica of the master "
+                        + topology.master());
+            } else if (e.kind == Kind.USABLE) {
+                e = liveMasterCheck(e, replicas.get(node), topology.master());
+            }
+            entries.put(node, e);
+        }
+        List<Entry> usable = entries.values().stream().filter(e -> e.kind == Kind.USABLE).toList();
+        Entry named = to.map(entries::get).orElse(null);
+        Entry candidate;
+        if (named == null) {
+            candidate = mostAdvanced(usable);
+        } else if (named.kind == Kind.USABLE) {
+            candidate = named;
+            named.verdict(Standing.CANDIDATE, "named by the operator (--to): received " + named.position + "; rule "
+                    + ruleText(named.rule));
+        } else {
+            candidate = null;
+        }
+        Entry reference = candidate;
+        if (named != null && candidate == null) {
+            // refused: judge the others against the automatic choice, so the refusal can name the ways out
+            reference = mostAdvanced(usable);
+            if (reference != null) {
+                reference.verdict(Standing.EQUAL, "usable: received " + reference.position + ", the most advanced; "
+                        + "the choice without --to; rule " + ruleText(reference.rule));
+            }
+        }
+        for (Entry e : entries.values()) {
+            if (e.standing != null) {
+                continue;
+            }
+            if (e.kind == Kind.USABLE && reference != null) {
+                if (e.position.covers(reference.position)) {
+                    e.verdict(Standing.EQUAL, "received " + e.position + ", as advanced as " + reference.node
+                            + "; rule " + ruleText(e.rule));
+                } else {
+                    e.verdict(Standing.BEHIND, "behind: received " + e.position + " < " + reference.position + " of "
+                            + reference.node);
+                }
+            } else if (e.kind == Kind.USABLE) {
+                e.verdict(Standing.UNUSABLE, "positions diverge: received " + e.position
+                        + "; no usable replica's received covers all the others' (" + positions(usable) + ")");
+            } else {
+                e.verdict(Standing.UNUSABLE, e.reason);
+            }
+        }
+        List<Verdict> verdicts = entries.values().stream().map(e -> new Verdict(e.node, e.standing, e.verdictReason)).toList();
+        Position mustApply = candidate != null ? candidate.position : Position.empty(flavour(replicas, topology));
+        return new Plan(topology.group(), Optional.ofNullable(candidate).map(e -> e.node), mustApply, verdicts);
+    }
+
+    /** A usable replica of a live master must replicate from it now, both threads running, to catch up before promotion. */
+    private static Entry liveMasterCheck(Entry e, NodeProbe probe, NodeAddress master) {
+        ReplicaThreads r = probe.replication().orElseThrow();
+        if (!master.equals(r.master())) {
+            return Entry.excluded(e.node, e.rule, e.position, "replicates from " + r.master() + ", not from the master "
+                    + master);
+        }
+        if (!r.healthy()) {
+            StringBuilder why = new StringBuilder("replication is not running (io ").append(r.io().name().toLowerCase(Locale.ROOT))
+                    .append(", sql ").append(r.sqlRunning() ? "running" : "stopped").append(')');
+            if (r.lastSqlErrno() != 0) {
+                why.append("; last SQL error ").append(r.lastSqlErrno()).append(": ").append(r.lastSqlError());
+            }
+            if (r.lastIoErrno() != 0) {
+                why.append("; last IO error ").append(r.lastIoErrno()).append(": ").append(r.lastIoError());
+            }
+            return Entry.excluded(e.node, e.rule, e.position, why + "; it cannot catch up with the master");
+        }
+        return e;
     }
 
     private static Entry classify(NodeAddress node, NodeProbe probe, PromotionRule rule) {

@@ -243,6 +243,118 @@ class PlannerTest {
         assertEquals(List.of(R1, R2, R3), plan.verdicts().stream().map(Verdict::node).toList());
     }
 
+    // ---- planned switchover: the master still serves
+
+    /** One switchover scenario: probes, rules, the node named by --to (or null), the candidate expected and every verdict. */
+    record SwitchoverCase(String name, Map<NodeAddress, NodeProbe> probes, Map<NodeAddress, PromotionRule> rules,
+                          NodeAddress to, NodeAddress candidate, List<Expect> verdicts) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    static SwitchoverCase switchover(String name, Map<NodeAddress, NodeProbe> probes, Map<NodeAddress, PromotionRule> rules,
+                                     NodeAddress to, NodeAddress candidate, Expect... verdicts) {
+        return new SwitchoverCase(name, probes, rules, to, candidate, List.of(verdicts));
+    }
+
+    static Stream<SwitchoverCase> switchovers() {
+        return Stream.of(
+                switchover("automatic: the most advanced replica of the live master",
+                        probes(live(R1, "0-1-40"), live(R2, "0-1-42"), live(R3, "0-1-41")), Map.of(), null,
+                        R2,
+                        expect(R1, BEHIND, "0-1-40 < 0-1-42"), expect(R2, CANDIDATE, "most advanced"), expect(R3, BEHIND)),
+                switchover("automatic: prefer wins among equals",
+                        probes(live(R1, "0-1-42"), live(R2, "0-1-42"), live(R3, "0-1-42")), Map.of(R3, PREFER), null,
+                        R3,
+                        expect(R1, EQUAL), expect(R2, EQUAL), expect(R3, CANDIDATE, "rule prefer")),
+                switchover("automatic: an errant replica is never chosen, even the most advanced",
+                        probes(live(R1, "0-1-42").executed("0-1-42,1-3312-1"), live(R2, "0-1-41"), live(R3, "0-1-40")),
+                        Map.of(R1, PREFER), null,
+                        R2,
+                        expect(R1, UNUSABLE, "errant transactions", "1-3312-1"), expect(R2, CANDIDATE), expect(R3, BEHIND)),
+                switchover("automatic: must_not is never chosen",
+                        probes(live(R1, "0-1-40"), live(R2, "0-1-42"), live(R3, "0-1-41")), Map.of(R2, MUST_NOT), null,
+                        R3,
+                        expect(R1, BEHIND), expect(R2, UNUSABLE, "rule must_not"), expect(R3, CANDIDATE)),
+                switchover("automatic: stopped replication or another master excludes a replica",
+                        probes(live(R1, "0-1-42").from(R3), live(R2, "0-1-42").sqlError(1950, "out-of-order sequence number"),
+                                live(R3, "0-1-40")), Map.of(), null,
+                        R3,
+                        expect(R1, UNUSABLE, "replicates from 127.0.0.1:3314, not from the master 127.0.0.1:3311"),
+                        expect(R2, UNUSABLE, "replication is not running (io yes, sql stopped)", "last SQL error 1950",
+                                "out-of-order"),
+                        expect(R3, CANDIDATE)),
+                switchover("automatic: a writable replica that is not replicating is not 'already promoted' here",
+                        probes(promoted(R1, "0-1-45"), live(R2, "0-1-42"), live(R3, "0-1-41")), Map.of(), null,
+                        R2,
+                        expect(R1, UNUSABLE, "writable and not replicating", "not a replica of the master 127.0.0.1:3311"),
+                        expect(R2, CANDIDATE), expect(R3, BEHIND)),
+                switchover("automatic: nobody usable, no candidate",
+                        probes(down(R1), live(R2, "0-1-42").ioState(IoState.CONNECTING)), Map.of(R3, MUST_NOT), null,
+                        null,
+                        expect(R1, UNUSABLE, "unreachable"), expect(R2, UNUSABLE, "io connecting"),
+                        expect(R3, UNUSABLE, "unreachable")),
+                switchover("--to a usable replica behind the others is the candidate (it catches up with the master)",
+                        probes(live(R1, "0-1-40"), live(R2, "0-1-42"), live(R3, "0-1-41")), Map.of(R1, PREFER_NOT), R1,
+                        R1,
+                        expect(R1, CANDIDATE, "named by the operator (--to)", "rule prefer_not"),
+                        expect(R2, EQUAL, "as advanced as 127.0.0.1:3312"), expect(R3, EQUAL)),
+                switchover("--to a must_not replica is refused; the others are the ways out",
+                        probes(live(R1, "0-1-40"), live(R2, "0-1-42"), live(R3, "0-1-41")), Map.of(R2, MUST_NOT), R2,
+                        null,
+                        expect(R1, BEHIND, "0-1-40 < 0-1-41 of 127.0.0.1:3314"),
+                        expect(R2, UNUSABLE, "rule must_not"),
+                        expect(R3, EQUAL, "usable", "the choice without --to")),
+                switchover("--to a replica with errant transactions is refused, naming them",
+                        probes(live(R1, "0-1-41"), live(R2, "0-1-41"), live(R3, "0-1-41").executed("0-3314-42")), Map.of(), R3,
+                        null,
+                        expect(R1, EQUAL, "the choice without --to"), expect(R2, EQUAL),
+                        expect(R3, UNUSABLE, "errant transactions", "executed 0-3314-42", "received 0-1-41")),
+                switchover("--to a replica whose replication stopped is refused",
+                        probes(live(R1, "0-1-41"), live(R2, "0-1-41").ioState(IoState.NO), live(R3, "0-1-41")), Map.of(), R2,
+                        null,
+                        expect(R1, EQUAL), expect(R2, UNUSABLE, "replication is not running (io no"), expect(R3, EQUAL)),
+                switchover("--to an unreachable replica is refused",
+                        probes(live(R1, "0-1-41"), down(R2), live(R3, "0-1-41")), Map.of(), R2,
+                        null,
+                        expect(R1, EQUAL), expect(R2, UNUSABLE, "unreachable (Connection refused)"), expect(R3, EQUAL)),
+                switchover("--to refused and nobody else usable: no way out but fixing it",
+                        probes(live(R1, "0-1-41"), down(R2), down(R3)), Map.of(R1, MUST_NOT), R1,
+                        null,
+                        expect(R1, UNUSABLE, "rule must_not"), expect(R2, UNUSABLE), expect(R3, UNUSABLE))
+        );
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("switchovers")
+    void switchoverChoosesWithTheFailoversVerdictsAndALiveMaster(SwitchoverCase c) {
+        Plan plan = Planner.switchover(GROUP, c.probes(), c.rules(), Optional.ofNullable(c.to()));
+
+        assertEquals(Optional.ofNullable(c.candidate()), plan.candidate(), () -> describe(plan));
+        List<String> expected = c.verdicts().stream().map(e -> e.node() + " " + e.standing()).toList();
+        assertEquals(expected, plan.verdicts().stream().map(v -> v.node() + " " + v.standing()).toList(), () -> describe(plan));
+        for (int i = 0; i < expected.size(); i++) {
+            Verdict v = plan.verdicts().get(i);
+            for (String why : c.verdicts().get(i).why()) {
+                assertTrue(v.reason().contains(why), () -> "'" + why + "' not in " + v);
+            }
+        }
+        assertEquals(plan.candidate(), plan.verdicts().stream().filter(v -> v.standing() == CANDIDATE).map(Verdict::node)
+                .findFirst(), "the candidate, and only it, stands as candidate");
+    }
+
+    @Test
+    void switchoverToANodeOutsideTheReplicasIsAnError() {
+        NodeAddress stranger = NodeAddress.parse("127.0.0.1:3399");
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Planner.switchover(GROUP, probes(live(R1, "0-1-1")), Map.of(), Optional.of(stranger)));
+        assertTrue(e.getMessage().contains("127.0.0.1:3399 is not a replica of group g1"), e.getMessage());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Planner.switchover(GROUP, Map.of(), Map.of(), Optional.of(M)), "the master itself");
+    }
+
     // ---- building probes
 
     static Case scenario(String name, Map<NodeAddress, NodeProbe> probes, Map<NodeAddress, PromotionRule> rules,
@@ -290,6 +402,13 @@ class PlannerTest {
         return b;
     }
 
+    /** A replica of the live master M, both threads running, having received (and applied) {@code received}. */
+    static ProbeBuilder live(NodeAddress node, String received) {
+        ProbeBuilder b = replica(node, received);
+        b.io = IoState.YES;
+        return b;
+    }
+
     static ProbeBuilder down(NodeAddress node) {
         ProbeBuilder b = new ProbeBuilder(node);
         b.error = "Connection refused";
@@ -303,9 +422,31 @@ class PlannerTest {
         boolean replicating = true;
         Position received;
         Position executed;
+        IoState io = IoState.NO;
+        boolean sqlRunning = true;
+        NodeAddress master = M;
+        int sqlErrno;
+        String sqlError = "";
 
         ProbeBuilder(NodeAddress node) {
             this.node = node;
+        }
+
+        ProbeBuilder ioState(IoState state) {
+            io = state;
+            return this;
+        }
+
+        ProbeBuilder from(NodeAddress source) {
+            master = source;
+            return this;
+        }
+
+        ProbeBuilder sqlError(int errno, String error) {
+            sqlRunning = false;
+            sqlErrno = errno;
+            sqlError = error;
+            return this;
         }
 
         ProbeBuilder notReplicating() {
@@ -323,7 +464,7 @@ class PlannerTest {
                 return NodeProbe.unreachable(node, error, AT);
             }
             Optional<ReplicaThreads> threads = replicating
-                    ? Optional.of(new ReplicaThreads(M, IoState.NO, true, received, executed, 0, "", 0, "", -1))
+                    ? Optional.of(new ReplicaThreads(master, io, sqlRunning, received, executed, 0, "", sqlErrno, sqlError, -1))
                     : Optional.empty();
             return new NodeProbe(node, true, "", node.port(), readOnly, executed, threads, false, AT);
         }

@@ -246,6 +246,32 @@ class DriverOnReplicatedShardsTest {
         }
     }
 
+    /** Issue 11: the hint is matched by its words, whatever the spacing and case; other comments and literals are not hints. */
+    @Test
+    void masterHintInAnySpellingGoesToTheMasterAndLookalikesDoNot() throws Exception {
+        long master = bed.groups().get(1).master().serverId();
+        Set<Long> replicas = serverIds(bed.groups().get(1).replicas());
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            for (String hint : List.of("/*ballast:master*/", "/* BALLAST:MASTER */", "/*  ballast : master */", "/*Ballast:\nMaster*/")) {
+                assertEquals(master, serverIdOf(s, hint + " SELECT @@server_id FROM t_user WHERE id = 1"), hint);
+                assertEquals(master, serverIdOf(s, "SELECT @@server_id FROM t_user WHERE id = 1 " + hint), hint);
+                try (PreparedStatement ps = c.prepareStatement("SELECT @@server_id FROM t_user " + hint + " WHERE id = ?")) {
+                    ps.setInt(1, 1);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        assertTrue(rs.next());
+                        assertEquals(master, rs.getLong(1), "prepared, " + hint);
+                    }
+                }
+            }
+            for (String lookalike : List.of(
+                    "SELECT @@server_id FROM t_user WHERE id = 1 /* ballast:masters */",
+                    "SELECT @@server_id, '/* ballast:master */' FROM t_user WHERE id = 1",
+                    "SELECT @@server_id FROM t_user WHERE id = 1 -- /* ballast:master */")) {
+                assertTrue(replicas.contains(serverIdOf(s, lookalike)), "to a replica: " + lookalike);
+            }
+        }
+    }
+
     // ---- sharding ----------------------------------------------------------------------------
 
     @Test

@@ -106,6 +106,41 @@ class ProxyClientsTest {
         assertTrue(g0 > 0 && g1 > 0, "rows on both groups: " + g0 + " / " + g1);
     }
 
+    /** Issue 11: through the proxy too, the master hint is matched by its words, in text and in server-prepared statements. */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void masterHintInAnySpellingGoesToTheMasterThroughTheProxy(boolean serverPrepared) throws Exception {
+        try (Connection c = mysql(true); Statement s = c.createStatement()) {
+            s.execute("REPLACE INTO t_kv VALUES (77, 'hinted')");
+        }
+        bed.awaitReplication();
+        java.util.Set<Long> masters = new java.util.HashSet<>();
+        java.util.Set<Long> replicas = new java.util.HashSet<>();
+        for (var g : bed.groups()) {
+            masters.add((long) g.master().serverId());
+            g.replicas().forEach(r -> replicas.add((long) r.serverId()));
+        }
+        try (Connection c = mysql(serverPrepared)) {
+            String plain = "SELECT @@server_id FROM t_kv WHERE k = ?";
+            assertTrue(replicas.contains(serverId(c, plain)), "without a hint: a replica");
+            assertTrue(replicas.contains(serverId(c, plain + " /* ballast:masters */")), "not a hint: a replica");
+            for (String hint : new String[]{"/* ballast:master */", "/*ballast:master*/", "/* BALLAST:MASTER */", "/*  ballast : master */"}) {
+                assertTrue(masters.contains(serverId(c, hint + " " + plain)), hint);
+                assertTrue(masters.contains(serverId(c, plain + " " + hint)), hint);
+            }
+        }
+    }
+
+    private static long serverId(Connection c, String sql) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setLong(1, 77);
+            try (ResultSet rs = ps.executeQuery()) {
+                assertTrue(rs.next(), sql);
+                return rs.getLong(1);
+            }
+        }
+    }
+
     @Test
     void mariadbCliSeesErrorsWithTheirNumbers() throws Exception {
         String[] r = cli(PASSWORD, "SELECT * FROM t_missing");

@@ -25,7 +25,8 @@ public final class Templates {
         }
         Optional<RouteTemplate> template = cache.get(sql);
         if (template == null) {
-            template = RouteTemplate.analyze(sql, config);
+            // a hinted statement goes to the master through ShardingSphere, whatever the template would say
+            template = SqlHints.hasMasterHint(sql) ? Optional.empty() : RouteTemplate.analyze(sql, config);
             if (cache.size() < MAX) {
                 cache.putIfAbsent(sql, template);
             }
