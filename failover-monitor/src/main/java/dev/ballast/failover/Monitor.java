@@ -75,11 +75,17 @@ public final class Monitor implements AutoCloseable {
     private volatile boolean connected = true;
     private volatile boolean closed;
     private final AtomicInteger recoveries = new AtomicInteger();
+    private final MonitorMetrics metrics;
 
     /**
      * @param client a started Curator client, or null to open one from the config (then closed with the monitor)
      */
     public Monitor(ClusterConfig config, String id, CuratorFramework client) {
+        this(config, id, client, MonitorMetrics.prometheus(config));
+    }
+
+    /** A monitor whose meters go to {@code metrics} (served on {@code failover.metrics} when that is set). */
+    public Monitor(ClusterConfig config, String id, CuratorFramework client, MonitorMetrics metrics) {
         if (config.failover().zookeeper().isEmpty() && client == null) {
             throw new IllegalArgumentException("[cluster=" + config.name() + "] failover.zookeeper is not set: a monitor "
                     + "publishes the topology in ZooKeeper and cannot run without it");
@@ -93,6 +99,13 @@ public final class Monitor implements AutoCloseable {
         this.latch = new LeaderLatch(this.client, store.leaderPath(), id);
         this.loop = Executors.newSingleThreadScheduledExecutor(daemon("ballast-monitor-" + id));
         this.probes = Executors.newFixedThreadPool(Math.max(2, Math.min(8, serverCount(config))), daemon("ballast-monitor-" + id + "-probe"));
+        this.metrics = metrics;
+        metrics.leader(id, this::acting);
+    }
+
+    /** This monitor's meters. */
+    public MonitorMetrics metrics() {
+        return metrics;
     }
 
     private static int serverCount(ClusterConfig config) {
@@ -110,6 +123,8 @@ public final class Monitor implements AutoCloseable {
 
     /** Joins the election, writes the config's topology where ZooKeeper has none yet, and starts probing. */
     public Monitor start() throws Exception {
+        config.failover().metrics().ifPresent(at -> log.info("[cluster={} monitor={}] metrics on http://{}:{}/metrics",
+                config.name(), id, at.host(), metrics.serve(at)));
         client.getConnectionStateListenable().addListener((c, state) -> {
             connected = state.isConnected();
             if (state == ConnectionState.SUSPENDED) {
@@ -126,6 +141,7 @@ public final class Monitor implements AutoCloseable {
             TreeAcl.forConfig(config, ZkRole.CONTROL_PLANE).ifPresent(acl -> acl.secure(client));
             store.bootstrap(config);
             loadRecoveryHistory();
+            metrics.audit(store.recoveries(), false); // switchovers before this monitor started are not counted
         }
         latch.start();
         loop.execute(this::tick);
@@ -192,7 +208,16 @@ public final class Monitor implements AutoCloseable {
             return;
         }
         try {
+            Map<String, GroupTopology> previous = Map.copyOf(lastSeen);
             Map<String, GroupTopology> topologies = readTopologies();
+            if (connected && !previous.isEmpty() && !previous.equals(topologies)) {
+                // a change this monitor did not make now (e.g. a switchover by the CLI): count it if it ended; leaders only
+                try {
+                    metrics.audit(store.recoveries(), acting());
+                } catch (RuntimeException e) {
+                    log.debug("reading the audit log for metrics: {}", e.toString());
+                }
+            }
             Map<NodeAddress, NodeProbe> seen = probeAll(topologies);
             latest = seen;
             publish(seen);
@@ -225,6 +250,7 @@ public final class Monitor implements AutoCloseable {
                 t = lastSeen.getOrDefault(g.name(), GroupTopology.of(g));
             }
             lastSeen.put(g.name(), t);
+            metrics.topology(t);
             out.put(g.name(), t);
         }
         return out;
@@ -271,7 +297,7 @@ public final class Monitor implements AutoCloseable {
                 }
                 long seq = probeSeq.incrementAndGet();
                 Future<?> f = probes.submit(() -> {
-                    NodeProbe p = receiveClock.stamp(nodes.probe(n, dialect));
+                    NodeProbe p = receiveClock.stamp(metrics.probe(g.name(), () -> nodes.probe(n, dialect), NodeProbe::reachable));
                     Running self = running.get(n);
                     if (self != null && self.seq() == seq) {   // not given up on meanwhile
                         finished.put(n, p);
@@ -422,11 +448,14 @@ public final class Monitor implements AutoCloseable {
                 log.info("[cluster={} group={}] {} answers again; no failover", config.name(), group, t.master());
                 return;
             }
+            long started = System.nanoTime();
             Recovery.Outcome outcome = new Recovery(config, nodes, store, id, this::acting).failover(seen.get(), problem);
+            metrics.failover(group, outcome.published(), System.nanoTime() - started);
             if (outcome.published()) {
                 recoveries.incrementAndGet();
                 lastRecoveryAt.put(group, System.currentTimeMillis());
                 lastSeen.put(group, outcome.after());
+                metrics.topology(outcome.after());
             }
         } finally {
             try {
@@ -562,6 +591,7 @@ public final class Monitor implements AutoCloseable {
             log.debug("closing the leader latch: {}", e.toString());
         }
         nodes.close();
+        metrics.close();
         if (ownsClient) {
             client.close();
         }

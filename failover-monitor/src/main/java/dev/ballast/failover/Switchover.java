@@ -50,10 +50,21 @@ public final class Switchover {
     private final String by;
 
     public Switchover(ClusterConfig config, TopologyStore store, String by) {
+        this(config, store, by, null);
+    }
+
+    /**
+     * A switchover that records its outcome and duration in {@code metrics} (may be null). Monitors count switchovers
+     * from the audit log: do not pass the metrics of a monitor running in the same process, or it counts twice.
+     */
+    public Switchover(ClusterConfig config, TopologyStore store, String by, MonitorMetrics metrics) {
         this.config = config;
         this.store = store;
         this.by = by;
+        this.metrics = metrics;
     }
+
+    private final MonitorMetrics metrics;
 
     /**
      * Moves the master of {@code group} to {@code to}, or to the most advanced replica that may be promoted.
@@ -73,9 +84,19 @@ public final class Switchover {
         } catch (Exception e) {
             throw new SwitchoverException(ctx + " taking the group's lock: " + e, e);
         }
+        long started = System.nanoTime();
+        boolean done = false;
         try (NodeConnections nodes = new NodeConnections(config)) {
-            return locked(group, to, nodes, ctx);
+            Result r = locked(group, to, nodes, ctx);
+            done = true;
+            if (metrics != null) {
+                metrics.topology(r.after());
+            }
+            return r;
         } finally {
+            if (metrics != null) {
+                metrics.switchover(group, done, System.nanoTime() - started);
+            }
             try {
                 lock.release();
             } catch (Exception e) {

@@ -41,7 +41,7 @@ import javax.sql.DataSource;
  * logical data source per replica group; writes, locking reads and transactions on the group's master,
  * autocommit reads on its replicas. One HikariCP pool per physical server. Thread-safe; close it when done.
  */
-public final class BallastDataSource implements DataSource, AutoCloseable {
+public final class BallastDataSource implements DataSource, AutoCloseable, io.micrometer.core.instrument.binder.MeterBinder {
 
     private final ClusterConfig config;
     private final DataSource shardingSphere;
@@ -75,9 +75,16 @@ public final class BallastDataSource implements DataSource, AutoCloseable {
                 keys.setProperty(BallastSnowflakeAlgorithm.GENERATOR, registered);
                 snowflake = new AlgorithmConfiguration(BallastSnowflakeAlgorithm.TYPE, keys);
             }
-            startedProbe = new HealthProbe(forTopology(config, createdTopology));
+            dev.ballast.metrics.DataPlaneMetrics[] metrics = new dev.ballast.metrics.DataPlaneMetrics[1];
+            startedProbe = new HealthProbe(forTopology(config, createdTopology), (g, n, ok, nanos) -> {
+                if (metrics[0] != null) {
+                    metrics[0].probed(g, n, ok, nanos);
+                }
+            });
             startedProbe.start();
             createdRouter = new ReadRouter(config, startedProbe, createdTopology);
+            metrics[0] = createdRouter.metrics();
+            startedProbe.addListener(createdRouter.metrics()::health);
             Properties balancer = new Properties();
             balancer.setProperty(BallastLoadBalancer.ROUTER, createdRouter.id());
             Properties props = new Properties();
@@ -128,7 +135,8 @@ public final class BallastDataSource implements DataSource, AutoCloseable {
         if (closed) {
             return;
         }
-        HealthProbe fresh = new HealthProbe(forTopology(config, topology));
+        HealthProbe fresh = new HealthProbe(forTopology(config, topology), router.metrics()::probed);
+        fresh.addListener(router.metrics()::health);
         try {
             fresh.start();
         } catch (RuntimeException e) {
@@ -161,6 +169,23 @@ public final class BallastDataSource implements DataSource, AutoCloseable {
     /** Where each group's statements go now (used by the proxy's relay). */
     public ReadRouter router() {
         return router;
+    }
+
+    /**
+     * Reports this data source to an application's registry: Ballast's meters (statements by route, group and role;
+     * errors by SQLSTATE class; replica lag, ejections, write holds, epochs, probe latency; see docs/metrics.md) and
+     * every pool's own through HikariCP's Micrometer tracker. Call it once (again with the same registry is a no-op).
+     *
+     * @throws IllegalStateException when already bound to another registry (bind a CompositeMeterRegistry instead)
+     */
+    @Override
+    public void bindTo(io.micrometer.core.instrument.MeterRegistry registry) {
+        router.bindTo(registry);
+    }
+
+    /** The registry this data source reports to, or null when it is not bound. */
+    public io.micrometer.core.instrument.MeterRegistry meterRegistry() {
+        return router.metrics().registry();
     }
 
     /** Loads and validates a cluster config file, then builds the data source. */

@@ -37,6 +37,17 @@ public final class BallastDriver implements Driver {
         if (!acceptsURL(url)) {
             return null;
         }
+        return dataSource(url).getConnection();
+    }
+
+    /**
+     * The data source every {@code jdbc:ballast:} connection of {@code url} in this JVM goes through, built now if no
+     * connection was made yet: e.g. {@code BallastDriver.dataSource(url).bindTo(registry)} for metrics.
+     */
+    public static BallastDataSource dataSource(String url) throws SQLException {
+        if (url == null || !url.startsWith(PREFIX)) {
+            throw new SQLException("not a Ballast URL: '" + url + "'; expected " + PREFIX + "<path of a cluster config>", "08001");
+        }
         BallastDataSource ds = DATA_SOURCES.get(url);
         if (ds == null) {
             synchronized (DATA_SOURCES) {
@@ -47,7 +58,7 @@ public final class BallastDriver implements Driver {
                 }
             }
         }
-        return ds.getConnection();
+        return ds;
     }
 
     private static BallastDataSource open(String location) throws SQLException {

@@ -1,6 +1,9 @@
 package dev.ballast.proxy;
 
 import com.sun.net.httpserver.HttpServer;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import dev.ballast.jdbc.BallastDataSource;
 import dev.ballast.jdbc.health.GroupHealth;
 import dev.ballast.rules.ClusterConfig;
@@ -61,6 +64,10 @@ public final class ProxyServer implements AutoCloseable {
     private final SslContext sslContext;
     /** the relay's own server connections; null when proxy.relay is off */
     private final Backends backends;
+    /** what GET /metrics shows: the proxy's meters, its data source's, HikariCP's and the JVM's */
+    private final PrometheusMeterRegistry registry;
+    private final Counter accepted;
+    private final Counter refused;
 
     /** A proxy over its own data source (closed with it). */
     public ProxyServer(ClusterConfig config) throws java.sql.SQLException {
@@ -81,6 +88,14 @@ public final class ProxyServer implements AutoCloseable {
         });
         workers.allowCoreThreadTimeOut(true);
         this.backends = settings.relay() ? new Backends(config) : null;
+        this.registry = registry(config, ds);
+        Gauge.builder("ballast.proxy.connections.open", open, AtomicInteger::get)
+                .description("Client connections open now").tags("cluster", config.name()).register(registry);
+        this.accepted = Counter.builder("ballast.proxy.connections.accepted")
+                .description("Client connections accepted").tags("cluster", config.name()).register(registry);
+        this.refused = Counter.builder("ballast.proxy.connections.refused")
+                .description("Client connections refused at proxy.maxConnections (error 1040)")
+                .tags("cluster", config.name()).register(registry);
         if (settings.tls().isPresent()) {
             ProxySettings.Tls tls = settings.tls().get();
             try {
@@ -96,6 +111,29 @@ public final class ProxyServer implements AutoCloseable {
         } else {
             this.sslContext = null;
         }
+    }
+
+    /**
+     * The registry /metrics shows: the data source's when it already reports to a Prometheus registry, else a new one
+     * that the data source is bound to (when it reports elsewhere, /metrics shows the proxy's own meters only).
+     */
+    private static PrometheusMeterRegistry registry(ClusterConfig config, BallastDataSource ds) {
+        if (ds.meterRegistry() instanceof PrometheusMeterRegistry p) {
+            return p;
+        }
+        PrometheusMeterRegistry r = dev.ballast.metrics.PrometheusEndpoint.newRegistry();
+        if (ds.meterRegistry() == null) {
+            ds.bindTo(r);
+        } else {
+            log.warn("[cluster={}] the data source reports to {}; the proxy's /metrics shows the proxy's own meters only",
+                    config.name(), ds.meterRegistry());
+        }
+        return r;
+    }
+
+    /** What GET /metrics shows. */
+    public PrometheusMeterRegistry meterRegistry() {
+        return registry;
     }
 
     boolean offersTls() {
@@ -143,10 +181,12 @@ public final class ProxyServer implements AutoCloseable {
                     out.write(bytes);
                 }
             });
+            dev.ballast.metrics.PrometheusEndpoint.serve(health, registry);
             health.start();
         }
-        log.info("[cluster={}] Ballast proxy listening on {} (health: {})", config.name(), port(),
-                settings.health().map(x -> "http://" + x + "/health").orElse("off"));
+        log.info("[cluster={}] Ballast proxy listening on {} (health: {}, metrics: {})", config.name(), port(),
+                settings.health().map(x -> "http://" + x + "/health").orElse("off"),
+                settings.health().map(x -> "http://" + x + "/metrics").orElse("off"));
         return this;
     }
 
@@ -177,9 +217,11 @@ public final class ProxyServer implements AutoCloseable {
         while (true) {
             int n = open.get();
             if (n >= settings.maxConnections()) {
+                refused.increment();
                 return false;
             }
             if (open.compareAndSet(n, n + 1)) {
+                accepted.increment();
                 return true;
             }
         }

@@ -214,6 +214,7 @@ final class Relay implements Backend.Listener {
         this.done = done;
         this.backend = b;
         this.target = server;
+        server.statements().relay();
         this.read = read;
         this.group = group;
         this.mode = mode;
@@ -495,6 +496,9 @@ final class Relay implements Backend.Listener {
             fallback = true;
             return false;
         }
+        boolean marked = length >= 4 + 9 && in.getUnsignedByte(index + 7) == '#';
+        router.metrics().error(dev.ballast.metrics.DataPlaneMetrics.RELAY,
+                marked ? in.toString(index + 8, 2, StandardCharsets.US_ASCII) : "HY");
         return true;
     }
 

@@ -101,7 +101,7 @@ public final class ClusterConfigLoader {
     private static FailoverSettings failover(ConfigNode node, Map<String, GroupConfig> groups) {
         node.onlyKeys(Set.of("zookeeper", "zkRoot", "zkSessionTimeoutMs", "zkConnectionTimeoutMs", "writeHoldMs", "admin",
                 "replication", "probeIntervalMs", "probeTimeoutMs", "applyTimeoutMs", "antiFlapWindowMs", "promotion", "acl",
-                "heartbeatPeriodMs", "deadAfterHeartbeats"));
+                "heartbeatPeriodMs", "deadAfterHeartbeats", "metrics"));
         FailoverSettings d = FailoverSettings.STATIC;
         Optional<String> zk = node.has("zookeeper") ? Optional.of(node.string("zookeeper")) : Optional.empty();
         String root = node.string("zkRoot", d.zkRoot());
@@ -145,7 +145,8 @@ public final class ClusterConfigLoader {
                 // 100 ms: shorter heartbeats cost a packet per replica that often and gain nothing against a probe
                 // interval of at least 50 ms; 60 s: beyond that slave_net_timeout (default 60 s) notices first anyway
                 node.number("heartbeatPeriodMs", 100, 60_000, d.heartbeatPeriodMs()),
-                (int) node.number("deadAfterHeartbeats", 2, 100, d.deadAfterHeartbeats()));
+                (int) node.number("deadAfterHeartbeats", 2, 100, d.deadAfterHeartbeats()),
+                optionalEndpoint(node, "metrics"));
     }
 
     /** {@code failover.acl}: both credentials required; passwords are kept unresolved (see {@link Secret}). */
@@ -177,6 +178,18 @@ public final class ClusterConfigLoader {
                     + "(a ZooKeeper digest user)");
         }
         return new ZkAclSettings.ZkCredential(user, c.secret("password"));
+    }
+
+    /** An optional {@code host:port} to listen on; absent, {@code off} or {@code false} mean none. */
+    private static Optional<ProxySettings.Endpoint> optionalEndpoint(ConfigNode node, String key) {
+        if (!node.has(key)) {
+            return Optional.empty();
+        }
+        String text = node.string(key).trim();
+        if (text.equals("off") || text.equals("false")) {
+            return Optional.empty();
+        }
+        return Optional.of(proxyAddress(node, key, null));
     }
 
     private static final Pattern NATIVE_HASH = Pattern.compile("\\*[0-9A-Fa-f]{40}");

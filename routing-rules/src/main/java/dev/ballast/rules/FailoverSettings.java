@@ -31,12 +31,15 @@ import java.util.Optional;
  * @param deadAfterHeartbeats how many heartbeat periods (each replica's own) without receiving anything make a replica
  *                            count as cut off from its master, default 3: a master no monitor reaches is dead once every
  *                            reachable replica is cut off
+ * @param metrics             where the monitor answers {@code GET /metrics} (Prometheus text); empty = no endpoint
+ *                            (the default: several monitors may share a host, and a fixed port would refuse the second)
  */
 public record FailoverSettings(Optional<String> zookeeper, String zkRoot, int zkSessionTimeoutMs,
                                int zkConnectionTimeoutMs, long writeHoldMs, Optional<Credentials> admin,
                                Optional<Credentials> replication, long probeIntervalMs, int probeTimeoutMs,
                                long applyTimeoutMs, long antiFlapWindowMs, Map<NodeAddress, String> promotion,
-                               Optional<ZkAclSettings> acl, long heartbeatPeriodMs, int deadAfterHeartbeats) {
+                               Optional<ZkAclSettings> acl, long heartbeatPeriodMs, int deadAfterHeartbeats,
+                               Optional<ProxySettings.Endpoint> metrics) {
 
     public static final FailoverSettings STATIC = new FailoverSettings(Optional.empty(), "/ballast", 10_000, 3_000,
             5_000, Optional.empty(), Optional.empty(), 500, 1_000, 30_000, 600_000, Map.of(), Optional.empty(), 500, 3);
@@ -54,6 +57,17 @@ public record FailoverSettings(Optional<String> zookeeper, String zkRoot, int zk
     /** How long a replica may receive nothing (heartbeats included) before it counts as cut off, at the configured period. */
     public long silenceLimitMs() {
         return heartbeatPeriodMs * deadAfterHeartbeats;
+    }
+
+    /** Settings without a metrics endpoint. */
+    public FailoverSettings(Optional<String> zookeeper, String zkRoot, int zkSessionTimeoutMs, int zkConnectionTimeoutMs,
+                            long writeHoldMs, Optional<Credentials> admin, Optional<Credentials> replication,
+                            long probeIntervalMs, int probeTimeoutMs, long applyTimeoutMs, long antiFlapWindowMs,
+                            Map<NodeAddress, String> promotion, Optional<ZkAclSettings> acl, long heartbeatPeriodMs,
+                            int deadAfterHeartbeats) {
+        this(zookeeper, zkRoot, zkSessionTimeoutMs, zkConnectionTimeoutMs, writeHoldMs, admin, replication, probeIntervalMs,
+                probeTimeoutMs, applyTimeoutMs, antiFlapWindowMs, promotion, acl, heartbeatPeriodMs, deadAfterHeartbeats,
+                Optional.empty());
     }
 
     /** The ZooKeeper path of this cluster's tree. */

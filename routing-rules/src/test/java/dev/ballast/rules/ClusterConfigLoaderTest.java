@@ -210,6 +210,18 @@ class ClusterConfigLoaderTest {
         assertEquals("the cluster config must be a YAML mapping at top level, found 'just text'", errorOf("just text"));
     }
 
+    @Test
+    void monitorMetricsEndpointIsOffByDefaultAndCheckedWhenSet() {
+        assertEquals(Optional.empty(), parse(FULL).failover().metrics());
+        String with = FULL + "failover:\n  zookeeper: 127.0.0.1:2181\n  metrics: %s\n";
+        assertEquals(Optional.of(new ProxySettings.Endpoint("127.0.0.1", 9108)),
+                parse(with.formatted("127.0.0.1:9108")).failover().metrics());
+        assertEquals(Optional.empty(), parse(with.formatted("off")).failover().metrics());
+        assertEquals("failover.metrics: '9108' is not host:port", errorOf(with.formatted("9108")));
+        assertEquals("failover.metrics: port 99999 is not in 0..65535",
+                errorOf(with.formatted("localhost:99999")));
+    }
+
     static final String ACL = """
             failover:
               zookeeper: 127.0.0.1:2181

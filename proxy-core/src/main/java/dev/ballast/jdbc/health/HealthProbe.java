@@ -149,8 +149,22 @@ public final class HealthProbe implements AutoCloseable {
     private volatile ExecutorService io;
     private volatile Thread probeThread;
 
+    /** Told how long each probe of a server took (on the probe's io thread; keep it cheap). */
+    public interface Timing {
+        Timing NONE = (group, node, ok, nanos) -> { };
+
+        void probed(String group, NodeAddress node, boolean ok, long nanos);
+    }
+
+    private final Timing timing;
+
     public HealthProbe(ClusterConfig config) {
+        this(config, Timing.NONE);
+    }
+
+    public HealthProbe(ClusterConfig config, Timing timing) {
         this.config = config;
+        this.timing = timing;
         this.intervalMs = config.readPolicy().probeIntervalMs();
         this.maxLagMs = config.readPolicy().maxReplicaLagMs();
         this.connectTimeoutMs = config.pool().connectTimeoutMs();
@@ -508,6 +522,17 @@ public final class HealthProbe implements AutoCloseable {
     // ---- one probe (on an io thread) ------------------------------------------------------------
 
     private Reading probe(Group g, Server s) {
+        long start = System.nanoTime();
+        Reading r = probeNow(g, s);
+        try {
+            timing.probed(g.config.name(), s.node, r.ok(), System.nanoTime() - start);
+        } catch (RuntimeException e) {
+            log.debug("{} probe timing: {}", s.context, e.toString());
+        }
+        return r;
+    }
+
+    private Reading probeNow(Group g, Server s) {
         long[] at = {System.nanoTime()};
         try {
             return s.connection.use(c -> {

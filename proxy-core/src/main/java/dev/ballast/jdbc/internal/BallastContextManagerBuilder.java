@@ -65,6 +65,7 @@ public final class BallastContextManagerBuilder implements ContextManagerBuilder
         ShardingSphereMetaData metaData = new ShardingSphereMetaData(databases.values(),
                 new ResourceMetaData(param.getGlobalDataSources()), globalRules, props);
         for (String name : param.getDatabaseConfigs().keySet()) {
+            StatementHook.register(metaData.getDatabase(name).getResourceMetaData().getStorageUnits());
             persist.getDatabaseMetaDataFacade().getDatabase().add(name);
             metaData.getDatabase(name).getAllSchemas()
                     .forEach(s -> persist.getDatabaseMetaDataFacade().getSchema().add(name, s.getName()));

@@ -60,7 +60,12 @@ final class FastStatement implements InvocationHandler {
                     throw new SQLException("[cluster=" + connection.plane.cluster() + "] the connection is closed", "08003");
                 }
                 if (args == null && connection.fastPathAllowed() && !HintManager.isInstantiated()) {
-                    return execute(name);
+                    try {
+                        return execute(name);
+                    } catch (SQLException e) {
+                        connection.plane.router().metrics().error(dev.ballast.metrics.DataPlaneMetrics.FAST_PATH, e.getSQLState());
+                        throw e;
+                    }
                 }
                 break;
             case "clearParameters":
@@ -219,6 +224,7 @@ final class FastStatement implements InvocationHandler {
             bind(ps, setter, values[i]);
         }
         last = ps;
+        target.statements().fastPath();
         try {
             return switch (kind) {
                 case "executeQuery" -> ps.executeQuery();

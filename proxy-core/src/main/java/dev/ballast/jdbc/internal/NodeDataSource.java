@@ -36,9 +36,17 @@ public final class NodeDataSource implements DataSource {
     private final boolean trackCommits;
     private final Flavour flavour;
     private final Map<Object, CommitTracker> trackers = Collections.synchronizedMap(new WeakHashMap<>());
+    private final dev.ballast.metrics.DataPlaneMetrics.StatementCounters statements;
+    private boolean tracked;
     private volatile ReadRouter router;
 
     public NodeDataSource(ClusterConfig config, String group, String role, NodeAddress address) {
+        this(config, group, role, address, new dev.ballast.metrics.DataPlaneMetrics(config));
+    }
+
+    /** A pool whose statements count in {@code metrics}; HikariCP's tracker reports to its registry once bound. */
+    public NodeDataSource(ClusterConfig config, String group, String role, NodeAddress address,
+                          dev.ballast.metrics.DataPlaneMetrics metrics) {
         this.cluster = config.name();
         this.group = group;
         this.role = role;
@@ -53,7 +61,27 @@ public final class NodeDataSource implements DataSource {
                     ? "SET SESSION session_track_gtids = OWN_GTID"
                     : "SET SESSION session_track_system_variables = CONCAT_WS(',', @@session_track_system_variables, 'last_gtid')");
         }
+        this.statements = metrics.statements(group, role);
+        io.micrometer.core.instrument.MeterRegistry registry = metrics.registry();
+        if (registry != null) {
+            h.setMetricsTrackerFactory(new com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory(registry));
+            tracked = true;
+        }
         this.pool = new HikariDataSource(h);
+    }
+
+    /** The statement counters of this pool's group and role (the statement paths increment them). */
+    public dev.ballast.metrics.DataPlaneMetrics.StatementCounters statements() {
+        return statements;
+    }
+
+    /** Reports the pool's own meters (HikariCP's Micrometer tracker) to {@code registry}; once per pool. */
+    synchronized void track(io.micrometer.core.instrument.MeterRegistry registry) {
+        if (tracked) {
+            return;
+        }
+        tracked = true;
+        pool.setMetricsTrackerFactory(new com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory(registry));
     }
 
     public static final String MASTER = "master";

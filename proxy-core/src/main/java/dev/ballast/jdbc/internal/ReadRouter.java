@@ -38,6 +38,7 @@ public final class ReadRouter {
     private final String id = UUID.randomUUID().toString();
     private final ClusterConfig config;
     private final ReadPolicy policy;
+    private final dev.ballast.metrics.DataPlaneMetrics metrics;
     private volatile HealthProbe probe;
     private final LiveTopology topology;
     /** one pool per server and role, made when the server first takes the role */
@@ -71,6 +72,7 @@ public final class ReadRouter {
     public ReadRouter(ClusterConfig config, HealthProbe probe, LiveTopology topology) {
         this.config = config;
         this.policy = config.readPolicy();
+        this.metrics = new dev.ballast.metrics.DataPlaneMetrics(config);
         this.probe = probe;
         this.topology = topology;
         Map<String, Routes> initial = new HashMap<>();
@@ -99,7 +101,7 @@ public final class ReadRouter {
 
     private NodeDataSource pool(String group, String role, NodeAddress address) {
         return pools.computeIfAbsent(role + "@" + address, k -> {
-            NodeDataSource node = new NodeDataSource(config, group, role, address);
+            NodeDataSource node = new NodeDataSource(config, group, role, address, metrics);
             if (NodeDataSource.REPLICA.equals(role)) {
                 node.routeFailuresThrough(this);
             }
@@ -153,6 +155,18 @@ public final class ReadRouter {
         return topology;
     }
 
+    /** The meters of this data plane. */
+    public dev.ballast.metrics.DataPlaneMetrics metrics() {
+        return metrics;
+    }
+
+    /** Reports to {@code registry}: Ballast's meters, and HikariCP's own (its Micrometer tracker) for every pool. */
+    public synchronized void bindTo(io.micrometer.core.instrument.MeterRegistry registry) {
+        if (metrics.bindTo(registry, topology)) {
+            pools.values().forEach(p -> p.track(registry));
+        }
+    }
+
     public HealthProbe probe() {
         return probe;
     }
@@ -174,12 +188,16 @@ public final class ReadRouter {
      */
     public Connection masterConnection(String group) throws SQLException {
         long hold = config.failover().writeHoldMs();
-        long deadline = System.nanoTime() + hold * 1_000_000L;
+        long start = System.nanoTime();
+        long deadline = start + hold * 1_000_000L;
+        boolean held = false; // whether this write waited for a change of master (a write hold, in the metrics)
         while (true) {
             Routes r = groups.get(group);
             GroupTopology seen = r.topology;
             if (seen.phase() == GroupTopology.Phase.SWITCHING && topology.dynamic()) {
+                held = true;
                 if (!awaitChange(group, seen, deadline)) {
+                    metrics.writeHold(group, false, System.nanoTime() - start);
                     throw new SQLTransientConnectionException("[cluster=" + config.name() + " group=" + group
                             + "] a switchover away from " + seen.master() + " did not finish within failover.writeHoldMs "
                             + hold + " ms; retry, or check the monitor's log and 'ballast status'", Errors.CANNOT_CONNECT);
@@ -187,15 +205,21 @@ public final class ReadRouter {
                 continue;
             }
             try {
-                return r.master.getConnectionNoFallback();
+                Connection c = r.master.getConnectionNoFallback();
+                if (held) {
+                    metrics.writeHold(group, true, System.nanoTime() - start);
+                }
+                return c;
             } catch (SQLException e) {
                 if (!topology.dynamic()) {
                     throw e;
                 }
+                held = true;
                 if (groups.get(group) != r) {
                     continue; // the topology moved while we tried: try its master
                 }
                 if (System.nanoTime() >= deadline) {
+                    metrics.writeHold(group, false, System.nanoTime() - start);
                     throw new SQLTransientConnectionException(e.getMessage() + "; no new master was published within "
                             + "failover.writeHoldMs " + hold + " ms (is a failover monitor running?)", Errors.CANNOT_CONNECT, e);
                 }
@@ -220,21 +244,25 @@ public final class ReadRouter {
             return true;
         }
         long hold = config.failover().writeHoldMs() * 1_000_000L;
-        long deadline = System.nanoTime() + hold;
+        long start = System.nanoTime();
+        long deadline = start + hold;
         if (r.topology.phase() != GroupTopology.Phase.SWITCHING
                 && !awaitChange(group, r.topology, System.nanoTime() + Math.min(hold, 1_000_000_000L))) {
             return false; // read-only for another reason than a change of master: report it
         }
         r = groups.get(group);
         if (r.master != master) {
+            metrics.writeHold(group, true, System.nanoTime() - start);
             return true;
         }
         while (awaitChange(group, r.topology, deadline)) {
             r = groups.get(group);
             if (r.master != master) {
+                metrics.writeHold(group, true, System.nanoTime() - start);
                 return true;
             }
         }
+        metrics.writeHold(group, false, System.nanoTime() - start);
         return false;
     }
 
@@ -287,6 +315,7 @@ public final class ReadRouter {
 
     public void close() {
         REGISTRY.remove(id);
+        StatementHook.unregister(this);
     }
 
     /** The server for an autocommit read in {@code group} (the fast path asks this directly). */
@@ -408,6 +437,7 @@ public final class ReadRouter {
             return probe.freshApplied(replica.address()).covers(required);
         } catch (SQLException e) {
             probe.eject(replica.address(), "position check failed: " + e.getMessage());
+            metrics.ejection(replica.group(), "position_check");
             return false;
         }
     }
@@ -430,6 +460,7 @@ public final class ReadRouter {
      */
     Connection connectionInsteadOf(NodeDataSource failed, SQLException cause) throws SQLException {
         probe.eject(failed.address(), "connect failed: " + cause.getMessage());
+        metrics.ejection(failed.group(), "connect");
         Routes r = groups.get(failed.group());
         List<String> available = new ArrayList<>();
         for (String unit : r.replicaUnits) {
@@ -452,6 +483,7 @@ public final class ReadRouter {
     /** The replica a failed read went to: eject it so that the retry goes elsewhere. */
     public void readFailedOn(NodeDataSource replica, SQLException cause) {
         probe.eject(replica.address(), "read failed: " + cause.getMessage());
+        metrics.ejection(replica.group(), "read");
     }
 
     /** No replica qualifies and {@code fallback: fail}. */

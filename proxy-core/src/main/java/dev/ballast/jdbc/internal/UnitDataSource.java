@@ -21,6 +21,7 @@ public final class UnitDataSource implements DataSource {
     private final boolean master;
     private final String url;
     private final String username;
+    private final dev.ballast.metrics.DataPlaneMetrics.StatementCounters statements;
 
     UnitDataSource(ReadRouter router, String group, String unit, boolean master) {
         this.router = router;
@@ -30,6 +31,12 @@ public final class UnitDataSource implements DataSource {
         NodeDataSource initial = master ? router.master(group) : router.unitPool(group, unit);
         this.url = initial.getUrl();
         this.username = initial.getUsername();
+        this.statements = router.metrics().statements(group, master ? NodeDataSource.MASTER : NodeDataSource.REPLICA);
+    }
+
+    /** What ShardingSphere's statements to this unit count in. */
+    dev.ballast.metrics.DataPlaneMetrics.StatementCounters statements() {
+        return statements;
     }
 
     /** Builds every unit of the router's config, by unit name. */

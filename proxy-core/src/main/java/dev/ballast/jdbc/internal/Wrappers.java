@@ -105,13 +105,18 @@ public final class Wrappers {
                 return method.invoke(target, args);
             } catch (InvocationTargetException e) {
                 Throwable cause = e.getCause();
+                SQLException shown;
                 if (cause instanceof SQLException sql) {
-                    throw Errors.translate(sql, plane.cluster());
+                    shown = Errors.translate(sql, plane.cluster());
+                } else if (cause instanceof RuntimeException runtime) {
+                    shown = Errors.translate(runtime, plane.cluster());
+                } else {
+                    throw cause;
                 }
-                if (cause instanceof RuntimeException runtime) {
-                    throw Errors.translate(runtime, plane.cluster());
+                if (method.getName().startsWith("execute")) {
+                    plane.router().metrics().error(dev.ballast.metrics.DataPlaneMetrics.SHARDING_SPHERE, shown.getSQLState());
                 }
-                throw cause;
+                throw shown;
             } finally {
                 Session.restore(previous);
                 if (previousOwner == null) {
