@@ -74,7 +74,7 @@ class BallastCliUsageTest {
 
     @Test
     void everyVerbHasHelpAndTheVersionComesFromThePom() {
-        for (String verb : new String[]{"monitor", "status", "switchover", "rejoin", "ack", "proxy", "hash-password", "version"}) {
+        for (String verb : new String[]{"monitor", "status", "switchover", "rejoin", "ack", "operations", "proxy", "hash-password", "version"}) {
             assertEquals(0, run(verb, "--help"), verb);
             assertTrue(out.toString(StandardCharsets.UTF_8).startsWith("Usage: ballast " + verb), verb);
         }
