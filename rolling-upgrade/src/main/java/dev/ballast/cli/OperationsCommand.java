@@ -52,7 +52,7 @@ public final class OperationsCommand implements Runnable {
         public Integer call() {
             ClusterConfig c = config.loadWithZooKeeper();
             try (ZooKeeperSession zk = parent.root.zookeeper(c)) {
-                OperationStore store = new OperationStore(zk.client(), c.failover().clusterPath(c.name()));
+                OperationStore store = OperationStore.of(zk.client(), c);
                 spec.commandLine().getOut().print(list(store.list()));
             }
             return BallastCli.OK;
@@ -78,7 +78,7 @@ public final class OperationsCommand implements Runnable {
         public Integer call() {
             ClusterConfig c = config.loadWithZooKeeper();
             try (ZooKeeperSession zk = parent.root.zookeeper(c)) {
-                OperationStore store = new OperationStore(zk.client(), c.failover().clusterPath(c.name()));
+                OperationStore store = OperationStore.of(zk.client(), c);
                 Operation op = store.get(id).operation();
                 spec.commandLine().getOut().print(json ? Documents.writePretty(op) + "\n" : show(op));
             }

@@ -1,5 +1,6 @@
 package dev.ballast.upgrade;
 
+import dev.ballast.rules.ClusterConfig;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.zookeeper.CreateMode;
@@ -37,6 +38,11 @@ public final class OperationStore {
     public OperationStore(CuratorFramework client, String clusterPath) {
         this.client = client;
         this.root = clusterPath;
+    }
+
+    /** The store of {@code config}'s cluster on {@code client} (for the CLI: {@code TopologyStore.connect(config)}). */
+    public static OperationStore of(CuratorFramework client, ClusterConfig config) {
+        return new OperationStore(client, config.failover().clusterPath(config.name()));
     }
 
     public CuratorFramework client() {
