@@ -316,4 +316,33 @@ class RunnerTest {
         assertEquals(List.of(), toy.acted);
         assertEquals(Operation.State.PENDING, store.get("op-14").operation().state());
     }
+
+    @Test
+    void aZooKeeperSessionLostMidStepIsRecoveredAndTheOperationCompletes() throws Exception {
+        store.create(op("op-15", "g0/a", "g0/b"));
+        CuratorFramework expiring = zk.client();
+        try {
+            toy.blockOn = "g0/a";
+            Runner r = runner(new OperationStore(expiring, store.operationsPath().replace("/operations", "")), 10_000,
+                    Progress.none());
+            CompletableFuture<Operation> run = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return r.run("op-15");
+                } catch (InterruptedException ex) {
+                    throw new IllegalStateException(ex);
+                }
+            });
+            assertTrue(toy.entered.await(20, TimeUnit.SECONDS));
+            long sessionBefore = expiring.getZookeeperClient().getZooKeeper().getSessionId();
+            org.apache.curator.test.KillSession.kill(expiring.getZookeeperClient().getZooKeeper());
+            toy.proceed.countDown();
+            Operation done = run.get(30, TimeUnit.SECONDS);
+            assertEquals(Operation.State.DONE, done.state(), done.reason());
+            assertTrue(sessionBefore != expiring.getZookeeperClient().getZooKeeper().getSessionId(), "a new session");
+            assertEquals(List.of("g0/a", "g0/b"), toy.acted);
+            assertEquals(Optional.empty(), store.activeOn("g0"));
+        } finally {
+            expiring.close();
+        }
+    }
 }
