@@ -214,7 +214,7 @@ public final class Switchover {
         for (NodeAddress r : t.replicas()) {
             probes.put(r, nodes.probe(r, dialect));
         }
-        Plan plan = Planner.switchover(t, probes, Recovery.rules(config), to);
+        Plan plan = Planner.switchover(t, probes, Recovery.rules(config, store), to);
         if (plan.candidate().isPresent()) {
             return plan.candidate().get();
         }
