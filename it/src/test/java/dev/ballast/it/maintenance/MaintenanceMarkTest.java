@@ -134,6 +134,19 @@ class MaintenanceMarkTest {
                     .mapToLong(Read::startedNanos).min().orElseThrow();
             System.out.println("reads back on the undrained replica " + (firstBack - undrainedAt) / 1_000_000 + " ms after "
                     + "the mark was removed");
+
+            // ---- every replica drained: reads follow readPolicy.fallback (master, the default), still without an error
+            long allDrainedAt = System.nanoTime();
+            bed.store().drain(t.replicas().get(0), "test", "MaintenanceMarkTest");
+            bed.store().drain(t.replicas().get(1), "test", "MaintenanceMarkTest");
+            long masterId = master.serverId();
+            FailoverBed.await("reads on the master", Duration.ofSeconds(2), () -> served(reads, masterId, allDrainedAt) > 20);
+            Thread.sleep(1_000);
+            long afterASecond = System.nanoTime() - 500_000_000L;
+            assertEquals(0, served(reads, drainedId, afterASecond) + served(reads, otherId, afterASecond),
+                    "no replica serves while both are drained");
+            bed.store().undrain(t.replicas().get(0));
+            bed.store().undrain(t.replicas().get(1));
         } finally {
             running.set(false);
             for (Thread r : readers) {
