@@ -2,16 +2,19 @@ package dev.ballast.it.maintenance;
 
 import dev.ballast.failover.Monitor;
 import dev.ballast.failover.model.Problem;
+import dev.ballast.it.ClusterYaml;
 import dev.ballast.it.failover.FailoverBed;
 import dev.ballast.it.testbed.MariaDbNode;
 import dev.ballast.it.testbed.TestBed;
 import dev.ballast.jdbc.BallastDataSource;
+import dev.ballast.proxy.ProxyServer;
 import dev.ballast.replication.GroupTopology;
 import dev.ballast.rules.NodeAddress;
 import dev.ballast.topology.Maintenance;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
+import org.mariadb.jdbc.MariaDbDataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -166,6 +169,12 @@ class MaintenanceMarkTest {
         GroupTopology before = bed.topology();
         NodeAddress drained = before.replicas().get(0);
 
+        // the probe records the server's version (issue 12), the same the server reports
+        String version = bed.master().query("SELECT VERSION() AS v").get(0).get("v");
+        FailoverBed.await("a probe of the master", Duration.ofSeconds(10), () -> monitor.latest().containsKey(before.master()));
+        assertEquals(version, monitor.latest().get(before.master()).version());
+        assertTrue(monitor.latest().get(before.master()).serverVersion().isPresent(), version);
+
         bed.store().drain(drained, "test: stopped for an upgrade", "MaintenanceMarkTest");
         bed.node(drained).crash(); // kill -9 by PID
         FailoverBed.await("the monitor sees it down", Duration.ofSeconds(10),
@@ -183,6 +192,47 @@ class MaintenanceMarkTest {
                 () -> monitor.problems("g0").stream().anyMatch(p -> p.node().equals(drained)
                         && p.kind() == Problem.Kind.DEAD_REPLICA));
         assertEquals(before, bed.topology(), "a dead replica is reported, not failed over");
+    }
+
+    @Test
+    void theProxySendsADrainedReplicaNoReadsAndUsesItAgainOnceUndrained() throws Exception {
+        bed = FailoverBed.start("drainproxy", 2, TABLES + ClusterYaml.proxySection("app", "pw", false));
+        bed.store().bootstrap(bed.config());
+        bed.master().execute("CREATE TABLE " + TestBed.DATABASE + ".t_kv (k INT PRIMARY KEY, v INT NOT NULL)",
+                "INSERT INTO " + TestBed.DATABASE + ".t_kv VALUES (1, 0)");
+        bed.bed().awaitReplication();
+        GroupTopology t = bed.topology();
+        NodeAddress drained = t.replicas().get(0);
+        long drainedId = bed.node(drained).serverId();
+        try (ProxyServer proxy = new ProxyServer(bed.config()).start();
+             Connection c = new MariaDbDataSource("jdbc:mariadb://127.0.0.1:" + proxy.port() + "/" + bed.bed().database()
+                     + "?user=app&password=pw").getConnection();
+             Statement s = c.createStatement()) {
+            FailoverBed.await("proxied reads on the replica", Duration.ofSeconds(20), () -> readServers(s, 20).contains(drainedId));
+            bed.store().drain(drained, "test", "MaintenanceMarkTest");
+            Thread.sleep(1_000);
+            List<Long> whileDrained = readServers(s, 200);
+            assertFalse(whileDrained.contains(drainedId), "no proxied read on the drained replica: " + whileDrained);
+            assertEquals(200, whileDrained.size(), "every proxied read answered");
+            bed.store().undrain(drained);
+            FailoverBed.await("proxied reads back on the replica", Duration.ofSeconds(2), () -> readServers(s, 20).contains(drainedId));
+        }
+    }
+
+    /** The server ids that answered {@code n} reads on {@code s} (empty on an error, to retry). */
+    static List<Long> readServers(Statement s, int n) {
+        List<Long> ids = new ArrayList<>();
+        try {
+            for (int i = 0; i < n; i++) {
+                try (ResultSet rs = s.executeQuery("SELECT @@server_id FROM t_kv WHERE k = 1")) {
+                    rs.next();
+                    ids.add(rs.getLong(1));
+                }
+            }
+        } catch (SQLException e) {
+            throw new AssertionError("a read through the proxy failed: " + e, e);
+        }
+        return ids;
     }
 
     static long served(ConcurrentLinkedQueue<Read> reads, long serverId, long sinceNanos) {
