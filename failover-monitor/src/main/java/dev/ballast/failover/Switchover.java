@@ -109,6 +109,7 @@ public final class Switchover {
         TopologyStore.Versioned seen = store.read(group).orElseThrow(() -> new SwitchoverException(ctx
                 + " no topology in ZooKeeper yet; start a monitor (it writes the config's topology) first"));
         ServerDialect dialect = ServerDialect.of(config.group(group).flavour());
+        refuseIfNotAReplica(seen.topology(), to, ctx);
         if (seen.topology().phase() == GroupTopology.Phase.SWITCHING) {
             seen = rollBackInterrupted(group, seen, nodes, dialect, ctx);
         }
@@ -253,7 +254,7 @@ public final class Switchover {
                 if (s.group().equals(group) && s.kind().equals("switchover")) {
                     if (s.state().equals("started")) {
                         store.updateRecovery(records.get(i)[0], AuditRecord.interrupted(records.get(i)[1],
-                                "interrupted; rolled back by " + by + ": no replica had been promoted, " + master
+                                "rolled back by " + by + ": no replica had been promoted, " + master
                                         + " writable again"));
                     }
                     return;
@@ -270,10 +271,7 @@ public final class Switchover {
      */
     private NodeAddress choose(GroupTopology t, Optional<NodeAddress> to, NodeConnections nodes, ServerDialect dialect,
                                String ctx) throws SwitchoverException {
-        if (to.isPresent() && !t.replicas().contains(to.get())) {
-            throw new RefusedException(ctx + " refusing switchover to " + to.get() + ": " + whatItIs(to.get(), t)
-                    + "; nothing was changed. Name one of the group's replicas with --to: " + t.replicas());
-        }
+        refuseIfNotAReplica(t, to, ctx);
         Map<NodeAddress, NodeProbe> probes = new LinkedHashMap<>();
         for (NodeAddress r : t.replicas()) {
             probes.put(r, nodes.probe(r, dialect));
@@ -296,6 +294,13 @@ public final class Switchover {
                 + String.join("; ", plan.verdicts().stream().map(v -> v.node() + ": " + v.reason()).toList())
                 + "); nothing was changed, " + t.master() + " is still master. Make a replica healthy, or change "
                 + "failover.promotion");
+    }
+
+    private void refuseIfNotAReplica(GroupTopology t, Optional<NodeAddress> to, String ctx) throws RefusedException {
+        if (to.isPresent() && !t.replicas().contains(to.get())) {
+            throw new RefusedException(ctx + " refusing switchover to " + to.get() + ": " + whatItIs(to.get(), t)
+                    + "; nothing was changed. Name one of the group's replicas with --to: " + t.replicas());
+        }
     }
 
     /** Why {@code node} cannot be a switchover's target in {@code t}, and what would make it one. */

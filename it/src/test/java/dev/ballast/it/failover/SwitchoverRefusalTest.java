@@ -147,6 +147,10 @@ class SwitchoverRefusalTest {
     @Test
     void anInterruptedSwitchoverIsRolledBackByTheNextOneWhenNoReplicaWasPromoted() throws Exception {
         String interrupted = interruptSwitchover();
+        assertThrows(RefusedException.class, () -> new Switchover(bed.config(), bed.store(), "test")
+                .run("g0", Optional.of(NodeAddress.parse("127.0.0.1:1"))));
+        assertEquals(GroupTopology.Phase.SWITCHING, bed.store().read("g0").orElseThrow().topology().phase(),
+                "a refused --to rolls nothing back");
         Switchover.Result r = new Switchover(bed.config(), bed.store(), "test").run("g0", Optional.empty());
         assertEquals(before.master(), r.before().master(), "the interrupted one moved nothing");
         assertEquals(GroupTopology.Phase.SERVING, r.before().phase());
