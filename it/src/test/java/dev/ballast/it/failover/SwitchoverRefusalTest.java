@@ -2,6 +2,8 @@ package dev.ballast.it.failover;
 
 import dev.ballast.failover.AuditRecord;
 import dev.ballast.failover.RefusedException;
+import dev.ballast.failover.Rejoin;
+import dev.ballast.rules.GroupConfig;
 import dev.ballast.failover.Switchover;
 import dev.ballast.it.testbed.MariaDbNode;
 import dev.ballast.rules.ClusterConfig;
@@ -13,6 +15,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -175,5 +180,26 @@ class SwitchoverRefusalTest {
         assertNotNull(now);
         assertEquals(GroupTopology.Phase.SWITCHING, now.topology().phase(), "left as it was");
         assertTrue(bed.node(before.master()).state().readOnly(), "the old master stays fenced: two writable masters otherwise");
+    }
+
+    @Test
+    void rejoinOfAServerOfAnotherGroupIsRefusedAndItKeepsReplicatingFromItsOwnMaster() throws Exception {
+        // the second replica leaves g0's topology and is, in the config, a server of another group g1
+        NodeAddress other = before.replicas().get(1);
+        GroupTopology without = new GroupTopology("g0", before.master(), List.of(before.replicas().get(0)), before.epoch(),
+                GroupTopology.Phase.SERVING);
+        assertTrue(bed.store().compareAndSet(without, seen.version()));
+        seen = bed.store().read("g0").orElseThrow();
+        Map<String, GroupConfig> groups = new LinkedHashMap<>(bed.config().groups());
+        groups.put("g1", new GroupConfig("g1", NodeAddress.parse("127.0.0.1:1"), List.of(other),
+                bed.config().group("g0").flavour()));
+        ClusterConfig twoGroups = bed.config().withGroups(groups);
+        String sourceBefore = bed.node(other).query("SHOW SLAVE STATUS").get(0).get("Master_Port");
+        RefusedException e = assertThrows(RefusedException.class,
+                () -> new Rejoin(twoGroups, bed.store(), "test").run("g0", other));
+        assertNames(e.getMessage(), "cluster=refusals", "group=g0", "node=" + other, "a server of group g1",
+                "nothing was changed", "ballast rejoin --group g1 --node " + other);
+        assertEquals(seen, bed.store().read("g0").orElseThrow(), "g0's topology not written");
+        assertEquals(sourceBefore, bed.node(other).query("SHOW SLAVE STATUS").get(0).get("Master_Port"), "not repointed");
     }
 }
