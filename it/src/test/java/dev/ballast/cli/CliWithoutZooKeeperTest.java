@@ -98,6 +98,25 @@ class CliWithoutZooKeeperTest {
         }
     }
 
+    /** docs/cli.md: a variable the config names but the environment lacks is a usage error (exit 2) naming it. */
+    @Test
+    void anAclPasswordVariableThatIsNotSetIsAUsageErrorNamingIt() throws Exception {
+        Path c = config(nothingListens());
+        Files.writeString(c, Files.readString(c) + """
+                  acl:
+                    admin: {user: ballast-admin, password: "${BALLAST_TEST_NEVER_SET_ADMIN_PW}"}
+                    reader: {user: ballast-reader, password: "${BALLAST_TEST_NEVER_SET_READER_PW}"}
+                """);
+        for (List<String> args : List.of(List.of("status", "--config", c.toString()),
+                List.of("switchover", "--config", c.toString(), "--group", "g0"))) {
+            Run r = run(args.toArray(String[]::new));
+            System.out.println("CLI with an unset ACL variable: " + args.get(0) + " exit " + r.code() + ": " + r.err().strip());
+            assertEquals(2, r.code(), r.toString());
+            assertTrue(r.err().contains("BALLAST_TEST_NEVER_SET_ADMIN_PW is not set"), r.err());
+            assertEquals(1, r.err().lines().count(), "one line: " + r.err());
+        }
+    }
+
     @Test
     void aZooKeeperThatWasStoppedFailsTheSameWay() throws Exception {
         try (ZooKeeperBed zk = ZooKeeperBed.start()) {
