@@ -240,6 +240,14 @@ public final class Monitor implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             log.warn("[cluster={} monitor={}] round failed: {}", config.name(), id, e.toString(), e);
+        } catch (Error e) {
+            // tick() schedules the next round whatever happens, so an Error would vanish into a future nobody reads and
+            // the monitor would go on probing without ever recovering (seen with a jar rebuilt under a running monitor).
+            log.error("[cluster={} monitor={}] round failed with {}; if it repeats this monitor cannot recover anything: "
+                    + "restart it", config.name(), id, e.toString(), e);
+            if (e instanceof VirtualMachineError) {
+                throw e;
+            }
         }
     }
 
