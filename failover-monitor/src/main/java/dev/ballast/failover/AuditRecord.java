@@ -80,6 +80,13 @@ public final class AuditRecord {
                 Documents.integer(o, "startedAt", "audit record"));
     }
 
+    /** The stored record in state {@code interrupted} with {@code reason}; everything else kept. */
+    public static String interrupted(String json, String reason) {
+        ObjectNode o = Documents.readObject(json, "audit record");
+        o.put("state", "interrupted").put("reason", reason).put("endedAt", System.currentTimeMillis());
+        return Documents.write(o);
+    }
+
     /** The stored record with {@code acknowledged} set (an operator's {@code ballast ack}); everything else kept. */
     public static String acknowledged(String json, String by) {
         ObjectNode o = Documents.readObject(json, "audit record");

@@ -64,6 +64,7 @@ public final class Monitor implements AutoCloseable {
     private final ExecutorService probes;
     private final Map<String, GroupTopology> lastSeen = new ConcurrentHashMap<>();
     private final Map<String, Problem> reported = new ConcurrentHashMap<>();
+    private volatile Set<NodeAddress> drained = Set.of();
     private final Map<String, Long> lastRecoveryAt = new ConcurrentHashMap<>();
     private volatile Map<NodeAddress, NodeProbe> latest = Map.of();
     /** The newest finished probe of each server (a probe still running leaves the one before in place). */
@@ -163,6 +164,12 @@ public final class Monitor implements AutoCloseable {
     }
 
     /** The latest probe of each server. */
+    /** The problems this monitor, while leading, found in {@code group} in its last round (what it logged). */
+    public List<Problem> problems(String group) {
+        return reported.entrySet().stream().filter(e -> e.getKey().startsWith(group + "|") && !e.getKey().endsWith("|anti-flap"))
+                .map(Map.Entry::getValue).toList();
+    }
+
     public Map<NodeAddress, NodeProbe> latest() {
         return latest;
     }
@@ -224,14 +231,23 @@ public final class Monitor implements AutoCloseable {
             if (!acting()) {
                 return;
             }
+            Set<NodeAddress> marks = readDrained();
             for (GroupTopology t : topologies.values()) {
                 if (!acting()) {
                     return;
                 }
-                examine(t, seen);
+                examine(t, seen, marks);
             }
         } catch (RuntimeException e) {
             log.warn("[cluster={} monitor={}] round failed: {}", config.name(), id, e.toString(), e);
+        } catch (Error e) {
+            // tick() schedules the next round whatever happens, so an Error would vanish into a future nobody reads and
+            // the monitor would go on probing without ever recovering (seen with a jar rebuilt under a running monitor).
+            log.error("[cluster={} monitor={}] round failed with {}; if it repeats this monitor cannot recover anything: "
+                    + "restart it", config.name(), id, e.toString(), e);
+            if (e instanceof VirtualMachineError) {
+                throw e;
+            }
         }
     }
 
@@ -375,8 +391,18 @@ public final class Monitor implements AutoCloseable {
                 config.failover().heartbeatPeriodMs(), config.failover().deadAfterHeartbeats());
     }
 
-    private void examine(GroupTopology t, Map<NodeAddress, NodeProbe> own) {
-        List<Problem> problems = Analysis.analyse(t, views(t, own), settings());
+    /** The maintenance marks now; the last ones read when ZooKeeper does not answer (a mark is not dropped by a blip). */
+    private Set<NodeAddress> readDrained() {
+        try {
+            drained = Set.copyOf(store.drained().keySet());
+        } catch (RuntimeException e) {
+            log.debug("[cluster={}] reading the maintenance marks: {}; using the last read {}", config.name(), e, drained);
+        }
+        return drained;
+    }
+
+    private void examine(GroupTopology t, Map<NodeAddress, NodeProbe> own, Set<NodeAddress> marks) {
+        List<Problem> problems = Analysis.analyse(t, views(t, own), settings(), marks);
         report(t.group(), problems);
         Optional<Problem> failover = problems.stream().filter(p -> p.kind().needsFailover()).findFirst();
         if (failover.isPresent()) {

@@ -67,6 +67,24 @@ final class Recovery {
         return rules;
     }
 
+    /**
+     * The config's rules, with every drained node (maintenance mark) at least {@link PromotionRule#PREFER_NOT}: a drained
+     * replica is promoted only when no other is as advanced (choosing a less advanced one would lose transactions), and
+     * {@code must_not} stays {@code must_not}. When the marks cannot be read, the config's rules alone.
+     */
+    static Map<NodeAddress, PromotionRule> rules(ClusterConfig config, TopologyStore store) {
+        Map<NodeAddress, PromotionRule> rules = rules(config);
+        java.util.Set<NodeAddress> drained;
+        try {
+            drained = store.drained().keySet();
+        } catch (TopologyStore.TopologyException e) {
+            log.warn("[cluster={}] reading the maintenance marks for promotion: {}; using failover.promotion alone",
+                    config.name(), e.getMessage());
+            return rules;
+        }
+        return Planner.withDrained(rules, drained);
+    }
+
     Outcome failover(TopologyStore.Versioned seen, Problem problem) {
         GroupTopology before = seen.topology();
         String group = before.group();
@@ -135,7 +153,7 @@ final class Recovery {
                 probes.put(r, p);
             }
         }
-        Plan plan = Planner.plan(before, probes, rules(config));
+        Plan plan = Planner.plan(before, probes, rules(config, store));
         audit.step("plan").value("verdicts", verdicts(plan));
         if (plan.candidate().isEmpty()) {
             return end(audit, path, ctx, false, before, "no replica can be promoted: " + reasons(plan), dialect, before);

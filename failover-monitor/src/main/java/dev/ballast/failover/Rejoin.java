@@ -77,6 +77,7 @@ public final class Rejoin {
         if (t.servers().contains(node)) {
             throw new Switchover.SwitchoverException(ctx + " is already in the topology: " + t);
         }
+        refuseIfOfAnotherGroup(group, node, ctx);
         ServerDialect dialect = ServerDialect.of(config.group(group).flavour());
         try (NodeConnections nodes = new NodeConnections(config)) {
             NodeProbe master = nodes.probe(t.master(), dialect);
@@ -106,6 +107,26 @@ public final class Rejoin {
             }
             store.appendRecovery(audit.topology("after", after).state("done").toJson());
             return after;
+        }
+    }
+
+    /**
+     * A server of another group (in the config, or in that group's topology) holds another shard's data: made a replica
+     * here it would replicate this group's master into it (or stop on the first conflicting GTID).
+     */
+    private void refuseIfOfAnotherGroup(String group, NodeAddress node, String ctx) throws RefusedException {
+        for (var g : config.groups().values()) {
+            if (g.name().equals(group)) {
+                continue;
+            }
+            boolean inConfig = g.master().equals(node) || g.replicas().contains(node);
+            boolean inTopology = store.read(g.name()).map(v -> v.topology().servers().contains(node)).orElse(false);
+            if (inConfig || inTopology) {
+                throw new RefusedException(ctx + " refusing rejoin: it is a server of group " + g.name() + " ("
+                        + (inTopology ? "in its topology" : "in the config") + "), not of group " + group + ": it holds "
+                        + "another group's data; nothing was changed. Did you mean 'ballast rejoin --group " + g.name()
+                        + " --node " + node + "'?");
+            }
         }
     }
 }

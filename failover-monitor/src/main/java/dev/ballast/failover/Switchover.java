@@ -108,12 +108,12 @@ public final class Switchover {
     private Result locked(String group, Optional<NodeAddress> to, NodeConnections nodes, String ctx) throws SwitchoverException {
         TopologyStore.Versioned seen = store.read(group).orElseThrow(() -> new SwitchoverException(ctx
                 + " no topology in ZooKeeper yet; start a monitor (it writes the config's topology) first"));
-        GroupTopology before = seen.topology();
-        if (before.phase() == GroupTopology.Phase.SWITCHING) {
-            throw new SwitchoverException(ctx + " is already SWITCHING (an earlier switchover was interrupted?); its master "
-                    + before.master() + " may be read-only: check it, then publish the topology with phase SERVING");
-        }
         ServerDialect dialect = ServerDialect.of(config.group(group).flavour());
+        refuseIfNotAReplica(seen.topology(), to, ctx);
+        if (seen.topology().phase() == GroupTopology.Phase.SWITCHING) {
+            seen = rollBackInterrupted(group, seen, nodes, dialect, ctx);
+        }
+        GroupTopology before = seen.topology();
         Credentials replication = config.failover().replication().orElseThrow(() -> new SwitchoverException(ctx
                 + " failover.replication (user, password) is required to repoint replicas"));
         NodeAddress candidate = choose(before, to, nodes, dialect, ctx);
@@ -200,21 +200,83 @@ public final class Switchover {
     }
 
     /**
+     * A topology left in phase SWITCHING by a switchover that did not finish (its process was killed, or lost ZooKeeper).
+     * This process holds the group's lock, so that switchover no longer runs. When no replica was promoted (each is
+     * still a read-only replica), nothing moved: the master is made writable again, the phase set back to SERVING in the
+     * same epoch and the interrupted audit record marked {@code interrupted}. When a replica was promoted (writable, or
+     * its replication reset) the rollback is refused: which server is master must then be decided by hand.
+     */
+    private TopologyStore.Versioned rollBackInterrupted(String group, TopologyStore.Versioned seen, NodeConnections nodes,
+                                                        ServerDialect dialect, String ctx) throws SwitchoverException {
+        GroupTopology t = seen.topology();
+        List<String> promoted = new ArrayList<>();
+        List<String> unknown = new ArrayList<>();
+        for (NodeAddress r : t.replicas()) {
+            NodeProbe p = nodes.probe(r, dialect);
+            if (!p.reachable()) {
+                unknown.add(r + " (unreachable: " + p.error() + ")");
+            } else if (p.writable() || p.replication().isEmpty()) {
+                promoted.add(r + (p.writable() ? " is writable" : " is read-only") + (p.replication().isEmpty()
+                        ? " and no longer a replica" : "") + ", gtid " + p.executed());
+            }
+        }
+        if (!promoted.isEmpty()) {
+            throw new RefusedException(ctx + " is in phase SWITCHING: an interrupted switchover got as far as promoting a replica: "
+                    + String.join("; ", promoted) + ", while the topology still names " + t.master() + " as master "
+                    + "(epoch " + t.epoch() + "); not rolled back, nothing was changed. Decide by hand which server is "
+                    + "master: see docs/cli.md \"Interrupted switchover\"");
+        }
+        try (Connection master = nodes.connect(t.master())) {
+            dialect.unfence(master);
+        } catch (SQLException e) {
+            throw new SwitchoverException(ctx + " is in phase SWITCHING (an interrupted switchover, no replica promoted) "
+                    + "and its master " + t.master() + " cannot be made writable again: " + e.getMessage()
+                    + "; nothing was changed. Check that it runs, then run the switchover again", e);
+        }
+        GroupTopology serving = t.withPhase(GroupTopology.Phase.SERVING);
+        if (!store.compareAndSet(serving, seen.version())) {
+            throw new SwitchoverException(ctx + " the topology changed while rolling back an interrupted switchover; run "
+                    + "the switchover again");
+        }
+        markInterrupted(group, t.master());
+        log.warn("{} rolled back an interrupted switchover: no replica had been promoted; {} is writable again and the "
+                + "phase SERVING (epoch {}){}", ctx, t.master(), t.epoch(),
+                unknown.isEmpty() ? "" : "; not checked: " + String.join(", ", unknown));
+        return store.read(group).orElseThrow(() -> new SwitchoverException(ctx + " the topology vanished"));
+    }
+
+    /** Marks the group's last switchover record that is still {@code started} as {@code interrupted}. */
+    private void markInterrupted(String group, NodeAddress master) {
+        try {
+            List<String[]> records = store.recoveries();
+            for (int i = records.size() - 1; i >= 0; i--) {
+                AuditRecord.Summary s = AuditRecord.summary(records.get(i)[1]);
+                if (s.group().equals(group) && s.kind().equals("switchover")) {
+                    if (s.state().equals("started")) {
+                        store.updateRecovery(records.get(i)[0], AuditRecord.interrupted(records.get(i)[1],
+                                "rolled back by " + by + ": no replica had been promoted, " + master
+                                        + " writable again"));
+                    }
+                    return;
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("audit: marking the interrupted switchover of {}: {}", group, e.toString());
+        }
+    }
+
+    /**
      * The candidate, chosen by the {@link Planner} as a failover would (rules, errant transactions, most advanced), with a
      * live master's demands. A {@code --to} node it will not promote, or no usable replica at all, is a refusal.
      */
     private NodeAddress choose(GroupTopology t, Optional<NodeAddress> to, NodeConnections nodes, ServerDialect dialect,
                                String ctx) throws SwitchoverException {
-        if (to.isPresent() && !t.replicas().contains(to.get())) {
-            throw new RefusedException(ctx + " refusing switchover to " + to.get() + ": it is not a replica of the group "
-                    + "(master " + t.master() + ", replicas " + t.replicas() + "); nothing was changed. Name one of the "
-                    + "replicas with --to, or rejoin the node first ('ballast rejoin')");
-        }
+        refuseIfNotAReplica(t, to, ctx);
         Map<NodeAddress, NodeProbe> probes = new LinkedHashMap<>();
         for (NodeAddress r : t.replicas()) {
             probes.put(r, nodes.probe(r, dialect));
         }
-        Plan plan = Planner.switchover(t, probes, Recovery.rules(config), to);
+        Plan plan = Planner.switchover(t, probes, Recovery.rules(config, store), to);
         if (plan.candidate().isPresent()) {
             return plan.candidate().get();
         }
@@ -232,6 +294,32 @@ public final class Switchover {
                 + String.join("; ", plan.verdicts().stream().map(v -> v.node() + ": " + v.reason()).toList())
                 + "); nothing was changed, " + t.master() + " is still master. Make a replica healthy, or change "
                 + "failover.promotion");
+    }
+
+    private void refuseIfNotAReplica(GroupTopology t, Optional<NodeAddress> to, String ctx) throws RefusedException {
+        if (to.isPresent() && !t.replicas().contains(to.get())) {
+            throw new RefusedException(ctx + " refusing switchover to " + to.get() + ": " + whatItIs(to.get(), t)
+                    + "; nothing was changed. Name one of the group's replicas with --to: " + t.replicas());
+        }
+    }
+
+    /** Why {@code node} cannot be a switchover's target in {@code t}, and what would make it one. */
+    private String whatItIs(NodeAddress node, GroupTopology t) {
+        if (node.equals(t.master())) {
+            return "it is already the master of group " + t.group() + " (epoch " + t.epoch() + ")";
+        }
+        for (var g : config.groups().values()) {
+            if (!g.name().equals(t.group()) && (g.master().equals(node) || g.replicas().contains(node))) {
+                return "it belongs to group " + g.name() + " in the config, not to group " + t.group()
+                        + " (a switchover moves a master within its group)";
+            }
+        }
+        if (config.group(t.group()).master().equals(node) || config.group(t.group()).replicas().contains(node)) {
+            return "it is a server of group " + t.group() + " in the config but not in its topology (master " + t.master()
+                    + ", replicas " + t.replicas() + "): an old master the monitor fenced? Bring it back with "
+                    + "'ballast rejoin --group " + t.group() + " --node " + node + "' first";
+        }
+        return "it is not a server of cluster " + config.name() + " (not in the config)";
     }
 
     /** {@code [cluster=c group=g]} becomes {@code [cluster=c group=g node=n]}. */

@@ -98,6 +98,25 @@ class CliWithoutZooKeeperTest {
         }
     }
 
+    /** docs/cli.md: a variable the config names but the environment lacks is a usage error (exit 2) naming it. */
+    @Test
+    void anAclPasswordVariableThatIsNotSetIsAUsageErrorNamingIt() throws Exception {
+        Path c = config(nothingListens());
+        Files.writeString(c, Files.readString(c) + """
+                  acl:
+                    admin: {user: ballast-admin, password: "${BALLAST_TEST_NEVER_SET_ADMIN_PW}"}
+                    reader: {user: ballast-reader, password: "${BALLAST_TEST_NEVER_SET_READER_PW}"}
+                """);
+        for (List<String> args : List.of(List.of("status", "--config", c.toString()),
+                List.of("switchover", "--config", c.toString(), "--group", "g0"))) {
+            Run r = run(args.toArray(String[]::new));
+            System.out.println("CLI with an unset ACL variable: " + args.get(0) + " exit " + r.code() + ": " + r.err().strip());
+            assertEquals(2, r.code(), r.toString());
+            assertTrue(r.err().contains("BALLAST_TEST_NEVER_SET_ADMIN_PW is not set"), r.err());
+            assertEquals(1, r.err().lines().count(), "one line: " + r.err());
+        }
+    }
+
     @Test
     void aZooKeeperThatWasStoppedFailsTheSameWay() throws Exception {
         try (ZooKeeperBed zk = ZooKeeperBed.start()) {
@@ -108,6 +127,42 @@ class CliWithoutZooKeeperTest {
             Run r = run("status", "--config", c.toString());
             System.out.println("CLI with a stopped ZooKeeper: exit " + r.code() + " after " + r.ms() + " ms: " + r.err().strip());
             assertFailsFastInOneLine(r, connect);
+        }
+    }
+
+    /**
+     * A real ZooKeeper in a process of its own, frozen with SIGSTOP: it accepts the TCP connection (the kernel does) but
+     * never answers, as behind a network that drops its replies. Before, the verb gave up after the timeout and then
+     * closing the client took about 9 s more.
+     */
+    @Test
+    void aFrozenZooKeeperFailsTheSameWay() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            port = s.getLocalPort();
+        }
+        Path data = Files.createDirectories(dir.resolve("zk-data"));
+        Path cfg = Files.writeString(dir.resolve("zoo.cfg"), "tickTime=2000\ndataDir=" + data + "\nclientPort=" + port
+                + "\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n");
+        Process zk = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx64m",
+                "-cp", System.getProperty("java.class.path"), "org.apache.zookeeper.server.quorum.QuorumPeerMain", cfg.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("zk.log").toFile()).start();
+        try {
+            String connect = "127.0.0.1:" + port;
+            Path c = config(connect);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (run("status", "--config", c.toString()).code() != 0) {
+                assertTrue(System.nanoTime() < deadline, "ZooKeeper did not start: " + Files.readString(dir.resolve("zk.log")));
+                Thread.sleep(300);
+            }
+            assertEquals(0, new ProcessBuilder("kill", "-STOP", Long.toString(zk.pid())).start().waitFor());
+            Run r = run("status", "--config", c.toString());
+            System.out.println("CLI with a frozen ZooKeeper: exit " + r.code() + " after " + r.ms() + " ms: " + r.err().strip());
+            assertFailsFastInOneLine(r, connect);
+        } finally {
+            zk.destroyForcibly();
+            new ProcessBuilder("kill", "-CONT", Long.toString(zk.pid())).start().waitFor();
+            zk.waitFor(10, TimeUnit.SECONDS);
         }
     }
 

@@ -171,12 +171,12 @@ public final class DataPlaneMetrics {
                 .register(r)).increment();
     }
 
-    /** A replica was taken out of reads before its next probe: {@code reason} is connect, read or position_check. */
+    /** A replica was taken out of reads before its next probe ({@code reason} connect, read or position_check), or drained by a maintenance mark ({@code drained}, once per mark). */
     public void ejection(String group, String reason) {
         MeterRegistry r = registry;
         if (r != null) {
             Counter.builder("ballast.replica.ejections")
-                    .description("Replicas ejected from reads after a failed connect, read or position check")
+                    .description("Replicas ejected from reads after a failed connect, read or position check, or drained by a maintenance mark")
                     .tags("cluster", cluster, "group", group, "reason", reason)
                     .register(r).increment();
         }

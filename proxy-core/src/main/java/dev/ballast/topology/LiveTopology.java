@@ -3,6 +3,7 @@ package dev.ballast.topology;
 import dev.ballast.replication.GroupTopology;
 import dev.ballast.rules.ClusterConfig;
 import dev.ballast.rules.GroupConfig;
+import dev.ballast.rules.NodeAddress;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
@@ -24,6 +26,9 @@ import java.util.function.Consumer;
  * otherwise read from ZooKeeper at start and kept current by a watch, so a new master is seen within one event.
  * An epoch lower than one already seen is ignored: the data plane never goes back to a fenced master. When ZooKeeper is
  * unreachable the last topology seen stays in force (and nothing else changes it).
+ *
+ * <p>Also follows the maintenance marks ({@code maintenance/<node>}, {@link #drained()}): a node drained or undrained
+ * is seen within one event. While ZooKeeper is unreachable the last marks seen stay in force.
  */
 public final class LiveTopology implements AutoCloseable {
 
@@ -32,6 +37,8 @@ public final class LiveTopology implements AutoCloseable {
     private final ClusterConfig config;
     private final Map<String, GroupTopology> current = new LinkedHashMap<>();
     private final CopyOnWriteArrayList<Consumer<GroupTopology>> listeners = new CopyOnWriteArrayList<>();
+    private final CopyOnWriteArrayList<Consumer<Set<NodeAddress>>> drainListeners = new CopyOnWriteArrayList<>();
+    private volatile Set<NodeAddress> drained = Set.of();
     private final CuratorFramework client;
     private final List<CuratorCache> caches = new ArrayList<>();
     private volatile long version;
@@ -88,6 +95,11 @@ public final class LiveTopology implements AutoCloseable {
                             e.getMessage());
                 }
             }
+            try {
+                setDrained(store.drained().keySet());
+            } catch (TopologyStore.TopologyException e) {
+                log.warn("[cluster={}] {}; no node counts as drained until the marks can be read", config.name(), e.getMessage());
+            }
         } else {
             log.warn("[cluster={}] ZooKeeper {} did not answer within {} ms; serving the config's topology until it does",
                     config.name(), config.failover().zookeeper().orElse(""), config.failover().zkConnectionTimeoutMs());
@@ -108,6 +120,79 @@ public final class LiveTopology implements AutoCloseable {
             cache.start();
             caches.add(cache);
         }
+        String marks = store.maintenanceRoot();
+        CuratorCache maintenance = CuratorCache.build(client, marks);
+        // Events of the initial load would show a partial set (one mark of two): the set read above stands until then.
+        java.util.concurrent.atomic.AtomicBoolean loaded = new java.util.concurrent.atomic.AtomicBoolean();
+        maintenance.listenable().addListener(CuratorCacheListener.builder()
+                .forAll((type, before, after) -> {
+                    if (loaded.get()) {
+                        setDrained(marks(maintenance, marks));
+                    }
+                })
+                .forInitialized(() -> {
+                    loaded.set(true);
+                    setDrained(marks(maintenance, marks));
+                })
+                .build());
+        maintenance.start();
+        caches.add(maintenance);
+    }
+
+    /** The nodes with a mark in the cache: the children of {@code root} whose name is {@code host:port}. */
+    private Set<NodeAddress> marks(CuratorCache cache, String root) {
+        Set<NodeAddress> out = new java.util.HashSet<>();
+        cache.stream().map(ChildData::getPath)
+                .filter(p -> p.startsWith(root + "/") && p.indexOf('/', root.length() + 1) < 0)
+                .forEach(p -> {
+                    try {
+                        out.add(NodeAddress.parse(p.substring(root.length() + 1)));
+                    } catch (IllegalArgumentException e) {
+                        log.warn("[cluster={}] {} is not a node's maintenance mark; ignored", config.name(), p);
+                    }
+                });
+        return out;
+    }
+
+    private void setDrained(Set<NodeAddress> now) {
+        Set<NodeAddress> next = Set.copyOf(now);
+        synchronized (this) {
+            if (next.equals(drained)) {
+                return;
+            }
+            Set<NodeAddress> before = drained;
+            drained = next;
+            for (NodeAddress n : next) {
+                if (!before.contains(n)) {
+                    log.info("[cluster={} node={}] drained (maintenance mark): no new reads", config.name(), n);
+                }
+            }
+            for (NodeAddress n : before) {
+                if (!next.contains(n)) {
+                    log.info("[cluster={} node={}] undrained: serves reads again when healthy", config.name(), n);
+                }
+            }
+        }
+        for (Consumer<Set<NodeAddress>> l : drainListeners) {
+            try {
+                l.accept(next);
+            } catch (RuntimeException e) {
+                log.warn("[cluster={}] maintenance listener failed: {}", config.name(), e.toString());
+            }
+        }
+    }
+
+    /**
+     * The nodes with a maintenance mark: they get no new reads. Empty with a static topology. Not guaranteed: while
+     * ZooKeeper is unreachable, marks set or removed meanwhile are not seen.
+     */
+    public Set<NodeAddress> drained() {
+        return drained;
+    }
+
+    /** Called with the whole set of drained nodes after each change of it, on ZooKeeper's event thread. */
+    public void addDrainListener(Consumer<Set<NodeAddress>> listener) {
+        drainListeners.add(listener);
     }
 
     private void received(String group, ChildData data) {

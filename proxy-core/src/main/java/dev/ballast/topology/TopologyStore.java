@@ -3,6 +3,7 @@ package dev.ballast.topology;
 import dev.ballast.replication.GroupTopology;
 import dev.ballast.rules.ClusterConfig;
 import dev.ballast.rules.GroupConfig;
+import dev.ballast.rules.NodeAddress;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.ExponentialBackoffRetry;
@@ -100,6 +101,15 @@ public final class TopologyStore {
 
     public String lockPath(String group) {
         return root + "/locks/" + group;
+    }
+
+    /** Where maintenance marks live, one child per drained node ({@code host:port}). */
+    public String maintenanceRoot() {
+        return root + "/maintenance";
+    }
+
+    public String maintenancePath(NodeAddress node) {
+        return maintenanceRoot() + "/" + node;
     }
 
     /** Waits for the ZooKeeper connection; false when it did not come within the timeout. */
@@ -262,6 +272,99 @@ public final class TopologyStore {
             return out;
         } catch (Exception e) {
             throw new TopologyException("reading " + parent + ": " + e, e);
+        }
+    }
+
+    /**
+     * Drains {@code node}: sets its maintenance mark (DESIGN.md "Topology store"). Data planes stop sending it new reads
+     * within one ZooKeeper event; reads in flight finish. Idempotent: a node already drained keeps its {@code since} and
+     * takes the new reason and author. Needs the control plane's credential where the tree has ACLs.
+     *
+     * @return the mark now in force
+     */
+    public Maintenance drain(NodeAddress node, String reason, String by) {
+        String path = maintenancePath(node);
+        try {
+            for (int attempt = 0; ; attempt++) {
+                Stat stat = new Stat();
+                Maintenance existing = null;
+                try {
+                    existing = readMark(node, client.getData().storingStatIn(stat).forPath(path));
+                } catch (KeeperException.NoNodeException absent) {
+                    // not drained yet
+                }
+                Maintenance mark = new Maintenance(node, reason, by, existing == null ? System.currentTimeMillis()
+                        : existing.sinceMillis());
+                byte[] data = mark.toJson().getBytes(StandardCharsets.UTF_8);
+                try {
+                    if (existing == null) {
+                        client.create().creatingParentsIfNeeded().withMode(CreateMode.PERSISTENT).forPath(path, data);
+                    } else {
+                        client.setData().withVersion(stat.getVersion()).forPath(path, data);
+                    }
+                    return mark;
+                } catch (KeeperException.NodeExistsException | KeeperException.BadVersionException
+                         | KeeperException.NoNodeException raced) {
+                    if (attempt >= 5) {
+                        throw raced;
+                    }
+                }
+            }
+        } catch (Exception e) {
+            throw new TopologyException("draining " + node + " at " + path + ": " + e, e);
+        }
+    }
+
+    /** Removes {@code node}'s maintenance mark; false when it had none. Data planes send it reads again once it is healthy. */
+    public boolean undrain(NodeAddress node) {
+        String path = maintenancePath(node);
+        try {
+            client.delete().forPath(path);
+            return true;
+        } catch (KeeperException.NoNodeException e) {
+            return false;
+        } catch (Exception e) {
+            throw new TopologyException("undraining " + node + " at " + path + ": " + e, e);
+        }
+    }
+
+    /**
+     * Every maintenance mark, by node. A mark whose document cannot be read still drains its node (the child's name is
+     * the node); its reason says the document was unreadable.
+     */
+    public java.util.Map<NodeAddress, Maintenance> drained() {
+        String parent = maintenanceRoot();
+        java.util.Map<NodeAddress, Maintenance> out = new java.util.TreeMap<>(java.util.Comparator.comparing(NodeAddress::toString));
+        try {
+            if (client.checkExists().forPath(parent) == null) {
+                return out;
+            }
+            for (String child : client.getChildren().forPath(parent)) {
+                NodeAddress node;
+                try {
+                    node = NodeAddress.parse(child);
+                } catch (IllegalArgumentException e) {
+                    continue; // not a node's mark
+                }
+                try {
+                    out.put(node, readMark(node, client.getData().forPath(parent + "/" + child)));
+                } catch (KeeperException.NoNodeException ignored) {
+                    // undrained meanwhile
+                }
+            }
+            return out;
+        } catch (Exception e) {
+            throw new TopologyException("reading " + parent + ": " + e, e);
+        }
+    }
+
+    /** The mark stored for {@code node}; an unreadable one still counts (see {@link #drained()}). */
+    static Maintenance readMark(NodeAddress node, byte[] data) {
+        try {
+            Maintenance m = Maintenance.fromJson(new String(data == null ? new byte[0] : data, StandardCharsets.UTF_8));
+            return m.node().equals(node) ? m : new Maintenance(node, m.reason(), m.by(), m.sinceMillis());
+        } catch (IllegalArgumentException e) {
+            return new Maintenance(node, "unreadable mark (" + e.getMessage() + ")", "", 0);
         }
     }
 

@@ -151,6 +151,13 @@ public final class BallastCli implements Runnable {
             err.println("ballast: refused: " + ex.getMessage());
             return REFUSED;
         }
+        for (Throwable t = ex; t != null; t = t.getCause()) {
+            if (t instanceof dev.ballast.rules.ConfigException) {
+                // a setting resolved only when used (failover.acl passwords from the environment): still the config's fault
+                err.println("ballast: " + t.getMessage());
+                return USAGE;
+            }
+        }
         ClusterConfig zk = ((BallastCli) cmd.getCommandSpec().root().userObject()).zookeeperOf;
         for (Throwable t = ex; t != null && zk != null; t = t.getCause()) {
             if (t instanceof KeeperException k && (k.code() == KeeperException.Code.CONNECTIONLOSS

@@ -55,7 +55,9 @@ final class StatusTree {
             b.append("  ").append(r.id()).append("  ").append(r.startedAt() == null ? "?" : TIME.format(Instant.ofEpochMilli(r.startedAt())))
                     .append("  ").append(pad(r.kind(), 10)).append(' ').append(r.group()).append("  ");
             if (r.beforeMaster() != null || r.afterMaster() != null) {
-                b.append(r.beforeMaster()).append(" → ").append(r.afterMaster() == null ? "?" : r.afterMaster());
+                // a switchover that did not finish names the replica it was promoting
+                b.append(r.beforeMaster()).append(" → ").append(r.afterMaster() != null ? r.afterMaster()
+                        : r.candidate() != null ? "? (candidate " + r.candidate() + ")" : "?");
             } else if (r.node() != null) {
                 b.append("node ").append(r.node());
             }

@@ -46,7 +46,8 @@ record StatusView(String cluster, String zookeeper, long generatedAt, List<Strin
 
     /** One audit record of {@code recoveries/}. */
     record RecoveryView(String id, String kind, String group, String by, Long startedAt, String state,
-                        String beforeMaster, String afterMaster, String node, Boolean acknowledged, String reason) {
+                        String beforeMaster, String afterMaster, String candidate, String node, Boolean acknowledged,
+                        String reason) {
     }
 
     static final String MASTER = "master";
@@ -179,14 +180,14 @@ record StatusView(String cluster, String zookeeper, long generatedAt, List<Strin
             try {
                 o = json.readTree(r[1]);
             } catch (java.io.IOException e) {
-                out.add(new RecoveryView(id, "unreadable", null, null, null, null, null, null, null, null,
+                out.add(new RecoveryView(id, "unreadable", null, null, null, null, null, null, null, null, null,
                         "not JSON: " + e.getMessage().lines().findFirst().orElse("")));
                 continue;
             }
             out.add(new RecoveryView(id, o.path("kind").asText(null), o.path("group").asText(null),
                     o.path("by").asText(null), o.hasNonNull("startedAt") ? o.get("startedAt").asLong() : null,
                     o.path("state").asText(null), master(o.get("before")), master(o.get("after")),
-                    o.path("node").asText(null), o.hasNonNull("acknowledged") ? o.get("acknowledged").asBoolean() : null,
+                    o.path("candidate").asText(null), o.path("node").asText(null), o.hasNonNull("acknowledged") ? o.get("acknowledged").asBoolean() : null,
                     firstText(o, "reason", "problem", "error")));
         }
         return out;

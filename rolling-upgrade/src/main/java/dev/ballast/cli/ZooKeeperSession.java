@@ -37,7 +37,7 @@ final class ZooKeeperSession implements AutoCloseable {
             connected = false;
         }
         if (!connected) {
-            client.close();
+            closeWithin(client, Math.min(timeoutMs, 500));
             throw new CliFailure(unreachable(config, "within failover.zkConnectionTimeoutMs=" + timeoutMs + " ms"));
         }
         return new ZooKeeperSession(client, TopologyStore.of(client, config));
@@ -60,6 +60,23 @@ final class ZooKeeperSession implements AutoCloseable {
 
     @Override
     public void close() {
-        client.close();
+        closeWithin(client, client.getZookeeperClient().getConnectionTimeoutMs());
+    }
+
+    /**
+     * Closes the client, waiting at most {@code waitMs}. A ZooKeeper that accepts the connection but does not answer
+     * (frozen, overloaded, or behind a network that drops its replies) otherwise holds {@code close()} until the
+     * client's read timeout, about the session timeout (9 s measured with the default 10 s), after the verb has already
+     * given up. The CLI exits right after; a session left open expires by itself.
+     */
+    static void closeWithin(CuratorFramework client, long waitMs) {
+        Thread closing = new Thread(client::close, "ballast-zookeeper-close");
+        closing.setDaemon(true);
+        closing.start();
+        try {
+            closing.join(waitMs);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -1,6 +1,7 @@
 package dev.ballast.upgrade;
 
 import dev.ballast.rules.ClusterConfig;
+import dev.ballast.topology.TopologyStore;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.zookeeper.CreateMode;
@@ -63,7 +64,7 @@ public final class OperationStore {
 
     /** The group lock that failover, switchover and rejoin take (the same path as {@code TopologyStore.lockPath}). */
     public String lockPath(String group) {
-        return root + "/locks/" + group;
+        return new TopologyStore(client, root).lockPath(group);
     }
 
     /**

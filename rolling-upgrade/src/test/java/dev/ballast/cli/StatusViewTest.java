@@ -140,4 +140,15 @@ class StatusViewTest {
         assertEquals("unreadable", list.get(1).kind());
         assertEquals(1, StatusView.recoveries(List.of(new String[]{"/r-1", "{}"}, new String[]{"/r-2", "{}"}), 1).size());
     }
+
+    @Test
+    void aSwitchoverThatDidNotFinishShowsItsCandidate() {
+        var list = StatusView.recoveries(List.<String[]>of(new String[]{"/b/c/recoveries/r-0000000003",
+                "{\"kind\":\"switchover\",\"group\":\"g0\",\"by\":\"root@cli\",\"startedAt\":1700000000000,"
+                        + "\"state\":\"started\",\"before\":{\"group\":\"g0\",\"master\":\"127.0.0.1:3311\","
+                        + "\"replicas\":[\"127.0.0.1:3312\"],\"epoch\":0},\"candidate\":\"127.0.0.1:3312\"}"}), 10);
+        assertEquals("127.0.0.1:3312", list.get(0).candidate());
+        String tree = new StatusTree(false).render(new StatusView("shop", "zk:2181", 0, List.of(), List.of(), list));
+        assertTrue(tree.contains("127.0.0.1:3311 → ? (candidate 127.0.0.1:3312)  started"), tree);
+    }
 }

@@ -61,14 +61,16 @@ final class MariaDbDialect implements ServerDialect {
             String binlogPos;
             String slavePos;
             boolean semiSyncMaster;
+            String version;
             try (ResultSet rs = s.executeQuery("SELECT @@server_id, @@read_only, @@gtid_binlog_pos, @@gtid_slave_pos, "
-                    + "@@rpl_semi_sync_master_enabled")) {
+                    + "@@rpl_semi_sync_master_enabled, VERSION()")) {
                 rs.next();
                 serverId = rs.getLong(1);
                 readOnly = rs.getBoolean(2);
                 binlogPos = SqlSteps.nz(rs.getString(3));
                 slavePos = SqlSteps.nz(rs.getString(4));
                 semiSyncMaster = rs.getBoolean(5);
+                version = SqlSteps.nz(rs.getString(6));
             }
             Optional<ReplicaThreads> replication = Optional.empty();
             // SHOW ALL SLAVES STATUS, not SHOW SLAVE STATUS: only it has the heartbeat columns (10.11). Ballast uses
@@ -95,7 +97,7 @@ final class MariaDbDialect implements ServerDialect {
                 }
             }
             return new NodeProbe(node, true, "", serverId, readOnly, Position.parse(Flavour.MARIADB, binlogPos),
-                    replication, semiSyncMaster, now);
+                    replication, semiSyncMaster, now, version);
         }
     }
 

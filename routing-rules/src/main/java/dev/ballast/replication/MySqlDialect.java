@@ -60,11 +60,13 @@ final class MySqlDialect implements ServerDialect {
             boolean readOnly;
             String executed;
             boolean semiSyncMaster = false;
-            try (ResultSet rs = s.executeQuery("SELECT @@server_id, @@read_only OR @@super_read_only, @@gtid_executed")) {
+            String version;
+            try (ResultSet rs = s.executeQuery("SELECT @@server_id, @@read_only OR @@super_read_only, @@gtid_executed, VERSION()")) {
                 rs.next();
                 serverId = rs.getLong(1);
                 readOnly = rs.getBoolean(2);
                 executed = SqlSteps.nz(rs.getString(3));
+                version = SqlSteps.nz(rs.getString(4));
             }
             try (ResultSet rs = s.executeQuery("SHOW VARIABLES LIKE 'rpl_semi_sync_source_enabled'")) {
                 semiSyncMaster = rs.next() && "ON".equalsIgnoreCase(rs.getString(2));
@@ -92,7 +94,7 @@ final class MySqlDialect implements ServerDialect {
                 replication = Optional.of(withReceipt(s, replication.get()));
             }
             return new NodeProbe(node, true, "", serverId, readOnly, Position.parse(Flavour.MYSQL, executed), replication,
-                    semiSyncMaster, now);
+                    semiSyncMaster, now, version);
         }
     }
 

@@ -21,18 +21,42 @@ import java.util.Optional;
  * @param replication  its replica status, empty when it is not configured as a replica (or not reachable)
  * @param semiSyncMaster whether the semi-sync master side is on
  * @param probedAtMillis wall-clock time of the probe
+ * @param version      {@code SELECT VERSION()}, empty when unknown (unreachable, or a record of a monitor older than
+ *                     the field)
  */
 public record NodeProbe(NodeAddress node, boolean reachable, String error, long serverId, boolean readOnly,
                         Position executed, Optional<ReplicaThreads> replication, boolean semiSyncMaster,
-                        long probedAtMillis) {
+                        long probedAtMillis, String version) {
+
+    public NodeProbe {
+        version = version == null ? "" : version;
+    }
+
+    /** A probe without the server's version (unknown). */
+    public NodeProbe(NodeAddress node, boolean reachable, String error, long serverId, boolean readOnly,
+                     Position executed, Optional<ReplicaThreads> replication, boolean semiSyncMaster, long probedAtMillis) {
+        this(node, reachable, error, serverId, readOnly, executed, replication, semiSyncMaster, probedAtMillis, "");
+    }
 
     public static NodeProbe unreachable(NodeAddress node, String error, long atMillis) {
-        return new NodeProbe(node, false, error, 0, false, null, Optional.empty(), false, atMillis);
+        return new NodeProbe(node, false, error, 0, false, null, Optional.empty(), false, atMillis, "");
     }
 
     /** The same probe with {@code replication} replaced (the monitor adds the silence it derived). */
     public NodeProbe withReplication(Optional<ReplicaThreads> threads) {
-        return new NodeProbe(node, reachable, error, serverId, readOnly, executed, threads, semiSyncMaster, probedAtMillis);
+        return new NodeProbe(node, reachable, error, serverId, readOnly, executed, threads, semiSyncMaster, probedAtMillis,
+                version);
+    }
+
+    /** The same probe with {@code version} replaced. */
+    public NodeProbe withVersion(String text) {
+        return new NodeProbe(node, reachable, error, serverId, readOnly, executed, replication, semiSyncMaster, probedAtMillis,
+                text);
+    }
+
+    /** The server's version, empty when unknown or unreadable. */
+    public Optional<ServerVersion> serverVersion() {
+        return ServerVersion.parse(version);
     }
 
     /** Whether it is writable (not read_only): a master, or a node that should not be. */
@@ -46,7 +70,7 @@ public record NodeProbe(NodeAddress node, boolean reachable, String error, long 
         o.put("node", node.toString()).put("reachable", reachable).put("error", error == null ? "" : error)
                 .put("serverId", serverId).put("readOnly", readOnly)
                 .put("executed", executed == null ? "" : executed.toString())
-                .put("semiSyncMaster", semiSyncMaster).put("probedAt", probedAtMillis);
+                .put("semiSyncMaster", semiSyncMaster).put("probedAt", probedAtMillis).put("version", version);
         replication.ifPresent(r -> o.putObject("replication")
                 .put("master", r.master().toString()).put("io", r.io().name()).put("sqlRunning", r.sqlRunning())
                 .put("received", r.received() == null ? "" : r.received().toString())
@@ -86,7 +110,8 @@ public record NodeProbe(NodeAddress node, boolean reachable, String error, long 
                     r.has("silentMs") ? Documents.integer(r, "silentMs", rw) : -1));
         }
         return new NodeProbe(node, true, "", Documents.integer(o, "serverId", what), Documents.bool(o, "readOnly", what),
-                Position.parse(flavour, Documents.text(o, "executed", what)), replication, Documents.bool(o, "semiSyncMaster", what), probedAt);
+                Position.parse(flavour, Documents.text(o, "executed", what)), replication, Documents.bool(o, "semiSyncMaster", what), probedAt,
+                o.has("version") ? Documents.text(o, "version", what) : ""); // absent in records of monitors before issue 12
     }
 
 

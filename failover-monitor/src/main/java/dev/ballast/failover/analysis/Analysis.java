@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -47,6 +48,23 @@ public final class Analysis {
      */
     public static List<Problem> analyse(GroupTopology topology, Map<String, Map<NodeAddress, NodeProbe>> byMonitor,
                                         AnalysisSettings settings) {
+        return analyse(topology, byMonitor, settings, Set.of());
+    }
+
+    /**
+     * As {@link #analyse(GroupTopology, Map, AnalysisSettings)}, knowing the nodes with a maintenance mark. A drained
+     * replica is expected to be down or not replicating (it is being stopped, upgraded, started): neither
+     * {@link Kind#DEAD_REPLICA} nor {@link Kind#REPLICATION_STOPPED} is reported for it. What a drained replica does
+     * wrong while up is still reported ({@link Kind#WRONG_MASTER}, {@link Kind#LAGGING_REPLICA},
+     * {@link Kind#TWO_WRITABLE_NODES}, {@link Kind#ERRANT_TRANSACTIONS}), and fencing is unchanged. The mark does not
+     * protect a master: a drained master that dies is {@link Kind#DEAD_MASTER} as any other, and is failed over (an
+     * upgrade pauses then, it does not hold the group without a master).
+     *
+     * @param drained nodes with a maintenance mark (of any group; others are ignored)
+     */
+    public static List<Problem> analyse(GroupTopology topology, Map<String, Map<NodeAddress, NodeProbe>> byMonitor,
+                                        AnalysisSettings settings, Set<NodeAddress> drained) {
+        Objects.requireNonNull(drained, "drained");
         Objects.requireNonNull(topology, "topology");
         Objects.requireNonNull(byMonitor, "byMonitor");
         Objects.requireNonNull(settings, "settings");
@@ -66,7 +84,7 @@ public final class Analysis {
         Optional<NodeProbe> masterProbe = master.freshestReachable();
 
         for (Sightings replica : replicas.values()) {
-            replicaProblems(topology, replica, masterDead, masterProbe, settings, problems);
+            replicaProblems(topology, replica, masterDead, masterProbe, settings, problems, drained.contains(replica.node()));
         }
         return List.copyOf(problems);
     }
@@ -156,12 +174,12 @@ public final class Analysis {
 
     private static void replicaProblems(GroupTopology topology, Sightings replica, boolean masterDead,
                                         Optional<NodeProbe> masterProbe, AnalysisSettings settings,
-                                        List<Problem> problems) {
+                                        List<Problem> problems, boolean drained) {
         String group = topology.group();
         NodeAddress node = replica.node();
         Optional<NodeProbe> seen = replica.freshestReachable();
         if (seen.isEmpty()) {
-            if (!masterDead) {
+            if (!masterDead && !drained) {
                 problems.add(new Problem(Kind.DEAD_REPLICA, group, node,
                         "unreachable by every monitor: " + replica.whyUnreachable()));
             }
@@ -170,8 +188,9 @@ public final class Analysis {
         NodeProbe probe = seen.get();
         Optional<ReplicaThreads> replication = probe.replication();
 
-        if (!masterDead) {
-            // With a dead master the IO threads are expected to be CONNECTING: not a problem of its own.
+        if (!masterDead && !drained) {
+            // With a dead master the IO threads are expected to be CONNECTING: not a problem of its own; a drained
+            // replica's replication may be stopped on purpose.
             if (replication.isEmpty()) {
                 problems.add(new Problem(Kind.REPLICATION_STOPPED, group, node,
                         "not configured as a replica (no replica status)"));

@@ -7,6 +7,7 @@ import dev.ballast.replication.ReplicaThreads;
 import dev.ballast.failover.model.Verdict;
 import dev.ballast.failover.model.Verdict.Standing;
 import dev.ballast.replication.Position;
+import dev.ballast.replication.ServerVersion;
 import dev.ballast.rules.Flavour;
 import dev.ballast.rules.NodeAddress;
 import dev.ballast.replication.GroupTopology;
@@ -31,6 +32,9 @@ import java.util.Optional;
  *
  * <p>A replica that an interrupted recovery already promoted (writable, not replicating, its {@code executed} covering
  * every usable replica's {@code received}) is the candidate again, so a rerun finishes the same promotion.
+ *
+ * <p>Version-aware: a replica older than any other replica of the group is never promoted (see {@link #refuseOlder});
+ * its verdict says so.
  *
  * <p>Positions are all of the group's flavour (the probes parse them so); mixing flavours throws.
  */
@@ -57,6 +61,7 @@ public final class Planner {
         for (NodeAddress node : topology.replicas()) {
             entries.put(node, classify(node, replicas.get(node), rules.getOrDefault(node, PromotionRule.NEUTRAL)));
         }
+        refuseOlder(entries, replicas);
         List<Entry> usable = entries.values().stream().filter(e -> e.kind == Kind.USABLE).toList();
         List<Entry> promoted = entries.values().stream().filter(e -> e.kind == Kind.PROMOTED).toList();
 
@@ -135,6 +140,7 @@ public final class Planner {
             }
             entries.put(node, e);
         }
+        refuseOlder(entries, replicas);
         List<Entry> usable = entries.values().stream().filter(e -> e.kind == Kind.USABLE).toList();
         Entry named = to.map(entries::get).orElse(null);
         Entry candidate;
@@ -178,6 +184,60 @@ public final class Planner {
         List<Verdict> verdicts = entries.values().stream().map(e -> new Verdict(e.node, e.standing, e.verdictReason)).toList();
         Position mustApply = candidate != null ? candidate.position : Position.empty(flavour(replicas, topology));
         return new Plan(topology.group(), Optional.ofNullable(candidate).map(e -> e.node), mustApply, verdicts);
+    }
+
+    /**
+     * Version-aware promotion: a usable replica older than any replica of the group (by {@code SELECT VERSION()},
+     * compared numerically, {@link ServerVersion}) is excluded, because the newer replica would then replicate from an
+     * older master, which MariaDB does not support. A replica whose version is unknown (no probe, unreachable, a probe
+     * from a monitor before issue 12) neither is excluded nor excludes others: no constraint. The old master is not
+     * counted: in a rolling upgrade it is the node still to be upgraded. A replica that an interrupted recovery already
+     * promoted is not judged again.
+     */
+    private static void refuseOlder(Map<NodeAddress, Entry> entries, Map<NodeAddress, NodeProbe> replicas) {
+        NodeAddress newestNode = null;
+        ServerVersion newest = null;
+        for (NodeAddress node : entries.keySet()) {
+            NodeProbe p = replicas.get(node);
+            Optional<ServerVersion> v = p == null || !p.reachable() ? Optional.empty() : p.serverVersion();
+            if (v.isPresent() && (newest == null || newest.olderThan(v.get()))) {
+                newest = v.get();
+                newestNode = node;
+            }
+        }
+        if (newest == null) {
+            return;
+        }
+        for (Entry e : entries.values()) {
+            if (e.kind != Kind.USABLE) {
+                continue;
+            }
+            Optional<ServerVersion> v = replicas.get(e.node).serverVersion();
+            if (v.isPresent() && v.get().olderThan(newest)) {
+                e.kind = Kind.EXCLUDED;
+                e.reason = "version " + v.get().number() + " is older than " + newest.number() + " of replica " + newestNode
+                        + ": promoting it would leave a newer replica replicating from an older master, which is not "
+                        + "supported; upgrade " + e.node + " first, or promote a replica on " + newest.number()
+                        + "; received " + e.position;
+            }
+        }
+    }
+
+    /**
+     * The promotion rules with every drained node (maintenance mark) at least {@link PromotionRule#PREFER_NOT}: a drained
+     * replica is promoted only when no other usable replica is as advanced (a less advanced one would lose transactions);
+     * {@code must_not} stays {@code must_not}.
+     */
+    public static Map<NodeAddress, PromotionRule> withDrained(Map<NodeAddress, PromotionRule> rules,
+                                                              java.util.Set<NodeAddress> drained) {
+        Map<NodeAddress, PromotionRule> out = new java.util.HashMap<>(rules);
+        for (NodeAddress node : drained) {
+            PromotionRule rule = out.getOrDefault(node, PromotionRule.NEUTRAL);
+            if (rule.ordinal() < PromotionRule.PREFER_NOT.ordinal()) {
+                out.put(node, PromotionRule.PREFER_NOT);
+            }
+        }
+        return out;
     }
 
     /** A usable replica of a live master must replicate from it now, both threads running, to catch up before promotion. */

@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -47,7 +48,7 @@ class AnalysisTest {
 
     /** One scenario: what the monitors saw, and the problems expected, in order. */
     record Case(String name, GroupTopology topology, Map<String, Map<NodeAddress, NodeProbe>> byMonitor,
-                List<Expect> expected) {
+                List<Expect> expected, Set<NodeAddress> drained) {
         @Override
         public String toString() {
             return name;
@@ -222,14 +223,36 @@ class AnalysisTest {
                         expect(Kind.UNREACHABLE_MASTER, M, "reachable from m1", "m2 (" + REFUSED + ")"),
                         expect(Kind.LAGGING_REPLICA, R1, "20 s"),
                         expect(Kind.TWO_WRITABLE_NODES, R1),
-                        expect(Kind.REPLICATION_STOPPED, R2, "errno 1146"))
+                        expect(Kind.REPLICATION_STOPPED, R2, "errno 1146")),
+                // ---- maintenance marks (issue 12)
+                drained("a drained replica that is down is not a problem",
+                        Set.of(R1), Map.of("m1", probes(master(), down(R1), replica(R2)),
+                                "m2", probes(master(), down(R1), replica(R2)))),
+                drained("a drained replica with replication stopped (being upgraded) is not a problem",
+                        Set.of(R1), Map.of("m1", probes(master(), replica(R1).sqlStopped(0, ""), replica(R2)))),
+                drained("the mark of one replica does not hide another's death",
+                        Set.of(R1), Map.of("m1", probes(master(), down(R1), down(R2))),
+                        expect(Kind.DEAD_REPLICA, R2, REFUSED)),
+                drained("a drained replica that lags is still reported (the upgrade's gate waits on it)",
+                        Set.of(R1), Map.of("m1", probes(master(), replica(R1).lag(60), replica(R2))),
+                        expect(Kind.LAGGING_REPLICA, R1, "60 s behind")),
+                drained("a drained replica that is writable is still reported (fencing is unchanged)",
+                        Set.of(R1), Map.of("m1", probes(master(), replica(R1).writable(), replica(R2))),
+                        expect(Kind.TWO_WRITABLE_NODES, R1, "read_only is off")),
+                drained("a drained master that dies is still a dead master: the mark does not block failover",
+                        Set.of(M), Map.of("m1", probes(down(M), crashed(R1), crashed(R2)),
+                                "m2", probes(down(M), crashed(R1), crashed(R2))),
+                        expect(Kind.DEAD_MASTER, M, "no replica hears from it")),
+                drained("a dead master with a drained replica down: a failover with what is left",
+                        Set.of(R1), Map.of("m1", probes(down(M), down(R1), crashed(R2))),
+                        expect(Kind.DEAD_MASTER_AND_SOME_REPLICAS, M, "127.0.0.1:3312 unreachable"))
         );
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("scenarios")
     void findsTheScenariosProblemsInOrderWithTheirEvidence(Case c) {
-        List<Problem> problems = Analysis.analyse(c.topology(), c.byMonitor(), SETTINGS);
+        List<Problem> problems = Analysis.analyse(c.topology(), c.byMonitor(), SETTINGS, c.drained());
 
         assertEquals(c.expected().stream().map(Expect::key).toList(),
                 problems.stream().map(p -> p.kind() + " " + p.node()).toList(), () -> describe(problems));
@@ -303,7 +326,13 @@ class AnalysisTest {
 
     static Case scenario(String name, GroupTopology topology, Map<String, Map<NodeAddress, NodeProbe>> byMonitor,
                          Expect... expected) {
-        return new Case(name, topology, byMonitor, List.of(expected));
+        return new Case(name, topology, byMonitor, List.of(expected), Set.of());
+    }
+
+    /** A scenario where {@code drained} carry a maintenance mark. */
+    static Case drained(String name, Set<NodeAddress> drained, Map<String, Map<NodeAddress, NodeProbe>> byMonitor,
+                        Expect... expected) {
+        return new Case(name, GROUP, byMonitor, List.of(expected), drained);
     }
 
     static Expect expect(Kind kind, NodeAddress node, String... evidence) {

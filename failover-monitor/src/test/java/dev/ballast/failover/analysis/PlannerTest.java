@@ -45,6 +45,8 @@ class PlannerTest {
     static final String U1 = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
     static final String U2 = "4a22fb58-82db-22f2-af44-d91bb0530673";
     static final long AT = 1_000_000;
+    static final String OLD = "10.11.6-MariaDB-0+deb12u1-log";
+    static final String NEW = "11.4.5-MariaDB";
 
     /** One scenario: the replicas' probes and rules, the candidate and position expected, and every verdict. */
     record Case(String name, Map<NodeAddress, NodeProbe> probes, Map<NodeAddress, PromotionRule> rules,
@@ -185,6 +187,41 @@ class PlannerTest {
                         expect(R1, UNUSABLE, "positions diverge"),
                         expect(R2, UNUSABLE, "positions diverge"),
                         expect(R3, UNUSABLE, "positions diverge")),
+                // ---- version-aware promotion (issue 12)
+                scenario("an older replica is never promoted, even the most advanced",
+                        probes(replica(R1, "0-1-43").version(OLD), replica(R2, "0-1-42").version(NEW),
+                                replica(R3, "0-1-41").version(NEW)), Map.of(R1, PREFER),
+                        R2, mariadb("0-1-42"),
+                        expect(R1, UNUSABLE, "version 10.11.6 is older than 11.4.5 of replica 127.0.0.1:3313",
+                                "not supported", "upgrade 127.0.0.1:3312 first", "ahead of the candidate"),
+                        expect(R2, CANDIDATE, "most advanced"),
+                        expect(R3, BEHIND)),
+                scenario("versions compare numerically: 10.9 is older than 10.11",
+                        probes(replica(R1, "0-1-42").version("10.9.8-MariaDB"), replica(R2, "0-1-42").version("10.11.2-MariaDB"),
+                                down(R3)), Map.of(),
+                        R2, mariadb("0-1-42"),
+                        expect(R1, UNUSABLE, "version 10.9.8 is older than 10.11.2"),
+                        expect(R2, CANDIDATE),
+                        expect(R3, UNUSABLE, "unreachable")),
+                scenario("every replica on the same version: no constraint",
+                        probes(replica(R1, "0-1-42").version(NEW), replica(R2, "0-1-42").version(NEW + "-log"),
+                                replica(R3, "0-1-40").version(NEW)), Map.of(),
+                        R1, mariadb("0-1-42"),
+                        expect(R1, CANDIDATE), expect(R2, EQUAL), expect(R3, BEHIND)),
+                scenario("an unknown version neither excludes nor is excluded (a record of an older monitor)",
+                        probes(replica(R1, "0-1-42"), replica(R2, "0-1-41").version(OLD), replica(R3, "0-1-40").version(NEW)),
+                        Map.of(),
+                        R1, mariadb("0-1-42"),
+                        expect(R1, CANDIDATE, "most advanced"),
+                        expect(R2, UNUSABLE, "version 10.11.6 is older than 11.4.5 of replica 127.0.0.1:3314"),
+                        expect(R3, BEHIND)),
+                scenario("the only newer replica unusable: the older ones are still not promoted",
+                        probes(replica(R1, "0-1-42").version(OLD), replica(R2, "0-1-42").version(OLD),
+                                replica(R3, "0-1-42").version(NEW)), Map.of(R3, MUST_NOT),
+                        null, Position.empty(Flavour.MARIADB),
+                        expect(R1, UNUSABLE, "older than 11.4.5 of replica 127.0.0.1:3314"),
+                        expect(R2, UNUSABLE, "older than 11.4.5"),
+                        expect(R3, UNUSABLE, "rule must_not")),
                 scenario("MariaDB: domains diverge, no candidate",
                         probes(replica(R1, "0-1-42,1-2-5"), replica(R2, "0-1-43,1-2-4"), down(R3)), Map.of(),
                         null, Position.empty(Flavour.MARIADB),
@@ -232,6 +269,21 @@ class PlannerTest {
         assertEquals(first.mustApply(), rerun.mustApply());
         assertEquals(List.of(R1), rerun.withStanding(EQUAL));
         assertEquals(List.of(R2), rerun.withStanding(BEHIND));
+    }
+
+    @Test
+    void aDrainedReplicaIsPromotedOnlyWhenNoOtherIsAsAdvanced() {
+        Map<NodeAddress, PromotionRule> rules = Planner.withDrained(Map.of(R2, PREFER, R3, MUST_NOT), java.util.Set.of(R1, R2, R3));
+        assertEquals(Map.of(R1, PREFER_NOT, R2, PREFER_NOT, R3, MUST_NOT), rules, "drained: at least prefer_not; must_not stays");
+
+        // R1 drained and as advanced as R2: R2 is promoted
+        Plan equal = Planner.plan(GROUP, probes(replica(R1, "0-1-42"), replica(R2, "0-1-42"), replica(R3, "0-1-40")),
+                Planner.withDrained(Map.of(), java.util.Set.of(R1)));
+        assertEquals(Optional.of(R2), equal.candidate(), () -> describe(equal));
+        // R1 drained but the only one with everything: promoted rather than losing transactions
+        Plan ahead = Planner.plan(GROUP, probes(replica(R1, "0-1-43"), replica(R2, "0-1-42"), replica(R3, "0-1-40")),
+                Planner.withDrained(Map.of(), java.util.Set.of(R1)));
+        assertEquals(Optional.of(R1), ahead.candidate(), () -> describe(ahead));
     }
 
     @Test
@@ -320,6 +372,18 @@ class PlannerTest {
                         probes(live(R1, "0-1-41"), down(R2), live(R3, "0-1-41")), Map.of(), R2,
                         null,
                         expect(R1, EQUAL), expect(R2, UNUSABLE, "unreachable (Connection refused)"), expect(R3, EQUAL)),
+                switchover("automatic: the upgraded replica is chosen over an older one as advanced",
+                        probes(live(R1, "0-1-42").version(OLD), live(R2, "0-1-42").version(NEW), live(R3, "0-1-42").version(OLD)),
+                        Map.of(R1, PREFER), null,
+                        R2,
+                        expect(R1, UNUSABLE, "version 10.11.6 is older than 11.4.5 of replica 127.0.0.1:3313"),
+                        expect(R2, CANDIDATE), expect(R3, UNUSABLE, "older")),
+                switchover("--to an older replica is refused, naming the version and the newer replica",
+                        probes(live(R1, "0-1-42").version(OLD), live(R2, "0-1-42").version(NEW), live(R3, "0-1-42").version(NEW)),
+                        Map.of(), R1,
+                        null,
+                        expect(R1, UNUSABLE, "version 10.11.6 is older than 11.4.5", "upgrade 127.0.0.1:3312 first"),
+                        expect(R2, EQUAL, "the choice without --to"), expect(R3, EQUAL)),
                 switchover("--to refused and nobody else usable: no way out but fixing it",
                         probes(live(R1, "0-1-41"), down(R2), down(R3)), Map.of(R1, MUST_NOT), R1,
                         null,
@@ -427,6 +491,7 @@ class PlannerTest {
         NodeAddress master = M;
         int sqlErrno;
         String sqlError = "";
+        String version = "";
 
         ProbeBuilder(NodeAddress node) {
             this.node = node;
@@ -454,6 +519,11 @@ class PlannerTest {
             return this;
         }
 
+        ProbeBuilder version(String text) {
+            version = text;
+            return this;
+        }
+
         ProbeBuilder executed(String text) {
             executed = mariadb(text);
             return this;
@@ -466,7 +536,7 @@ class PlannerTest {
             Optional<ReplicaThreads> threads = replicating
                     ? Optional.of(new ReplicaThreads(master, io, sqlRunning, received, executed, 0, "", sqlErrno, sqlError, -1))
                     : Optional.empty();
-            return new NodeProbe(node, true, "", node.port(), readOnly, executed, threads, false, AT);
+            return new NodeProbe(node, true, "", node.port(), readOnly, executed, threads, false, AT, version);
         }
     }
 

@@ -94,7 +94,7 @@ public final class MariaDbNode {
     record Flags(boolean readOnly, boolean semiSyncMaster, boolean semiSyncSlave, boolean skipSlaveStart) {
     }
 
-    private final MariaDbBinaries binaries;
+    private volatile MariaDbBinaries binaries;
     private final String name;
     private final Role role;
     private final int serverId;
@@ -386,6 +386,32 @@ public final class MariaDbNode {
     public synchronized void restart() {
         stop();
         startWith(startFlags);
+    }
+
+    /**
+     * An in-place server upgrade (or downgrade): stops the node cleanly if it runs (SIGTERM by PID, waiting up to
+     * 60 s), then starts {@code other}'s {@code mariadbd} on the same data directory, port, {@code server_id} and
+     * start flags, and waits until it accepts connections. A replica resumes replication from the master it had
+     * (its {@code master.info} is in the data directory). The 10.11 start flags are all accepted by 11.4.5 as they
+     * are. Nothing in the data directory is changed: bring the system tables up to date with
+     * {@link SystemTablesUpgrade#run(MariaDbNode)}. Later {@link #restart()}s keep {@code other}.
+     *
+     * @throws IllegalStateException if the node does not stop, or the new server does not come up within 60 s
+     */
+    public synchronized void restartWith(MariaDbBinaries other) {
+        stop();
+        binaries = other;
+        startWith(startFlags);
+    }
+
+    /** The binaries this node runs (or last ran, or will run). */
+    public MariaDbBinaries binaries() {
+        return binaries;
+    }
+
+    /** Root-equivalent connection (the bed's admin user) for the test bed's own steps. */
+    Connection adminConnection() throws SQLException {
+        return adminConnection(SOCKET_TIMEOUT_MS);
     }
 
     /**

@@ -1,6 +1,9 @@
 package dev.ballast.it.failover;
 
+import dev.ballast.failover.AuditRecord;
 import dev.ballast.failover.RefusedException;
+import dev.ballast.failover.Rejoin;
+import dev.ballast.rules.GroupConfig;
 import dev.ballast.failover.Switchover;
 import dev.ballast.it.testbed.MariaDbNode;
 import dev.ballast.rules.ClusterConfig;
@@ -12,11 +15,15 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -117,5 +124,82 @@ class SwitchoverRefusalTest {
         assertTrue(ms < 10_000, "refused after the apply timeout, not later: " + ms + " ms");
         assertNothingChanged();
         node.execute("STOP SLAVE", "CHANGE MASTER TO MASTER_DELAY = 0", "START SLAVE");
+    }
+
+    @Test
+    void switchoverToTheMasterOrToAServerOutsideTheConfigIsRefusedSayingWhatItIs() {
+        RefusedException toMaster = assertThrows(RefusedException.class,
+                () -> new Switchover(bed.config(), bed.store(), "test").run("g0", Optional.of(before.master())));
+        assertNames(toMaster.getMessage(), "cluster=refusals", "group=g0", "it is already the master of group g0",
+                "nothing was changed", before.replicas().get(0).toString());
+        assertFalse(toMaster.getMessage().contains("rejoin"), "no advice to rejoin the master: " + toMaster.getMessage());
+        NodeAddress stranger = NodeAddress.parse("127.0.0.1:1");
+        RefusedException toStranger = assertThrows(RefusedException.class,
+                () -> new Switchover(bed.config(), bed.store(), "test").run("g0", Optional.of(stranger)));
+        assertNames(toStranger.getMessage(), "127.0.0.1:1", "not a server of cluster refusals", "nothing was changed");
+        assertFalse(toStranger.getMessage().contains("rejoin"), "no advice to rejoin a stranger: " + toStranger.getMessage());
+        assertNothingChanged();
+    }
+
+    /** What a switchover whose process was killed after publishing SWITCHING and fencing the master leaves behind. */
+    String interruptSwitchover() throws Exception {
+        assertTrue(bed.store().compareAndSet(before.withPhase(GroupTopology.Phase.SWITCHING), seen.version()));
+        bed.node(before.master()).execute("SET GLOBAL read_only = 1");
+        return bed.store().appendRecovery(new AuditRecord("switchover", "g0", "killed@cli").topology("before", before)
+                .text("candidate", before.replicas().get(0).toString()).toJson());
+    }
+
+    @Test
+    void anInterruptedSwitchoverIsRolledBackByTheNextOneWhenNoReplicaWasPromoted() throws Exception {
+        String interrupted = interruptSwitchover();
+        assertThrows(RefusedException.class, () -> new Switchover(bed.config(), bed.store(), "test")
+                .run("g0", Optional.of(NodeAddress.parse("127.0.0.1:1"))));
+        assertEquals(GroupTopology.Phase.SWITCHING, bed.store().read("g0").orElseThrow().topology().phase(),
+                "a refused --to rolls nothing back");
+        Switchover.Result r = new Switchover(bed.config(), bed.store(), "test").run("g0", Optional.empty());
+        assertEquals(before.master(), r.before().master(), "the interrupted one moved nothing");
+        assertEquals(GroupTopology.Phase.SERVING, r.before().phase());
+        assertEquals(before.epoch() + 1, r.after().epoch());
+        assertEquals(GroupTopology.Phase.SERVING, bed.store().read("g0").orElseThrow().topology().phase());
+        assertFalse(bed.node(r.after().master()).state().readOnly(), "the new master takes writes");
+        String record = bed.store().recoveries().stream().filter(x -> x[0].equals(interrupted)).findFirst().orElseThrow()[1];
+        assertEquals("interrupted", AuditRecord.summary(record).state(), record);
+        assertTrue(record.contains("rolled back by test"), record);
+    }
+
+    @Test
+    void anInterruptedSwitchoverThatPromotedAReplicaIsRefusedNotRolledBack() throws Exception {
+        interruptSwitchover();
+        NodeAddress promoted = before.replicas().get(0);
+        bed.node(promoted).execute("STOP SLAVE", "RESET SLAVE ALL", "SET GLOBAL read_only = 0");
+        RefusedException e = assertThrows(RefusedException.class,
+                () -> new Switchover(bed.config(), bed.store(), "test").run("g0", Optional.empty()));
+        assertNames(e.getMessage(), "cluster=refusals", "group=g0", "phase SWITCHING", promoted + " is writable",
+                "no longer a replica", "nothing was changed", "Interrupted switchover");
+        TopologyStore.Versioned now = bed.store().read("g0").orElseThrow();
+        assertNotNull(now);
+        assertEquals(GroupTopology.Phase.SWITCHING, now.topology().phase(), "left as it was");
+        assertTrue(bed.node(before.master()).state().readOnly(), "the old master stays fenced: two writable masters otherwise");
+    }
+
+    @Test
+    void rejoinOfAServerOfAnotherGroupIsRefusedAndItKeepsReplicatingFromItsOwnMaster() throws Exception {
+        // the second replica leaves g0's topology and is, in the config, a server of another group g1
+        NodeAddress other = before.replicas().get(1);
+        GroupTopology without = new GroupTopology("g0", before.master(), List.of(before.replicas().get(0)), before.epoch(),
+                GroupTopology.Phase.SERVING);
+        assertTrue(bed.store().compareAndSet(without, seen.version()));
+        seen = bed.store().read("g0").orElseThrow();
+        Map<String, GroupConfig> groups = new LinkedHashMap<>(bed.config().groups());
+        groups.put("g1", new GroupConfig("g1", NodeAddress.parse("127.0.0.1:1"), List.of(other),
+                bed.config().group("g0").flavour()));
+        ClusterConfig twoGroups = bed.config().withGroups(groups);
+        String sourceBefore = bed.node(other).query("SHOW SLAVE STATUS").get(0).get("Master_Port");
+        RefusedException e = assertThrows(RefusedException.class,
+                () -> new Rejoin(twoGroups, bed.store(), "test").run("g0", other));
+        assertNames(e.getMessage(), "cluster=refusals", "group=g0", "node=" + other, "a server of group g1",
+                "nothing was changed", "ballast rejoin --group g1 --node " + other);
+        assertEquals(seen, bed.store().read("g0").orElseThrow(), "g0's topology not written");
+        assertEquals(sourceBefore, bed.node(other).query("SHOW SLAVE STATUS").get(0).get("Master_Port"), "not repointed");
     }
 }

@@ -148,6 +148,21 @@ class ZooKeeperAclTest {
             GroupTopology evil = new GroupTopology("g0", NodeAddress.parse("127.0.0.1:9"), t.replicas(), t.epoch() + 1,
                     GroupTopology.Phase.SERVING);
             String cluster = "/acl-guarded/acl";
+            // Maintenance marks (issue 12): the control plane sets them under the cluster's tree, so they get its ACL.
+            NodeAddress drainedNode = t.replicas().get(0);
+            store.drain(drainedNode, "acl test", "ZooKeeperAclTest");
+            String mark = store.maintenancePath(drainedNode);
+            String otherMark = store.maintenancePath(NodeAddress.parse("127.0.0.1:9"));
+            for (Map.Entry<String, CuratorFramework> e : Map.of("reader", reader, "anonymous", anon).entrySet()) {
+                String who = e.getKey() + ": ";
+                CuratorFramework c = e.getValue();
+                assertNoAuth(who + "drain a node", () -> c.create().forPath(otherMark, json(evil)));
+                assertNoAuth(who + "undrain a node", () -> c.delete().forPath(mark));
+                assertNoAuth(who + "rewrite a mark", () -> c.setData().forPath(mark, new byte[1]));
+            }
+            assertEquals(java.util.Set.of(drainedNode), TopologyStore.of(reader, data).drained().keySet(),
+                    "the data plane reads the marks");
+            assertTrue(store.undrain(drainedNode));
             for (Map.Entry<String, CuratorFramework> e : Map.of("reader", reader, "anonymous", anon).entrySet()) {
                 String who = e.getKey() + ": ";
                 CuratorFramework c = e.getValue();

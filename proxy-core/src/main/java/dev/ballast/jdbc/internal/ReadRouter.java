@@ -81,6 +81,7 @@ public final class ReadRouter {
             initial.put(g.name(), routes(g, topology.get(g.name()), new AtomicInteger()));
         }
         groups = Map.copyOf(initial);
+        topology.addDrainListener(this::countDrained);
         REGISTRY.put(id, this);
     }
 
@@ -397,6 +398,7 @@ public final class ReadRouter {
         }
         HealthProbe currentProbe = probe;
         GroupHealth health = currentProbe.group(group);
+        java.util.Set<NodeAddress> drained = topology.drained();
         int n = r.replicaUnits.size();
         int start = policy.loadBalance() == ReadPolicy.LoadBalance.RANDOM
                 ? ThreadLocalRandom.current().nextInt(n) : Math.floorMod(r.next.getAndIncrement(), n);
@@ -406,7 +408,8 @@ public final class ReadRouter {
             String unit = r.replicaUnits.get((start + i) % n);
             NodeDataSource replica = r.replicas.get(unit);
             ReplicaStatus status = health.replicas().get(replica.address());
-            if (!available.contains(unit) || status == null || !status.qualifies(policy.maxReplicaLagMs())) {
+            if (!available.contains(unit) || status == null || !status.qualifies(policy.maxReplicaLagMs())
+                    || drained.contains(replica.address())) {
                 continue;
             }
             someQualified = true;
@@ -432,6 +435,23 @@ public final class ReadRouter {
                 + "fallback: master");
     }
 
+    private java.util.Set<NodeAddress> drainedSeen = java.util.Set.of();
+
+    /** Counts each newly drained replica once, as an ejection of reason {@code drained}, in every group it serves reads. */
+    private synchronized void countDrained(java.util.Set<NodeAddress> now) {
+        for (NodeAddress node : now) {
+            if (drainedSeen.contains(node)) {
+                continue;
+            }
+            for (Routes r : groups.values()) {
+                if (r.replicas.values().stream().anyMatch(d -> d.address().equals(node))) {
+                    metrics.ejection(r.group.name(), "drained");
+                }
+            }
+        }
+        drainedSeen = now;
+    }
+
     private boolean freshlyCovers(HealthProbe probe, NodeDataSource replica, Position required) {
         try {
             return probe.freshApplied(replica.address()).covers(required);
@@ -447,7 +467,8 @@ public final class ReadRouter {
         for (String unit : r.replicaUnits) {
             NodeDataSource replica = r.replicas.get(unit);
             ReplicaStatus s = health.replicas().get(replica.address());
-            parts.add(replica.address() + ": " + (s == null ? "not probed yet"
+            parts.add(replica.address() + ": " + (topology.drained().contains(replica.address()) ? "drained (maintenance mark)"
+                    : s == null ? "not probed yet"
                     : !s.problem().isEmpty() ? s.problem()
                     : "lag " + s.lagMillis() + " ms > maxReplicaLagMs " + policy.maxReplicaLagMs()));
         }
