@@ -142,6 +142,46 @@ public final class OperationStore {
         }
     }
 
+    /** {@code operations/<id>/runner}: an ephemeral lease of the process running the operation. */
+    public String runnerPath(String id) {
+        return operationPath(id) + "/runner";
+    }
+
+    /**
+     * Takes the runner lease of operation {@code id} for {@code who} (ephemeral: it ends with this client's session,
+     * also after a {@code kill -9}); false when another runner holds it.
+     */
+    public boolean claim(String id, String who) {
+        try {
+            client.create().withMode(CreateMode.EPHEMERAL).forPath(runnerPath(id), bytes(who));
+            return true;
+        } catch (KeeperException.NodeExistsException e) {
+            return false;
+        } catch (Exception e) {
+            throw new OperationException("creating " + runnerPath(id) + ": " + e, e);
+        }
+    }
+
+    /** Who holds the runner lease of {@code id}, if anyone. */
+    public Optional<String> runner(String id) {
+        try {
+            return Optional.of(new String(client.getData().forPath(runnerPath(id)), StandardCharsets.UTF_8));
+        } catch (KeeperException.NoNodeException e) {
+            return Optional.empty();
+        } catch (Exception e) {
+            throw new OperationException("reading " + runnerPath(id) + ": " + e, e);
+        }
+    }
+
+    /** Gives the lease back (best effort: when the session is gone, so is the lease). */
+    public void unclaim(String id) {
+        try {
+            client.delete().forPath(runnerPath(id));
+        } catch (Exception e) {
+            // gone with the session, or never taken
+        }
+    }
+
     /** The id of the operation holding {@code group}, if any. */
     public Optional<String> activeOn(String group) {
         try {

@@ -16,6 +16,9 @@ import java.util.function.LongSupplier;
  * acting; not ready → the step FAILED and the operation PAUSED with the reason; ready → the step RUNNING, act, the
  * step DONE with its timings and output (or FAILED and the operation PAUSED with the error).
  *
+ * <p>One runner per operation: {@link #run} first takes the ephemeral lease {@code operations/<id>/runner}, waiting up to
+ * {@code lockTimeoutMs} for a dead runner's session to end.
+ *
  * <p>{@link #run} also resumes: it starts at the first step not done. A step found RUNNING (its runner died, or its
  * ZooKeeper session was lost, mid-step) is re-checked like any other, not repeated blindly; the action's idempotence
  * covers the case where the check cannot tell. Every write is a compare-and-set on the znode version; a change of
@@ -75,7 +78,34 @@ public final class Runner {
                         + " version that created it");
             }
         }
-        if (op.state() != Operation.State.RUNNING) {
+        claim(op);
+        try {
+            return runClaimed(id);
+        } finally {
+            store.unclaim(id);
+        }
+    }
+
+    /** One runner per operation: waits up to {@code lockTimeoutMs} for a dead runner's lease to end with its session. */
+    private void claim(Operation op) throws InterruptedException {
+        String who = java.lang.management.ManagementFactory.getRuntimeMXBean().getName() + " "
+                + Thread.currentThread().getName();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(lockTimeoutMs);
+        while (!store.claim(op.id(), who)) {
+            if (System.nanoTime() >= deadline) {
+                throw new OperationException(ctx(op) + " operation " + op.id() + " is being run by "
+                        + store.runner(op.id()).orElse("another process") + " (" + store.runnerPath(op.id())
+                        + "); wait for it, or if that process is gone, resume again after its ZooKeeper session"
+                        + " ends (failover.zkSessionTimeoutMs)");
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private Operation runClaimed(String id) throws InterruptedException {
+        OperationStore.Versioned v = store.get(id);
+        Operation op = v.operation();
+        if (op.state() != Operation.State.RUNNING && !op.finished()) {
             store.update(op.withState(Operation.State.RUNNING, ""), v.version());
         }
         while (true) {

@@ -345,4 +345,33 @@ class RunnerTest {
             expiring.close();
         }
     }
+
+    @Test
+    void aSecondRunnerOfTheSameOperationIsRefusedWhileTheFirstRuns() throws Exception {
+        store.create(op("op-16", "g0/a", "g0/b"));
+        toy.blockOn = "g0/a";
+        CompletableFuture<Operation> run = CompletableFuture.supplyAsync(() -> {
+            try {
+                return runner().run("op-16");
+            } catch (InterruptedException ex) {
+                throw new IllegalStateException(ex);
+            }
+        });
+        assertTrue(toy.entered.await(20, TimeUnit.SECONDS));
+        CuratorFramework other = zk.client();
+        try {
+            Runner second = runner(new OperationStore(other, store.operationsPath().replace("/operations", "")), 300,
+                    Progress.none());
+            OperationException e = assertThrows(OperationException.class, () -> second.run("op-16"));
+            assertTrue(e.getMessage().contains("operation op-16 is being run by ")
+                    && e.getMessage().contains(store.runnerPath("op-16")), e.getMessage());
+        } finally {
+            other.close();
+        }
+        assertEquals(Operation.State.RUNNING, store.get("op-16").operation().state(), "the refused runner changed nothing");
+        toy.proceed.countDown();
+        assertEquals(Operation.State.DONE, run.get(20, TimeUnit.SECONDS).state());
+        assertEquals(List.of("g0/a", "g0/b"), toy.acted);
+        assertEquals(Optional.empty(), store.runner("op-16"), "the lease is given back");
+    }
 }
