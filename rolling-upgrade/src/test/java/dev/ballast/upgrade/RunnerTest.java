@@ -374,4 +374,30 @@ class RunnerTest {
         assertEquals(List.of("g0/a", "g0/b"), toy.acted);
         assertEquals(Optional.empty(), store.runner("op-16"), "the lease is given back");
     }
+
+    @Test
+    void abortAfterARunnerDiedMidStepFreesTheGroups() throws Exception {
+        store.create(op("op-17", "g0/a", "g1/a"));
+        CuratorFramework dying = zk.client();
+        toy.blockOn = "g0/a";
+        Runner first = runner(new OperationStore(dying, store.operationsPath().replace("/operations", "")), 5_000,
+                Progress.none());
+        CompletableFuture<Operation> run = CompletableFuture.supplyAsync(() -> {
+            try {
+                return first.run("op-17");
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertTrue(toy.entered.await(20, TimeUnit.SECONDS));
+        dying.close();
+        toy.proceed.countDown();
+        assertThrows(Exception.class, () -> run.get(20, TimeUnit.SECONDS));
+        assertEquals(Step.State.RUNNING, store.get("op-17").operation().steps().get(0).state());
+
+        Operation aborted = runner().abort("op-17", "the runner is gone");
+        assertEquals(Operation.State.ABORTED, aborted.state());
+        assertEquals(Optional.empty(), store.activeOn("g0"), "the running step's lock was free: its runner is dead");
+        assertEquals(Optional.empty(), store.activeOn("g1"));
+    }
 }
