@@ -82,7 +82,13 @@ public final class BallastCli implements Runnable {
     /** The command tree with its converters and the handlers that map errors to exit statuses. */
     static CommandLine commandLine(boolean colour) {
         CommandLine cmd = new CommandLine(new BallastCli(colour));
-        cmd.registerConverter(NodeAddress.class, NodeAddress::parse);
+        cmd.registerConverter(NodeAddress.class, text -> {
+            try {
+                return NodeAddress.parse(text);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage() + " (a server is named HOST:PORT, e.g. 127.0.0.1:3306)");
+            }
+        });
         cmd.setParameterExceptionHandler(BallastCli::usageError);
         cmd.setExecutionExceptionHandler((ex, commandLine, parseResult) -> failure(ex, commandLine));
         cmd.setColorScheme(CommandLine.Help.defaultColorScheme(colour ? CommandLine.Help.Ansi.ON : CommandLine.Help.Ansi.OFF));
