@@ -3,8 +3,11 @@ package dev.ballast.it.failover;
 import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -123,6 +126,20 @@ public final class WriteLoad implements AutoCloseable {
 
     public Set<Long> acked() {
         return Set.copyOf(acked);
+    }
+
+    /**
+     * The acknowledged ids that {@code server} does not hold: every id is read back from its {@code t_ack}, so an empty
+     * set means no acknowledged write was lost there.
+     */
+    public Set<Long> missingOn(Connection server) throws SQLException {
+        Set<Long> missing = new HashSet<>(acked);
+        try (Statement s = server.createStatement(); ResultSet rs = s.executeQuery("SELECT id FROM t_ack")) {
+            while (rs.next()) {
+                missing.remove(rs.getLong(1));
+            }
+        }
+        return missing;
     }
 
     public List<Failure> failures() {
