@@ -26,7 +26,8 @@ import java.util.Arrays;
  */
 @Command(name = "ballast", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
         usageHelpAutoWidth = true,
-        description = "Administers a Ballast cluster: failover monitor, proxy, status, planned switchover, rejoin.",
+        description = "Administers a Ballast cluster: failover monitor, proxy, status, planned switchover, rejoin,"
+                + " maintenance marks, rolling server upgrades.",
         subcommands = {MonitorCommand.class, StatusCommand.class, SwitchoverCommand.class, RejoinCommand.class,
                 AckCommand.class, DrainCommand.Drain.class, DrainCommand.Undrain.class, UpgradeCommand.class,
                 OperationsCommand.class, ProxyCommand.class, HashPasswordCommand.class, VersionCommand.class,
