@@ -459,6 +459,85 @@ public final class TopologyStore {
         }
     }
 
+    /**
+     * Publishes a cluster config's text as the next version at {@code config} (and keeps it at {@code config/v-<N>}), in
+     * one ZooKeeper transaction, compare-and-set on the znode version: a push that raced another fails and is retried on
+     * the newer version, so versions never repeat. The caller validates the text first ({@code ballast config push}).
+     *
+     * @return the version now stored
+     */
+    public PublishedConfig publishConfig(String yaml, String source, String by) {
+        String path = configPath();
+        try {
+            for (int attempt = 0; ; attempt++) {
+                Stat stat = new Stat();
+                PublishedConfig before = null;
+                boolean exists = true;
+                try {
+                    before = readConfig(path, client.getData().storingStatIn(stat).forPath(path));
+                } catch (KeeperException.NoNodeException absent) {
+                    exists = false;
+                }
+                long version = before == null ? 1 : before.version() + 1;
+                PublishedConfig next = new PublishedConfig(version, yaml, System.currentTimeMillis(), by, source);
+                byte[] data = next.toJson().getBytes(StandardCharsets.UTF_8);
+                try {
+                    if (!exists) {
+                        client.createContainers(root);
+                        client.transaction().forOperations(
+                                client.transactionOp().create().withMode(CreateMode.PERSISTENT).forPath(path, data),
+                                client.transactionOp().create().withMode(CreateMode.PERSISTENT)
+                                        .forPath(path + "/v-" + version, data));
+                    } else {
+                        client.transaction().forOperations(
+                                client.transactionOp().setData().withVersion(stat.getVersion()).forPath(path, data),
+                                client.transactionOp().create().withMode(CreateMode.PERSISTENT)
+                                        .forPath(path + "/v-" + version, data));
+                    }
+                    return next;
+                } catch (KeeperException.NodeExistsException | KeeperException.BadVersionException
+                         | KeeperException.NoNodeException raced) {
+                    if (attempt >= 20) {
+                        throw raced;
+                    }
+                }
+            }
+        } catch (Exception e) {
+            throw new TopologyException("publishing the config at " + path + ": " + e, e);
+        }
+    }
+
+    /** The config published now; empty before the first push. */
+    public Optional<PublishedConfig> publishedConfig() {
+        return publishedConfig(configPath());
+    }
+
+    /** A kept version of the published config; empty when it was never pushed. */
+    public Optional<PublishedConfig> publishedConfig(long version) {
+        return publishedConfig(configPath() + "/v-" + version);
+    }
+
+    private Optional<PublishedConfig> publishedConfig(String path) {
+        try {
+            return Optional.of(readConfig(path, client.getData().forPath(path)));
+        } catch (KeeperException.NoNodeException e) {
+            return Optional.empty();
+        } catch (TopologyException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new TopologyException("reading " + path + ": " + e, e);
+        }
+    }
+
+    private static PublishedConfig readConfig(String path, byte[] data) {
+        try {
+            return PublishedConfig.fromJson(new String(data == null ? new byte[0] : data, StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            throw new TopologyException(path + ": " + e.getMessage() + "; push a valid config ('ballast config push') or "
+                    + "delete the node", e);
+        }
+    }
+
     static String defaultAuthor() {
         String host;
         try {

@@ -33,13 +33,16 @@ import java.util.Optional;
  *                            reachable replica is cut off
  * @param metrics             where the monitor answers {@code GET /metrics} (Prometheus text); empty = no endpoint
  *                            (the default: several monitors may share a host, and a fixed port would refuse the second)
+ * @param followConfig        whether data planes (BallastDataSource, proxy) take the cluster config published in
+ *                            ZooKeeper ({@code ballast config push}, {@code <cluster>/config}) over their file, at start
+ *                            and whenever a new version is pushed, default false (the file's config, fixed)
  */
 public record FailoverSettings(Optional<String> zookeeper, String zkRoot, int zkSessionTimeoutMs,
                                int zkConnectionTimeoutMs, long writeHoldMs, Optional<Credentials> admin,
                                Optional<Credentials> replication, long probeIntervalMs, int probeTimeoutMs,
                                long applyTimeoutMs, long antiFlapWindowMs, Map<NodeAddress, String> promotion,
                                Optional<ZkAclSettings> acl, long heartbeatPeriodMs, int deadAfterHeartbeats,
-                               Optional<ProxySettings.Endpoint> metrics) {
+                               Optional<ProxySettings.Endpoint> metrics, boolean followConfig) {
 
     public static final FailoverSettings STATIC = new FailoverSettings(Optional.empty(), "/ballast", 10_000, 3_000,
             5_000, Optional.empty(), Optional.empty(), 500, 1_000, 30_000, 600_000, Map.of(), Optional.empty(), 500, 3);
@@ -57,6 +60,17 @@ public record FailoverSettings(Optional<String> zookeeper, String zkRoot, int zk
     /** How long a replica may receive nothing (heartbeats included) before it counts as cut off, at the configured period. */
     public long silenceLimitMs() {
         return heartbeatPeriodMs * deadAfterHeartbeats;
+    }
+
+    /** Settings that do not follow a pushed config. */
+    public FailoverSettings(Optional<String> zookeeper, String zkRoot, int zkSessionTimeoutMs, int zkConnectionTimeoutMs,
+                            long writeHoldMs, Optional<Credentials> admin, Optional<Credentials> replication,
+                            long probeIntervalMs, int probeTimeoutMs, long applyTimeoutMs, long antiFlapWindowMs,
+                            Map<NodeAddress, String> promotion, Optional<ZkAclSettings> acl, long heartbeatPeriodMs,
+                            int deadAfterHeartbeats, Optional<ProxySettings.Endpoint> metrics) {
+        this(zookeeper, zkRoot, zkSessionTimeoutMs, zkConnectionTimeoutMs, writeHoldMs, admin, replication, probeIntervalMs,
+                probeTimeoutMs, applyTimeoutMs, antiFlapWindowMs, promotion, acl, heartbeatPeriodMs, deadAfterHeartbeats,
+                metrics, false);
     }
 
     /** Settings without a metrics endpoint. */
