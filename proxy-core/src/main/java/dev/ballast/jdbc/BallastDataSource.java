@@ -46,47 +46,41 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(BallastDataSource.class);
 
-    /** What one config builds: everything below the data source; replaced whole when a pushed config is taken. */
-    private static final class Generation {
+    /**
+     * What a config's servers need, below ShardingSphere: the topology watch, the pools and health probe (the router),
+     * the worker-id lease. Shared by the generations of configs that differ only in tables and rules (a pushed config
+     * that adds a table reuses it: the proxy's relay keeps its router); closed when the last generation using it closes.
+     */
+    private static final class Base {
         final ClusterConfig config;
-        /** the published config version it was built from; 0 = the file's */
-        final long configVersion;
-        final DataSource shardingSphere;
         final LiveTopology topology;
         final ReadRouter router;
-        final ExecutorService followers;
-        final Wrappers.Plane plane;
         final WorkerIds workers;
         final String keyGenerator;
-        final MetadataReload reload;
+        final AlgorithmConfiguration snowflake;
+        final ExecutorService followers;
+        final java.util.concurrent.CopyOnWriteArrayList<Generation> users = new java.util.concurrent.CopyOnWriteArrayList<>();
         volatile boolean closed;
 
-        Generation(ClusterConfig config, long configVersion) throws SQLException {
+        Base(ClusterConfig config) {
             this.config = config;
-            this.configVersion = configVersion;
-            MergeGuard mergeGuard = new MergeGuard(config.tables().values().stream()
-                    .filter(t -> t instanceof TableRule.Sharded && t.dataNodes().size() > 1)
-                    .map(t -> t.name().toLowerCase(java.util.Locale.ROOT)).toList());
             LiveTopology createdTopology = null;
             HealthProbe startedProbe = null;
             ReadRouter createdRouter = null;
             WorkerIds createdWorkers = null;
             String registered = null;
-            DataSource createdShardingSphere = null;
-            org.apache.shardingsphere.mode.manager.ContextManager context;
-            long schemaBase;
             try {
                 createdTopology = LiveTopology.open(config);
-                schemaBase = createdTopology.schemaVersion().version(); // ShardingSphere loads the tables as they are after it
-                AlgorithmConfiguration snowflake = new AlgorithmConfiguration("SNOWFLAKE", new Properties());
+                AlgorithmConfiguration keys = new AlgorithmConfiguration("SNOWFLAKE", new Properties());
                 if (WorkerIds.needed(config)) {
                     createdWorkers = WorkerIds.open(config, createdTopology.zookeeper(), System::getenv);
                     registered = BallastSnowflakeAlgorithm.register(new Snowflake(config.name(), createdWorkers,
                             Snowflake.Clock.SYSTEM, Snowflake.MAX_BACKWARDS_WAIT_MS));
-                    Properties keys = new Properties();
-                    keys.setProperty(BallastSnowflakeAlgorithm.GENERATOR, registered);
-                    snowflake = new AlgorithmConfiguration(BallastSnowflakeAlgorithm.TYPE, keys);
+                    Properties p = new Properties();
+                    p.setProperty(BallastSnowflakeAlgorithm.GENERATOR, registered);
+                    keys = new AlgorithmConfiguration(BallastSnowflakeAlgorithm.TYPE, p);
                 }
+                this.snowflake = keys;
                 dev.ballast.metrics.DataPlaneMetrics[] metrics = new dev.ballast.metrics.DataPlaneMetrics[1];
                 startedProbe = new HealthProbe(forTopology(config, createdTopology), (g, n, ok, nanos) -> {
                     if (metrics[0] != null) {
@@ -97,25 +91,7 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
                 createdRouter = new ReadRouter(config, startedProbe, createdTopology);
                 metrics[0] = createdRouter.metrics();
                 startedProbe.addListener(createdRouter.metrics()::health);
-                Properties balancer = new Properties();
-                balancer.setProperty(BallastLoadBalancer.ROUTER, createdRouter.id());
-                Properties props = new Properties();
-                props.setProperty("sql-show", "false");
-                ModeConfiguration mode = new ModeConfiguration(BallastContextManagerBuilder.TYPE, null);
-                BallastContextManagerBuilder.takeBuilt(); // nothing left over on this thread
-                createdShardingSphere = ShardingSphereDataSourceFactory.createDataSource(config.database(), mode,
-                        new LinkedHashMap<>(createdRouter.storageUnits()),
-                        ShardingSphereRules.rules(config, new AlgorithmConfiguration(BallastLoadBalancer.TYPE, balancer), snowflake),
-                        props);
-                context = BallastContextManagerBuilder.takeBuilt();
-            } catch (SQLException | RuntimeException e) {
-                if (createdShardingSphere instanceof AutoCloseable c) {
-                    try {
-                        c.close();
-                    } catch (Exception ignored) {
-                        // failing anyway
-                    }
-                }
+            } catch (RuntimeException e) {
                 if (createdRouter != null) {
                     createdRouter.close();
                     createdRouter.pools().forEach(NodeDataSource::shutdown);
@@ -134,13 +110,10 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
                 }
                 throw e;
             }
-            this.shardingSphere = createdShardingSphere;
             this.topology = createdTopology;
             this.router = createdRouter;
             this.workers = createdWorkers;
             this.keyGenerator = registered;
-            this.plane = new Wrappers.Plane(config, mergeGuard, createdRouter, createdShardingSphere);
-            this.reload = context == null ? null : new MetadataReload(config, context, plane.templates());
             this.followers = Executors.newSingleThreadExecutor(r -> {
                 Thread t = new Thread(r, "ballast-topology-" + config.name());
                 t.setDaemon(true);
@@ -151,33 +124,20 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
                 r.follow(t); // writes and reads move at once; the replicas' health follows below
                 followers.execute(this::reprobe);
             });
-            createdTopology.addSchemaListener(v -> followers.execute(() -> reload(v.version(), v.tables(), v.atMillis())));
-            dev.ballast.topology.SchemaVersion now = createdTopology.schemaVersion();
-            if (now.version() > schemaBase) {
-                // bumped while ShardingSphere loaded: one bump's tables, or every table when several were missed
-                List<String> tables = now.version() == schemaBase + 1 ? now.tables() : List.copyOf(config.tables().keySet());
-                followers.execute(() -> reload(now.version(), tables, now.atMillis()));
-            }
+            createdTopology.addSchemaListener(v -> followers.execute(() -> {
+                for (Generation g : users) {
+                    g.reload(v.version(), v.tables(), v.atMillis());
+                }
+            }));
         }
 
-        /** Reloads the changed tables' metadata (on the followers' thread: it reads the servers). */
-        private void reload(long version, List<String> tables, long bumpedAt) {
-            if (closed || reload == null) {
-                return;
-            }
-            long start = System.nanoTime();
-            try {
-                MetadataReload.Result result = reload.reload(tables);
-                log.info("[cluster={}] schema version {}: reloaded {} in {} ms ({} ms after the bump by this host's clock); "
-                                + "{} fast-path texts analysed again{}{}", config.name(), version, result.reloaded(),
-                        (System.nanoTime() - start) / 1_000_000, System.currentTimeMillis() - bumpedAt,
-                        result.templatesForgotten(),
-                        result.unknown().isEmpty() ? "" : "; not in the config, ignored: " + result.unknown(),
-                        result.missing().isEmpty() ? "" : "; not on the servers: " + result.missing());
-            } catch (SQLException | RuntimeException e) {
-                log.warn("[cluster={}] schema version {}: reloading {} failed: {}; statements through ShardingSphere see the "
-                        + "old definition until the next bump", config.name(), version, tables, e.toString());
-            }
+        /** Whether a generation of {@code next} can run on this base: same servers, settings and key generation. */
+        boolean serves(ClusterConfig next) {
+            return !closed && config.name().equals(next.name()) && config.database().equals(next.database())
+                    && config.credentials().equals(next.credentials()) && config.monitor().equals(next.monitor())
+                    && config.pool().equals(next.pool()) && config.readPolicy().equals(next.readPolicy())
+                    && config.groups().equals(next.groups()) && config.failover().equals(next.failover())
+                    && config.workerId().equals(next.workerId()) && WorkerIds.needed(next) == (workers != null);
         }
 
         /** Probes the servers of the topology now in force, then hands the new view to the router. */
@@ -201,6 +161,94 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
             router.useProbe(fresh);
         }
 
+        /** Called when a generation using it closed: closes the base after its last one. */
+        synchronized void released(Generation g) {
+            users.remove(g);
+            if (!users.isEmpty() || closed) {
+                return;
+            }
+            closed = true;
+            followers.shutdownNow();
+            if (keyGenerator != null) {
+                BallastSnowflakeAlgorithm.unregister(keyGenerator);
+            }
+            if (workers != null) {
+                workers.close(); // before the ZooKeeper client it uses
+            }
+            topology.close();
+            router.close();
+            router.probe().close();
+            router.pools().forEach(NodeDataSource::shutdown);
+        }
+    }
+
+    /** What one config builds on a base: ShardingSphere, the fast path, the plane; replaced whole by a pushed config. */
+    private static final class Generation {
+        final Base base;
+        final ClusterConfig config;
+        /** the published config version it was built from; 0 = the file's */
+        final long configVersion;
+        final DataSource shardingSphere;
+        final LiveTopology topology;
+        final ReadRouter router;
+        final Wrappers.Plane plane;
+        final WorkerIds workers;
+        final MetadataReload reload;
+        volatile boolean closed;
+
+        Generation(Base base, ClusterConfig config, long configVersion) throws SQLException {
+            this.base = base;
+            this.config = config;
+            this.configVersion = configVersion;
+            this.topology = base.topology;
+            this.router = base.router;
+            this.workers = base.workers;
+            MergeGuard mergeGuard = new MergeGuard(config.tables().values().stream()
+                    .filter(t -> t instanceof TableRule.Sharded && t.dataNodes().size() > 1)
+                    .map(t -> t.name().toLowerCase(java.util.Locale.ROOT)).toList());
+            long schemaBase = topology.schemaVersion().version(); // ShardingSphere loads the tables as they are after it
+            Properties balancer = new Properties();
+            balancer.setProperty(BallastLoadBalancer.ROUTER, router.id());
+            Properties props = new Properties();
+            props.setProperty("sql-show", "false");
+            ModeConfiguration mode = new ModeConfiguration(BallastContextManagerBuilder.TYPE, null);
+            BallastContextManagerBuilder.takeBuilt(); // nothing left over on this thread
+            this.shardingSphere = ShardingSphereDataSourceFactory.createDataSource(config.database(), mode,
+                    new LinkedHashMap<>(router.storageUnits()),
+                    ShardingSphereRules.rules(config, new AlgorithmConfiguration(BallastLoadBalancer.TYPE, balancer), base.snowflake),
+                    props);
+            org.apache.shardingsphere.mode.manager.ContextManager context = BallastContextManagerBuilder.takeBuilt();
+            this.plane = new Wrappers.Plane(config, mergeGuard, router, shardingSphere);
+            this.reload = context == null ? null : new MetadataReload(config, context, plane.templates());
+            base.users.add(this);
+            dev.ballast.topology.SchemaVersion now = topology.schemaVersion();
+            if (now.version() > schemaBase) {
+                // bumped while ShardingSphere loaded: one bump's tables, or every table when several were missed
+                List<String> tables = now.version() == schemaBase + 1 ? now.tables() : List.copyOf(config.tables().keySet());
+                base.followers.execute(() -> reload(now.version(), tables, now.atMillis()));
+            }
+        }
+
+        /** Reloads the changed tables' metadata (on the base's followers' thread: it reads the servers). */
+        void reload(long version, List<String> tables, long bumpedAt) {
+            if (closed || reload == null) {
+                return;
+            }
+            long start = System.nanoTime();
+            try {
+                MetadataReload.Result result = reload.reload(tables);
+                log.info("[cluster={}] schema version {}: reloaded {} in {} ms ({} ms after the bump by this host's clock); "
+                                + "{} fast-path texts analysed again{}{}", config.name(), version, result.reloaded(),
+                        (System.nanoTime() - start) / 1_000_000, System.currentTimeMillis() - bumpedAt,
+                        result.templatesForgotten(),
+                        result.unknown().isEmpty() ? "" : "; not in the config, ignored: " + result.unknown(),
+                        result.missing().isEmpty() ? "" : "; not on the servers: " + result.missing());
+            } catch (SQLException | RuntimeException e) {
+                log.warn("[cluster={}] schema version {}: reloading {} failed: {}; statements through ShardingSphere see the "
+                        + "old definition until the next bump", config.name(), version, tables, e.toString());
+            }
+        }
+
         void close() {
             if (closed) {
                 return;
@@ -213,18 +261,26 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
             } catch (Exception e) {
                 Logger.getLogger("dev.ballast").warning("[cluster=" + config.name() + "] closing ShardingSphere: " + e);
             } finally {
-                followers.shutdownNow();
-                if (keyGenerator != null) {
-                    BallastSnowflakeAlgorithm.unregister(keyGenerator);
-                }
-                if (workers != null) {
-                    workers.close(); // before the ZooKeeper client it uses
-                }
-                topology.close();
-                router.close();
-                router.probe().close();
-                router.pools().forEach(NodeDataSource::shutdown);
+                base.released(this);
             }
+        }
+    }
+
+    /** A generation of {@code config} on {@code base} when it serves it, else on a new base; nothing left open on failure. */
+    private static Generation build(Base reuse, ClusterConfig config, long configVersion) throws SQLException {
+        if (reuse != null && reuse.serves(config)) {
+            synchronized (reuse) {
+                if (!reuse.closed) {
+                    return new Generation(reuse, config, configVersion);
+                }
+            }
+        }
+        Base base = new Base(config);
+        try {
+            return new Generation(base, config, configVersion);
+        } catch (SQLException | RuntimeException e) {
+            base.released(null);
+            throw e;
         }
     }
 
@@ -250,7 +306,7 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
             java.util.Optional<dev.ballast.topology.PublishedConfig> published = watch.current();
             if (published.isPresent()) {
                 try {
-                    first = new Generation(parsePublished(config, published.get()), published.get().version());
+                    first = build(null, parsePublished(config, published.get()), published.get().version());
                     log.info("[cluster={}] using the published config version {} (pushed by {} from {})", cluster,
                             published.get().version(), published.get().by(), published.get().source());
                 } catch (SQLException | RuntimeException e) {
@@ -260,7 +316,7 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
             }
         }
         try {
-            this.current = first != null ? first : new Generation(config, 0);
+            this.current = first != null ? first : build(null, config, 0);
         } catch (SQLException | RuntimeException e) {
             if (watch != null) {
                 watch.close();
@@ -302,14 +358,14 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
         long start = System.nanoTime();
         Generation next;
         try {
-            next = new Generation(parsePublished(bootstrap, published), published.version());
+            next = build(before.base, parsePublished(bootstrap, published), published.version());
         } catch (SQLException | RuntimeException e) {
             log.error("[cluster={}] published config version {} (pushed by {}) not taken: {}; keeping version {}", cluster,
                     published.version(), published.by(), e.getMessage(), before.configVersion);
             return;
         }
         io.micrometer.core.instrument.MeterRegistry r = registry;
-        if (r != null) {
+        if (r != null && next.base != before.base) {
             try {
                 next.router.bindTo(r);
             } catch (RuntimeException e) {
@@ -323,8 +379,9 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
             }
             current = next;
         }
-        log.info("[cluster={}] config version {} in force ({} ms to build; pushed by {}); version {} closes after its "
+        log.info("[cluster={}] config version {} in force ({} ms to build{}; pushed by {}); version {} closes after its "
                 + "last connection ({} open)", cluster, published.version(), (System.nanoTime() - start) / 1_000_000,
+                next.base == before.base ? ", same servers: pools, probes and topology kept" : ", new pools and probes",
                 published.by(), before.configVersion, before.plane.open().get());
         retire(before);
     }
