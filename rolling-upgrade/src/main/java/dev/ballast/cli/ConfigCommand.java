@@ -61,8 +61,10 @@ public final class ConfigCommand implements Runnable {
             String text;
             try {
                 text = Files.readString(file);
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new ParameterException(spec.commandLine(), file + ": no such file");
             } catch (IOException e) {
-                throw new ParameterException(spec.commandLine(), file + ": cannot read it (" + e.getMessage() + ")");
+                throw new ParameterException(spec.commandLine(), file + ": cannot read it (" + e + ")");
             }
             ClusterConfig c;
             try {
