@@ -282,8 +282,9 @@ public final class ProxyServer implements AutoCloseable {
         return backends;
     }
 
+    /** The data source's config now (a pushed config, with failover.followConfig, applies to sessions opened after it). */
     ClusterConfig config() {
-        return config;
+        return ds.config();
     }
 
     BallastDataSource dataSource() {

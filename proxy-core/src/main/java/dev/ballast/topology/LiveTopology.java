@@ -43,6 +43,9 @@ public final class LiveTopology implements AutoCloseable {
     private final List<CuratorCache> caches = new ArrayList<>();
     private volatile long version;
     private volatile Map<String, GroupTopology> snapshot;
+    private final CopyOnWriteArrayList<Consumer<SchemaVersion>> schemaListeners = new CopyOnWriteArrayList<>();
+    /** the newest schema version seen (0 before any bump or without ZooKeeper) */
+    private volatile SchemaVersion schema = new SchemaVersion(0, List.of(), 0, "");
 
     private LiveTopology(ClusterConfig config, CuratorFramework client) {
         this.config = config;
@@ -96,6 +99,11 @@ public final class LiveTopology implements AutoCloseable {
                 }
             }
             try {
+                store.schemaVersion().ifPresent(v -> schema = v);
+            } catch (TopologyStore.TopologyException e) {
+                log.warn("[cluster={}] {}; schema version unknown until the next bump", config.name(), e.getMessage());
+            }
+            try {
                 setDrained(store.drained().keySet());
             } catch (TopologyStore.TopologyException e) {
                 log.warn("[cluster={}] {}; no node counts as drained until the marks can be read", config.name(), e.getMessage());
@@ -137,6 +145,52 @@ public final class LiveTopology implements AutoCloseable {
                 .build());
         maintenance.start();
         caches.add(maintenance);
+        String schemaPath = store.schemaPath();
+        CuratorCache schemaCache = CuratorCache.build(client, schemaPath, CuratorCache.Options.SINGLE_NODE_CACHE);
+        schemaCache.listenable().addListener(CuratorCacheListener.builder()
+                .forCreatesAndChanges((before, after) -> schemaReceived(after))
+                .build());
+        schemaCache.start();
+        caches.add(schemaCache);
+    }
+
+    private void schemaReceived(ChildData data) {
+        if (data == null || data.getData() == null || data.getData().length == 0) {
+            return;
+        }
+        SchemaVersion v;
+        try {
+            v = SchemaVersion.fromJson(new String(data.getData(), StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            log.warn("[cluster={}] unreadable schema version at {}: {}; keeping version {}", config.name(), data.getPath(),
+                    e.getMessage(), schema.version());
+            return;
+        }
+        synchronized (this) {
+            if (v.version() <= schema.version()) {
+                return;
+            }
+            schema = v;
+        }
+        log.info("[cluster={}] schema version {} ({} by {}): reloading the metadata of {}", config.name(), v.version(),
+                java.time.Instant.ofEpochMilli(v.atMillis()), v.by(), v.tables());
+        for (Consumer<SchemaVersion> l : schemaListeners) {
+            try {
+                l.accept(v);
+            } catch (RuntimeException e) {
+                log.warn("[cluster={}] schema listener failed on version {}: {}", config.name(), v.version(), e.toString());
+            }
+        }
+    }
+
+    /** The newest schema version seen (version 0 before the first bump, and without ZooKeeper). */
+    public SchemaVersion schemaVersion() {
+        return schema;
+    }
+
+    /** Called with each newer schema version, on ZooKeeper's event thread. */
+    public void addSchemaListener(Consumer<SchemaVersion> listener) {
+        schemaListeners.add(listener);
     }
 
     /** The nodes with a mark in the cache: the children of {@code root} whose name is {@code host:port}. */

@@ -112,6 +112,16 @@ public final class TopologyStore {
         return maintenanceRoot() + "/" + node;
     }
 
+    /** The cluster's schema version ({@link SchemaVersion}), raised after each completed schema change. */
+    public String schemaPath() {
+        return root + "/schema";
+    }
+
+    /** The published cluster config ({@code ballast config push}), versioned. */
+    public String configPath() {
+        return root + "/config";
+    }
+
     /** Waits for the ZooKeeper connection; false when it did not come within the timeout. */
     public boolean awaitConnected(long timeoutMs) throws InterruptedException {
         return client.blockUntilConnected((int) timeoutMs, TimeUnit.MILLISECONDS);
@@ -366,6 +376,176 @@ public final class TopologyStore {
         } catch (IllegalArgumentException e) {
             return new Maintenance(node, "unreadable mark (" + e.getMessage() + ")", "", 0);
         }
+    }
+
+    /**
+     * Raises the cluster's schema version after a schema change of {@code logicalTables} has completed on every server:
+     * every data plane following ZooKeeper then reloads those tables' metadata (ShardingSphere's and the fast path's)
+     * without a restart. Writes {@code schema} = {@code {"version": N+1, "tables": [...], "at": ms, "by": "user@host"}},
+     * compare-and-set on the znode version (a concurrent bump is retried on the newer version, never lost). Needs the
+     * control plane's credential where the tree has ACLs.
+     *
+     * @param logicalTables the changed tables by their logical names (at least one; a name the config does not list is
+     *                      logged and ignored by the data planes)
+     * @return the version now stored
+     */
+    public SchemaVersion bumpSchemaVersion(List<String> logicalTables) {
+        return bumpSchemaVersion(logicalTables, defaultAuthor());
+    }
+
+    /** {@link #bumpSchemaVersion(List)} naming who bumped it (an operation id, a user). */
+    public SchemaVersion bumpSchemaVersion(List<String> logicalTables, String by) {
+        if (logicalTables == null || logicalTables.isEmpty() || logicalTables.stream().anyMatch(t -> t == null || t.isBlank())) {
+            throw new IllegalArgumentException("bumping " + schemaPath() + ": name at least one changed logical table "
+                    + "(got " + logicalTables + ")");
+        }
+        String path = schemaPath();
+        try {
+            for (int attempt = 0; ; attempt++) {
+                Stat stat = new Stat();
+                SchemaVersion before = null;
+                boolean exists = true;
+                try {
+                    before = readSchema(path, client.getData().storingStatIn(stat).forPath(path));
+                } catch (KeeperException.NoNodeException absent) {
+                    exists = false; // the first bump
+                }
+                SchemaVersion next = new SchemaVersion(before == null ? 1 : before.version() + 1, logicalTables,
+                        System.currentTimeMillis(), by);
+                byte[] data = next.toJson().getBytes(StandardCharsets.UTF_8);
+                try {
+                    if (!exists) {
+                        client.create().creatingParentsIfNeeded().withMode(CreateMode.PERSISTENT).forPath(path, data);
+                    } else {
+                        client.setData().withVersion(stat.getVersion()).forPath(path, data);
+                    }
+                    return next;
+                } catch (KeeperException.NodeExistsException | KeeperException.BadVersionException
+                         | KeeperException.NoNodeException raced) {
+                    if (attempt >= 20) {
+                        throw raced;
+                    }
+                }
+            }
+        } catch (Exception e) {
+            throw new TopologyException("bumping the schema version at " + path + " for " + logicalTables + ": " + e, e);
+        }
+    }
+
+    /** The schema version now stored; empty before the first bump. */
+    public Optional<SchemaVersion> schemaVersion() {
+        String path = schemaPath();
+        try {
+            return Optional.of(readSchema(path, client.getData().forPath(path)));
+        } catch (KeeperException.NoNodeException e) {
+            return Optional.empty();
+        } catch (TopologyException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new TopologyException("reading " + path + ": " + e, e);
+        }
+    }
+
+    /** An empty node (created by hand) counts as version 0; a document that is not one is an error naming the node. */
+    private static SchemaVersion readSchema(String path, byte[] data) {
+        if (data == null || data.length == 0) {
+            return new SchemaVersion(0, List.of(), 0, "");
+        }
+        try {
+            return SchemaVersion.fromJson(new String(data, StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            throw new TopologyException(path + ": " + e.getMessage() + "; fix or delete the node (data planes then reload "
+                    + "nothing until the next bump)", e);
+        }
+    }
+
+    /**
+     * Publishes a cluster config's text as the next version at {@code config} (and keeps it at {@code config/v-<N>}), in
+     * one ZooKeeper transaction, compare-and-set on the znode version: a push that raced another fails and is retried on
+     * the newer version, so versions never repeat. The caller validates the text first ({@code ballast config push}).
+     *
+     * @return the version now stored
+     */
+    public PublishedConfig publishConfig(String yaml, String source, String by) {
+        String path = configPath();
+        try {
+            for (int attempt = 0; ; attempt++) {
+                Stat stat = new Stat();
+                PublishedConfig before = null;
+                boolean exists = true;
+                try {
+                    before = readConfig(path, client.getData().storingStatIn(stat).forPath(path));
+                } catch (KeeperException.NoNodeException absent) {
+                    exists = false;
+                }
+                long version = before == null ? 1 : before.version() + 1;
+                PublishedConfig next = new PublishedConfig(version, yaml, System.currentTimeMillis(), by, source);
+                byte[] data = next.toJson().getBytes(StandardCharsets.UTF_8);
+                try {
+                    if (!exists) {
+                        client.createContainers(root);
+                        client.transaction().forOperations(
+                                client.transactionOp().create().withMode(CreateMode.PERSISTENT).forPath(path, data),
+                                client.transactionOp().create().withMode(CreateMode.PERSISTENT)
+                                        .forPath(path + "/v-" + version, data));
+                    } else {
+                        client.transaction().forOperations(
+                                client.transactionOp().setData().withVersion(stat.getVersion()).forPath(path, data),
+                                client.transactionOp().create().withMode(CreateMode.PERSISTENT)
+                                        .forPath(path + "/v-" + version, data));
+                    }
+                    return next;
+                } catch (KeeperException.NodeExistsException | KeeperException.BadVersionException
+                         | KeeperException.NoNodeException raced) {
+                    if (attempt >= 20) {
+                        throw raced;
+                    }
+                }
+            }
+        } catch (Exception e) {
+            throw new TopologyException("publishing the config at " + path + ": " + e, e);
+        }
+    }
+
+    /** The config published now; empty before the first push. */
+    public Optional<PublishedConfig> publishedConfig() {
+        return publishedConfig(configPath());
+    }
+
+    /** A kept version of the published config; empty when it was never pushed. */
+    public Optional<PublishedConfig> publishedConfig(long version) {
+        return publishedConfig(configPath() + "/v-" + version);
+    }
+
+    private Optional<PublishedConfig> publishedConfig(String path) {
+        try {
+            return Optional.of(readConfig(path, client.getData().forPath(path)));
+        } catch (KeeperException.NoNodeException e) {
+            return Optional.empty();
+        } catch (TopologyException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new TopologyException("reading " + path + ": " + e, e);
+        }
+    }
+
+    private static PublishedConfig readConfig(String path, byte[] data) {
+        try {
+            return PublishedConfig.fromJson(new String(data == null ? new byte[0] : data, StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            throw new TopologyException(path + ": " + e.getMessage() + "; push a valid config ('ballast config push') or "
+                    + "delete the node", e);
+        }
+    }
+
+    static String defaultAuthor() {
+        String host;
+        try {
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            host = "unknown-host";
+        }
+        return System.getProperty("user.name", "unknown") + "@" + host;
     }
 
     /** A write refused because it would lower the epoch or change the master within one epoch; nothing was written. */

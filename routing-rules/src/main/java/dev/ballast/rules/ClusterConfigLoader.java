@@ -126,12 +126,17 @@ public final class ClusterConfigLoader {
     private static FailoverSettings failover(ConfigNode node, Map<String, GroupConfig> groups) {
         node.onlyKeys(Set.of("zookeeper", "zkRoot", "zkSessionTimeoutMs", "zkConnectionTimeoutMs", "writeHoldMs", "admin",
                 "replication", "probeIntervalMs", "probeTimeoutMs", "applyTimeoutMs", "antiFlapWindowMs", "promotion", "acl",
-                "heartbeatPeriodMs", "deadAfterHeartbeats", "metrics", "switchoverDrainMs"));
+                "heartbeatPeriodMs", "deadAfterHeartbeats", "metrics", "switchoverDrainMs", "followConfig"));
         FailoverSettings d = FailoverSettings.STATIC;
         Optional<String> zk = node.has("zookeeper") ? Optional.of(node.string("zookeeper")) : Optional.empty();
         String root = node.string("zkRoot", d.zkRoot());
         if (!root.startsWith("/") || root.length() > 1 && root.endsWith("/")) {
             throw new ConfigException(node.pathOf("zkRoot"), "'" + root + "' is not an absolute ZooKeeper path such as /ballast");
+        }
+        boolean followConfig = node.bool("followConfig", false);
+        if (followConfig && zk.isEmpty()) {
+            throw new ConfigException(node.pathOf("followConfig"), "true without failover.zookeeper: a pushed config is read "
+                    + "from ZooKeeper; set failover.zookeeper or remove followConfig");
         }
         Map<NodeAddress, String> promotion = new LinkedHashMap<>();
         ConfigNode rules = node.optionalChild("promotion");
@@ -172,7 +177,7 @@ public final class ClusterConfigLoader {
                 node.number("heartbeatPeriodMs", 100, 60_000, d.heartbeatPeriodMs()),
                 (int) node.number("deadAfterHeartbeats", 2, 100, d.deadAfterHeartbeats()),
                 optionalEndpoint(node, "metrics"),
-                node.number("switchoverDrainMs", 0, 600_000, d.switchoverDrainMs()));
+                node.number("switchoverDrainMs", 0, 600_000, d.switchoverDrainMs()), followConfig);
     }
 
     /** {@code failover.acl}: both credentials required; passwords are kept unresolved (see {@link Secret}). */

@@ -36,13 +36,16 @@ import java.util.Optional;
  * @param switchoverDrainMs   how long a planned switchover, new writes already held, waits for the transactions open on the
  *                            old master to end before it makes that master read-only, default 1000 ms; a transaction
  *                            still open then fails at its next write (error 1290) and is the client's to retry
+ * @param followConfig        whether data planes (BallastDataSource, proxy) take the cluster config published in
+ *                            ZooKeeper ({@code ballast config push}, {@code <cluster>/config}) over their file, at start
+ *                            and whenever a new version is pushed, default false (the file's config, fixed)
  */
 public record FailoverSettings(Optional<String> zookeeper, String zkRoot, int zkSessionTimeoutMs,
                                int zkConnectionTimeoutMs, long writeHoldMs, Optional<Credentials> admin,
                                Optional<Credentials> replication, long probeIntervalMs, int probeTimeoutMs,
                                long applyTimeoutMs, long antiFlapWindowMs, Map<NodeAddress, String> promotion,
                                Optional<ZkAclSettings> acl, long heartbeatPeriodMs, int deadAfterHeartbeats,
-                               Optional<ProxySettings.Endpoint> metrics, long switchoverDrainMs) {
+                               Optional<ProxySettings.Endpoint> metrics, long switchoverDrainMs, boolean followConfig) {
 
     public static final FailoverSettings STATIC = new FailoverSettings(Optional.empty(), "/ballast", 10_000, 3_000,
             5_000, Optional.empty(), Optional.empty(), 500, 1_000, 30_000, 600_000, Map.of(), Optional.empty(), 500, 3);
@@ -62,6 +65,17 @@ public record FailoverSettings(Optional<String> zookeeper, String zkRoot, int zk
         return heartbeatPeriodMs * deadAfterHeartbeats;
     }
 
+    /** Settings that do not follow a pushed config. */
+    public FailoverSettings(Optional<String> zookeeper, String zkRoot, int zkSessionTimeoutMs, int zkConnectionTimeoutMs,
+                            long writeHoldMs, Optional<Credentials> admin, Optional<Credentials> replication,
+                            long probeIntervalMs, int probeTimeoutMs, long applyTimeoutMs, long antiFlapWindowMs,
+                            Map<NodeAddress, String> promotion, Optional<ZkAclSettings> acl, long heartbeatPeriodMs,
+                            int deadAfterHeartbeats, Optional<ProxySettings.Endpoint> metrics, long switchoverDrainMs) {
+        this(zookeeper, zkRoot, zkSessionTimeoutMs, zkConnectionTimeoutMs, writeHoldMs, admin, replication, probeIntervalMs,
+                probeTimeoutMs, applyTimeoutMs, antiFlapWindowMs, promotion, acl, heartbeatPeriodMs, deadAfterHeartbeats,
+                metrics, switchoverDrainMs, false);
+    }
+
     /** Settings without a metrics endpoint. */
     public FailoverSettings(Optional<String> zookeeper, String zkRoot, int zkSessionTimeoutMs, int zkConnectionTimeoutMs,
                             long writeHoldMs, Optional<Credentials> admin, Optional<Credentials> replication,
@@ -70,7 +84,7 @@ public record FailoverSettings(Optional<String> zookeeper, String zkRoot, int zk
                             int deadAfterHeartbeats) {
         this(zookeeper, zkRoot, zkSessionTimeoutMs, zkConnectionTimeoutMs, writeHoldMs, admin, replication, probeIntervalMs,
                 probeTimeoutMs, applyTimeoutMs, antiFlapWindowMs, promotion, acl, heartbeatPeriodMs, deadAfterHeartbeats,
-                Optional.empty(), 1_000);
+                Optional.empty(), 1_000, false);
     }
 
     /** The ZooKeeper path of this cluster's tree. */

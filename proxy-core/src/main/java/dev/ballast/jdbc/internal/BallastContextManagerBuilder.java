@@ -52,6 +52,19 @@ public final class BallastContextManagerBuilder implements ContextManagerBuilder
 
     public static final String TYPE = "Ballast";
 
+    /** The context built last on this thread: ShardingSphere's data source does not hand its context out. */
+    private static final ThreadLocal<ContextManager> BUILT = new ThreadLocal<>();
+
+    /**
+     * The context ShardingSphere's data source factory just built on this thread (once; null when none), so that the
+     * Ballast data source can reload table metadata into it ({@link MetadataReload}).
+     */
+    public static ContextManager takeBuilt() {
+        ContextManager built = BUILT.get();
+        BUILT.remove();
+        return built;
+    }
+
     @Override
     public ContextManager build(ContextManagerBuilderParameter param, EventBusContext eventBus) throws SQLException {
         MemoryRepository repository = new MemoryRepository();
@@ -71,7 +84,9 @@ public final class BallastContextManagerBuilder implements ContextManagerBuilder
                     .forEach(s -> persist.getDatabaseMetaDataFacade().getSchema().add(name, s.getName()));
         }
         MetaDataContexts contexts = new MetaDataContexts(metaData, ShardingSphereStatisticsFactory.create(persist, metaData));
-        return new ContextManager(contexts, instance, repository);
+        ContextManager built = new ContextManager(contexts, instance, repository);
+        BUILT.set(built);
+        return built;
     }
 
     /**

@@ -18,6 +18,40 @@ public final class Templates {
         this.config = config;
     }
 
+    /**
+     * Forgets every analysed text that names one of {@code tables} (lower-case logical names; a text is matched by its
+     * words, so a text whose template sent it to ShardingSphere is analysed again too): the next statement is analysed
+     * against the schema as it is now. Statements prepared before keep the template they hold.
+     *
+     * @return how many texts were forgotten
+     */
+    public int forget(java.util.Set<String> tables) {
+        int n = 0;
+        for (String sql : cache.keySet()) {
+            if (names(sql, tables) && cache.remove(sql) != null) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private static boolean names(String sql, java.util.Set<String> tables) {
+        String lower = sql.toLowerCase(java.util.Locale.ROOT);
+        for (String t : tables) {
+            int at = lower.indexOf(t);
+            while (at >= 0) {
+                int end = at + t.length();
+                boolean startOk = at == 0 || !Character.isLetterOrDigit(lower.charAt(at - 1)) && lower.charAt(at - 1) != '_';
+                boolean endOk = end == lower.length() || !Character.isLetterOrDigit(lower.charAt(end)) && lower.charAt(end) != '_';
+                if (startOk && endOk) {
+                    return true;
+                }
+                at = lower.indexOf(t, at + 1);
+            }
+        }
+        return false;
+    }
+
     /** The template of {@code sql}, or null when it must go through ShardingSphere. */
     public RouteTemplate of(String sql) {
         if (!config.fastPath()) {

@@ -22,10 +22,11 @@ public final class Wrappers {
 
     /** What every wrapper of one data source shares. */
     public record Plane(String cluster, MergeGuard guard, ReadRouter router, Templates templates,
-                        javax.sql.DataSource shardingSphere) {
+                        javax.sql.DataSource shardingSphere, java.util.concurrent.atomic.AtomicInteger open) {
         public Plane(dev.ballast.rules.ClusterConfig config, MergeGuard guard, ReadRouter router,
                      javax.sql.DataSource shardingSphere) {
-            this(config.name(), guard, router, new Templates(config), shardingSphere);
+            this(config.name(), guard, router, new Templates(config), shardingSphere,
+                    new java.util.concurrent.atomic.AtomicInteger());
         }
     }
 
@@ -57,11 +58,13 @@ public final class Wrappers {
     }
 
     public static Connection connection(Connection target, Plane plane) {
+        plane.open().incrementAndGet(); // a plane replaced by a pushed config closes after its last connection
         return proxy(Connection.class, new ConnectionHandler(target, plane, new Session()));
     }
 
     /** A logical connection that shares {@code session}'s read-your-writes state with others made the same way. */
     public static Connection connection(Connection target, Plane plane, Session session) {
+        plane.open().incrementAndGet();
         return proxy(Connection.class, new ConnectionHandler(target, plane, session));
     }
 
@@ -366,6 +369,9 @@ public final class Wrappers {
             } else if (SESSION_SETTINGS.contains(name)) {
                 sessionSettingsChanged = true;
             } else if (name.equals("close")) {
+                if (!closed) {
+                    plane.open().decrementAndGet();
+                }
                 closed = true; // fast statements of this connection now hand over to ShardingSphere, which reports it closed
                 java.util.List<NodeDataSource> pinned;
                 synchronized (this) {
