@@ -31,7 +31,12 @@ final class FactProbe {
         this.servers = servers;
     }
 
-    ServerFacts probe(List<Ddl> ddls, Map<String, NodeAddress> masters) throws SQLException {
+    /**
+     * @param replicas every group's replicas: two-phase ALTER logging only pays when each of them applies in parallel
+     *                 ({@code slave_parallel_threads > 0}); a serial replica still runs the ALTER before the next event
+     */
+    ServerFacts probe(List<Ddl> ddls, Map<String, NodeAddress> masters, Map<String, List<NodeAddress>> replicas)
+            throws SQLException {
         Map<Integer, Optional<String>> instant = new HashMap<>();
         Map<Integer, Optional<String>> lockNone = new HashMap<>();
         Map<String, String> probed = new LinkedHashMap<>();
@@ -44,6 +49,17 @@ final class FactProbe {
                     throw e;
                 }
                 twoPhase = false;
+            }
+        }
+        for (List<NodeAddress> rs : replicas.values()) {
+            for (NodeAddress r : rs) {
+                if (!twoPhase) {
+                    break;
+                }
+                try (Connection c = servers.open(r, 60_000); Statement s = c.createStatement();
+                     java.sql.ResultSet v = s.executeQuery("SELECT @@slave_parallel_threads")) {
+                    twoPhase = v.next() && v.getInt(1) > 0;
+                }
             }
         }
         String scratch = "_ballast_probe_" + ProcessHandle.current().pid();

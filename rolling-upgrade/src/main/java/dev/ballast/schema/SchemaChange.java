@@ -68,7 +68,9 @@ public final class SchemaChange implements AutoCloseable {
     public SchemaPlan plan(String script, Optional<Strategy> forced, boolean allowDrop) throws SQLException {
         List<Ddl> ddls = new DdlParser(config.tables().keySet(), allowDrop).parse(script);
         Map<String, NodeAddress> masters = masters();
-        ServerFacts facts = new FactProbe(servers).probe(ddls, masters);
+        Map<String, List<NodeAddress>> replicas = new LinkedHashMap<>();
+        config.groups().keySet().forEach(g -> replicas.put(g, group(g).replicas()));
+        ServerFacts facts = new FactProbe(servers).probe(ddls, masters, replicas);
         return SchemaPlanner.plan(config, ddls, facts, masters, forced, maxLagMs);
     }
 

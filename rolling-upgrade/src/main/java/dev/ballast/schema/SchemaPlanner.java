@@ -90,7 +90,10 @@ public final class SchemaPlanner {
     }
 
     static SchemaPlan.Planned choose(Ddl d, ServerFacts facts, Optional<Strategy> forced, long maxLagMs) {
-        String throttle = maxLagMs > 0 ? "throttled at schema.maxLagMs=" + maxLagMs + " ms" : "throttle off (schema.maxLagMs=0)";
+        String throttle = (maxLagMs > 0 ? "throttled at schema.maxLagMs=" + maxLagMs + " ms" : "throttle off (schema.maxLagMs=0)")
+                + (facts.twoPhase() ? "; logged in two phases (binlog_alter_two_phase): replicas start it with the master"
+                : "; logged in one phase: replicas start it when the master has finished (binlog_alter_two_phase needs"
+                + " MariaDB >= 10.8 masters and replicas with slave_parallel_threads > 0)");
         if (d.kind() != Ddl.Kind.ALTER_TABLE) {
             String what = d.kind() == Ddl.Kind.CREATE_TABLE ? "creates an empty table: no rows to copy"
                     : "drops the table: a metadata change in InnoDB";

@@ -10,7 +10,8 @@ import java.util.Optional;
  *
  * @param instant   per statement number: empty when every master accepted ALGORITHM=INSTANT, else why not
  * @param lockNone  per statement number: empty when every master accepted LOCK=NONE, else why not
- * @param twoPhase  every master has {@code binlog_alter_two_phase} (MariaDB >= 10.8)
+ * @param twoPhase  every master has {@code binlog_alter_two_phase} (MariaDB >= 10.8) and every replica applies in
+ *                  parallel ({@code slave_parallel_threads > 0}), so online ALTERs are logged in two phases
  * @param probedOn  which servers answered ("g0 127.0.0.1:3311, g1 ..."), for the plan's reasons
  */
 public record ServerFacts(Map<Integer, Optional<String>> instant, Map<Integer, Optional<String>> lockNone,
