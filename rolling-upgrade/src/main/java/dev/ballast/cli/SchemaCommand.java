@@ -98,9 +98,12 @@ public final class SchemaCommand implements Runnable {
         String script(CommandSpec spec) {
             try {
                 return Files.readString(file);
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new ParameterException(spec.commandLine(), "Invalid value for option '--file': "
+                        + file.toAbsolutePath() + " does not exist");
             } catch (IOException e) {
                 throw new ParameterException(spec.commandLine(), "Invalid value for option '--file': cannot read "
-                        + file.toAbsolutePath() + ": " + e);
+                        + file.toAbsolutePath() + " (" + e.getMessage() + ")");
             }
         }
 

@@ -305,7 +305,20 @@ class SchemaChangeTest {
             off = underLoad("online ADD INDEX i_pad, throttle off (maxLagMs 0)", () -> apply(sc, "online-off",
                     "ALTER TABLE t_item ADD INDEX i_pad (pad(20), k)", Strategy.ONLINE));
         }
-        for (Outcome o : List.of(on, off)) {
+        // binlog_alter_two_phase: replicas that apply in parallel start the ALTER when the master does
+        setParallelThreads(4);
+        Outcome twoPhase;
+        try (SchemaChange sc = change(0)) {
+            twoPhase = underLoad("online ADD INDEX i_two, throttle off, replicas slave_parallel_threads=4 + binlog_alter_two_phase",
+                    () -> {
+                        SchemaPlan plan = sc.plan("ALTER TABLE t_item ADD INDEX i_two (k, id)", Optional.empty(), false);
+                        assertTrue(plan.statements().get(0).reason().contains("logged in two phases"), plan.render());
+                        return apply(sc, "online-two-phase", "ALTER TABLE t_item ADD INDEX i_two (k, id)", Strategy.ONLINE);
+                    });
+        } finally {
+            setParallelThreads(0);
+        }
+        for (Outcome o : List.of(on, off, twoPhase)) {
             Operation op = (Operation) o.result();
             assertEquals(Operation.State.DONE, op.state(), op.reason());
             assertEquals(List.of(), o.errors());
@@ -313,6 +326,15 @@ class SchemaChangeTest {
         try (SchemaChange sc = change(1000)) {
             SchemaDiff.Report diff = sc.diff();
             assertTrue(diff.clean(), diff.render());
+        }
+    }
+
+    void setParallelThreads(int n) {
+        for (ReplicaGroupBed g : bed.groups()) {
+            for (MariaDbNode r : g.replicas()) {
+                r.execute("STOP SLAVE", "SET GLOBAL slave_parallel_threads=" + n, "SET GLOBAL slave_parallel_mode='optimistic'",
+                        "START SLAVE");
+            }
         }
     }
 
