@@ -139,7 +139,10 @@ public final class SchemaCommand implements Runnable {
             PrintWriter out = spec.commandLine().getOut();
             try (ZooKeeperSession zk = parent.root.zookeeper(c); SchemaChange change = change(c, zk, out)) {
                 SchemaDiff.Report r = change.diff();
-                out.print(json ? Documents.writePretty(r) + "\n" : r.render());
+                java.util.Map<String, Object> doc = new java.util.LinkedHashMap<>();
+                doc.put("clean", r.clean());
+                doc.put("tables", r.tables());
+                out.print(json ? Documents.writePretty(doc) + "\n" : r.render());
                 return r.clean() ? BallastCli.OK : BallastCli.FAILED;
             }
         }

@@ -71,7 +71,7 @@ public final class SchemaChange implements AutoCloseable {
         Map<String, List<NodeAddress>> replicas = new LinkedHashMap<>();
         config.groups().keySet().forEach(g -> replicas.put(g, group(g).replicas()));
         ServerFacts facts = new FactProbe(servers).probe(ddls, masters, replicas);
-        return SchemaPlanner.plan(config, ddls, facts, masters, forced, maxLagMs);
+        return SchemaPlanner.plan(config, ddls, facts, masters, replicas, forced, maxLagMs);
     }
 
     /** Stores the plan as a new PENDING operation (refused while another operation holds one of its groups). */

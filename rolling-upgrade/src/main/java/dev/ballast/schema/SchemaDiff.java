@@ -38,7 +38,8 @@ public final class SchemaDiff {
             StringBuilder b = new StringBuilder();
             for (TableReport t : tables) {
                 if (t.clean()) {
-                    b.append(t.table()).append(": same definition on ").append(t.places()).append(" physical tables\n");
+                    b.append(t.table()).append(": same definition in all ").append(t.places())
+                            .append(" copies (every physical table on every server of its group)\n");
                     continue;
                 }
                 b.append(t.table()).append(": DRIFT on ").append(t.drift().size()).append(" of ").append(t.places())

@@ -28,17 +28,19 @@ public final class SchemaPlanner {
     public static final String DDL = "schema-ddl";
     public static final String SYNC = "schema-sync";
     public static final String REPLICA_DDL = "schema-replica-ddl";
+    public static final String SWITCHOVER = "schema-switchover";
 
     private SchemaPlanner() {
     }
 
     /**
-     * @param masters the current master of every group
+     * @param masters  the current master of every group
+     * @param replicas the current replicas of every group
      * @param forced  the strategy given with {@code --strategy}, if any
      * @param maxLagMs {@code schema.maxLagMs}, shown in the reasons (0 = no throttle)
      */
     public static SchemaPlan plan(ClusterConfig config, List<Ddl> ddls, ServerFacts facts, Map<String, NodeAddress> masters,
-                                  Optional<Strategy> forced, long maxLagMs) {
+                                  Map<String, List<NodeAddress>> replicas, Optional<Strategy> forced, long maxLagMs) {
         List<SchemaPlan.Planned> planned = new ArrayList<>();
         List<String> refused = new ArrayList<>();
         for (Ddl d : ddls) {
@@ -59,24 +61,24 @@ public final class SchemaPlanner {
             Set<String> groups = new LinkedHashSet<>();
             for (DataNode n : nodes) {
                 groups.add(n.group());
-                NodeAddress master = masters.get(n.group());
-                if (master == null) {
+                if (masters.get(n.group()) == null) {
                     throw new SchemaException("[cluster=" + config.name() + " group=" + n.group() + "] no master known;"
                             + " check 'ballast status'");
                 }
-                Map<String, String> params = new LinkedHashMap<>();
-                params.put("statement", Integer.toString(d.number()));
-                params.put("table", d.table());
-                params.put("physical", n.table());
-                params.put("strategy", p.strategy().configName());
-                params.put("sql", withClause(d.sqlFor(n.table()), d, p.strategy()));
-                params.put("expect", d.expectation());
-                params.put("twoPhase", Boolean.toString(p.strategy() == Strategy.ONLINE && facts.twoPhase()));
-                String when = p.strategy() == Strategy.ONLINE && maxLagMs > 0
-                        ? "no other ALTER of " + n.table() + " running on the master; every replica of " + n.group()
-                        + " within schema.maxLagMs=" + maxLagMs + " ms"
-                        : "no other ALTER of " + n.table() + " running on the master";
-                steps.add(Step.pending(n.group(), master.toString(), new Action(DDL, params), when));
+            }
+            if (p.strategy() == Strategy.ROLLING) {
+                rollingSteps(d, nodes, groups, masters, replicas, steps);
+            } else {
+                for (DataNode n : nodes) {
+                    NodeAddress master = masters.get(n.group());
+                    Map<String, String> params = ddlParams(d, n.table(), p.strategy());
+                    params.put("twoPhase", Boolean.toString(p.strategy() == Strategy.ONLINE && facts.twoPhase()));
+                    String when = p.strategy() == Strategy.ONLINE && maxLagMs > 0
+                            ? "no other ALTER of " + n.table() + " running on the master; every replica of " + n.group()
+                            + " within schema.maxLagMs=" + maxLagMs + " ms"
+                            : "no other ALTER of " + n.table() + " running on the master";
+                    steps.add(Step.pending(n.group(), master.toString(), new Action(DDL, params), when));
+                }
             }
             Map<String, String> sync = new LinkedHashMap<>();
             sync.put("statement", Integer.toString(d.number()));
@@ -87,6 +89,47 @@ public final class SchemaPlanner {
                             + "; then the schema version rises"));
         }
         return new SchemaPlan(planned, steps);
+    }
+
+    private static Map<String, String> ddlParams(Ddl d, String physical, Strategy strategy) {
+        Map<String, String> params = new LinkedHashMap<>();
+        params.put("statement", Integer.toString(d.number()));
+        params.put("table", d.table());
+        params.put("physical", physical);
+        params.put("strategy", strategy.configName());
+        params.put("sql", withClause(d.sqlFor(physical), d, strategy));
+        params.put("expect", d.expectation());
+        return params;
+    }
+
+    /**
+     * Per group: each replica drained from reads and changed with {@code sql_log_bin=0}, then undrained; a planned
+     * switchover to an altered replica; the old master (now a replica) changed the same way.
+     */
+    private static void rollingSteps(Ddl d, List<DataNode> nodes, Set<String> groups, Map<String, NodeAddress> masters,
+                                     Map<String, List<NodeAddress>> replicas, List<Step> steps) {
+        for (String g : groups) {
+            List<NodeAddress> order = new ArrayList<>(replicas.getOrDefault(g, List.of()));
+            if (order.isEmpty()) {
+                throw new SchemaException(d.describe() + ": strategy rolling needs a replica in group " + g
+                        + " to switch over to; it has none");
+            }
+            order.add(masters.get(g));
+            for (int i = 0; i < order.size(); i++) {
+                NodeAddress node = order.get(i);
+                if (i == order.size() - 1) {
+                    steps.add(Step.pending(g, "", Action.of(SWITCHOVER), "every replica of " + g + " has the change;"
+                            + " planned switchover to one of them (writes held, no client error)"));
+                }
+                for (DataNode n : nodes) {
+                    if (n.group().equals(g)) {
+                        steps.add(Step.pending(g, node.toString(), new Action(REPLICA_DDL, ddlParams(d, n.table(),
+                                Strategy.ROLLING)), node + " drained from reads, caught up; the change runs with"
+                                + " sql_log_bin=0; undrained after"));
+                    }
+                }
+            }
+        }
     }
 
     static SchemaPlan.Planned choose(Ddl d, ServerFacts facts, Optional<Strategy> forced, long maxLagMs) {

@@ -29,6 +29,9 @@ class SchemaPlannerTest {
     static final Map<String, NodeAddress> MASTERS = Map.of("g0", NodeAddress.parse("127.0.0.1:3311"),
             "g1", NodeAddress.parse("127.0.0.1:3321"));
 
+    static final Map<String, List<NodeAddress>> REPLICAS = Map.of("g0", List.of(NodeAddress.parse("127.0.0.1:3312")),
+            "g1", List.of(NodeAddress.parse("127.0.0.1:3322")));
+
     static ServerFacts facts(Optional<String> instant, Optional<String> lockNone) {
         return new ServerFacts(Map.of(1, instant), Map.of(1, lockNone), false, "g0 127.0.0.1:3311, g1 127.0.0.1:3321");
     }
@@ -55,7 +58,7 @@ class SchemaPlannerTest {
                 new Case("CREATE TABLE t_order (id INT)", no, no, Optional.empty(), "INSTANT", "empty table"),
                 new Case("DROP TABLE t_order", no, no, Optional.of(Strategy.ONLINE), "refused", "does not apply"))) {
             try {
-                SchemaPlan p = SchemaPlanner.plan(CONFIG, ddl(c.sql()), facts(c.instant(), c.lockNone()), MASTERS, c.forced(), 1000);
+                SchemaPlan p = SchemaPlanner.plan(CONFIG, ddl(c.sql()), facts(c.instant(), c.lockNone()), MASTERS, REPLICAS, c.forced(), 1000);
                 assertEquals(c.expected(), p.statements().get(0).strategy().name(), c.sql());
                 assertTrue(p.statements().get(0).reason().contains(c.reason()), c.sql() + " -> " + p.statements().get(0).reason());
             } catch (SchemaException e) {
@@ -68,7 +71,7 @@ class SchemaPlannerTest {
     @Test
     void oneStepPerPhysicalTableOnItsMasterThenASyncStep() {
         SchemaPlan p = SchemaPlanner.plan(CONFIG, ddl("CREATE INDEX i ON t_order (a)"),
-                facts(Optional.of("no"), Optional.empty()), MASTERS, Optional.empty(), 1000);
+                facts(Optional.of("no"), Optional.empty()), MASTERS, REPLICAS, Optional.empty(), 1000);
         List<Step> s = p.steps();
         assertEquals(5, s.size());
         assertEquals(List.of("g0 127.0.0.1:3311 t_order_0", "g0 127.0.0.1:3311 t_order_1", "g1 127.0.0.1:3321 t_order_2",
@@ -79,5 +82,21 @@ class SchemaPlannerTest {
         assertEquals(SchemaPlanner.SYNC, s.get(4).action().name());
         assertEquals("g0,g1", s.get(4).action().parameter("groups"));
         assertTrue(p.render().contains("strategy: online"), p.render());
+    }
+
+    @Test
+    void rollingChangesEachReplicaThenSwitchesOverThenChangesTheOldMaster() {
+        SchemaPlan p = SchemaPlanner.plan(CONFIG, ddl("CREATE INDEX i ON t_order (a)"), facts(Optional.of("no"), Optional.of("no")),
+                MASTERS, REPLICAS, Optional.empty(), 1000);
+        assertEquals(Strategy.ROLLING, p.statements().get(0).strategy());
+        assertEquals(List.of("g0 127.0.0.1:3312 schema-replica-ddl t_order_0", "g0 127.0.0.1:3312 schema-replica-ddl t_order_1",
+                        "g0 schema-switchover null", "g0 127.0.0.1:3311 schema-replica-ddl t_order_0",
+                        "g0 127.0.0.1:3311 schema-replica-ddl t_order_1", "g1 127.0.0.1:3322 schema-replica-ddl t_order_2",
+                        "g1 127.0.0.1:3322 schema-replica-ddl t_order_3", "g1 schema-switchover null",
+                        "g1 127.0.0.1:3321 schema-replica-ddl t_order_2", "g1 127.0.0.1:3321 schema-replica-ddl t_order_3",
+                        "g0 schema-sync null"),
+                p.steps().stream().map(s -> s.describe() + " " + s.action().parameters().get("physical")).toList());
+        assertEquals("ALTER TABLE `t_order_1` ADD INDEX `i` (a)", p.steps().get(1).action().parameter("sql"));
+        assertTrue(p.render().contains("NOT BUILT YET"), p.render());
     }
 }
