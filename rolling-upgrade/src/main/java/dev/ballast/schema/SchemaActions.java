@@ -52,7 +52,104 @@ public final class SchemaActions {
 
     /** The actions by name, for the {@link dev.ballast.upgrade.Runner}. */
     public Map<String, StepAction> byName() {
-        return Map.of(SchemaPlanner.DDL, new Ddl(), SchemaPlanner.SYNC, new Sync());
+        return Map.of(SchemaPlanner.DDL, new Ddl(), SchemaPlanner.SYNC, new Sync(), SchemaPlanner.REPLICA_DDL,
+                new ReplicaDdl());
+    }
+
+    /** The rolling strategy's switchover: the project's planned {@link dev.ballast.failover.Switchover}, once every
+     * replica has the change and the master has not. */
+    StepAction switchover(dev.ballast.failover.Switchover switchover) {
+        return new StepAction() {
+            @Override
+            public boolean underGroupLock() {
+                return false; // Switchover takes the group's lock itself
+            }
+
+            @Override
+            public Check check(Operation op, Step step) throws Exception {
+                GroupTopology t = topology.apply(step.group());
+                if (t.phase() == GroupTopology.Phase.SWITCHING) {
+                    return Check.notReady("group " + step.group() + " is switching over (phase SWITCHING); wait, or run"
+                            + " 'ballast switchover --group " + step.group() + "' to finish or roll it back");
+                }
+                List<String> physical = Arrays.asList(step.action().parameter("physical").split(","));
+                String expect = step.action().parameter("expect");
+                if (!expect.isEmpty() && has(t.master(), physical, expect)) {
+                    return Check.alreadyDone("the master " + t.master() + " already has " + expect);
+                }
+                for (NodeAddress r : t.replicas()) {
+                    if (!expect.isEmpty() && !has(r, physical, expect)) {
+                        return Check.notReady("replica " + r + " of " + step.group() + " lacks " + expect + "; a master"
+                                + " with the new definition would replicate to a replica with the old one");
+                    }
+                }
+                return Check.ready();
+            }
+
+            @Override
+            public String act(Operation op, Step step) throws Exception {
+                dev.ballast.failover.Switchover.Result r = switchover.run(step.group(), java.util.Optional.empty());
+                return "switched over from " + r.before().master() + " to " + r.after().master() + ", writes held "
+                        + r.writePauseMs() + " ms [epoch " + r.after().epoch() + "]"; // the drain/undrain checks read the epoch
+            }
+        };
+    }
+
+    private boolean has(NodeAddress node, List<String> physical, String expect) throws SQLException {
+        try (Connection c = servers.open(node, 60_000)) {
+            for (String table : physical) {
+                TableShape shape = TableShape.read(c, servers.config().database(), table);
+                for (String effect : expect.split(";")) {
+                    if (!shape.satisfies(effect)) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        }
+    }
+
+    /** The rolling strategy's change of one drained replica, with sql_log_bin=0: nothing reaches the binlog. */
+    private final class ReplicaDdl implements StepAction {
+
+        @Override
+        public Check check(Operation op, Step step) throws Exception {
+            GroupTopology t = topology.apply(step.group());
+            NodeAddress node = NodeAddress.parse(step.node());
+            if (node.equals(t.master())) {
+                return Check.notReady(node + " is the master of " + step.group() + "; a change with sql_log_bin=0 on it"
+                        + " would never reach its replicas. Run 'ballast switchover --group " + step.group() + "' first,"
+                        + " or abort and plan again");
+            }
+            if (!t.replicas().contains(node)) {
+                return Check.notReady(node + " is no longer a server of group " + step.group() + "; abort and plan again");
+            }
+            String physical = step.action().parameter("physical");
+            String expect = step.action().parameter("expect");
+            try (Connection c = servers.open(node, 0)) {
+                awaitOtherDdl(c, node, physical);
+                if (!expect.isEmpty() && has(node, List.of(physical), expect)) {
+                    return Check.alreadyDone(expect + " already on " + physical + " at " + node);
+                }
+            }
+            return Check.ready();
+        }
+
+        @Override
+        public String act(Operation op, Step step) throws Exception {
+            NodeAddress node = NodeAddress.parse(step.node());
+            String physical = step.action().parameter("physical");
+            try (Connection c = servers.open(node, 0); Statement s = c.createStatement()) {
+                s.execute("SET SESSION sql_log_bin=0");
+                long start = System.nanoTime();
+                try {
+                    s.execute(step.action().parameter("sql"));
+                } catch (SQLException e) {
+                    throw new SchemaException(servers.ctx(node) + " " + physical + ": " + e.getMessage(), e);
+                }
+                return "ran on " + node + " with sql_log_bin=0 in " + (System.nanoTime() - start) / 1_000_000 + " ms";
+            }
+        }
     }
 
     private final class Ddl implements StepAction {
@@ -107,39 +204,40 @@ public final class SchemaActions {
             }
         }
 
-        /** A DDL of the same table from another session (a killed CLI's, still running on the server) ends first. */
-        private void awaitOtherDdl(Connection c, NodeAddress master, String physical) throws Exception {
-            long deadline = System.currentTimeMillis() + OTHER_DDL_WAIT_MS;
-            long lastNotice = 0;
-            while (true) {
-                List<String> running = new ArrayList<>();
-                try (PreparedStatement p = c.prepareStatement("SELECT ID, TIME, INFO FROM information_schema.PROCESSLIST"
-                        + " WHERE ID <> CONNECTION_ID() AND COMMAND IN ('Query','Execute') AND INFO IS NOT NULL")) {
-                    try (ResultSet rs = p.executeQuery()) {
-                        while (rs.next()) {
-                            String info = rs.getString(3);
-                            String head = info.stripLeading().toUpperCase(java.util.Locale.ROOT);
-                            if ((head.startsWith("ALTER") || head.startsWith("CREATE") || head.startsWith("DROP"))
-                                    && info.contains("`" + physical + "`")) {
-                                running.add("connection " + rs.getLong(1) + " for " + rs.getLong(2) + " s");
-                            }
+    }
+
+    /** A DDL of the same table from another session (a killed CLI's, still running on the server) ends first. */
+    private void awaitOtherDdl(Connection c, NodeAddress master, String physical) throws Exception {
+        long deadline = System.currentTimeMillis() + OTHER_DDL_WAIT_MS;
+        long lastNotice = 0;
+        while (true) {
+            List<String> running = new ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT ID, TIME, INFO FROM information_schema.PROCESSLIST"
+                    + " WHERE ID <> CONNECTION_ID() AND COMMAND IN ('Query','Execute') AND INFO IS NOT NULL")) {
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        String info = rs.getString(3);
+                        String head = info.stripLeading().toUpperCase(java.util.Locale.ROOT);
+                        if ((head.startsWith("ALTER") || head.startsWith("CREATE") || head.startsWith("DROP"))
+                                && info.contains("`" + physical + "`")) {
+                            running.add("connection " + rs.getLong(1) + " for " + rs.getLong(2) + " s");
                         }
                     }
                 }
-                if (running.isEmpty()) {
-                    return;
-                }
-                if (System.currentTimeMillis() > deadline) {
-                    throw new SchemaException(servers.ctx(master) + " another DDL of " + physical + " is still running ("
-                            + running + "); wait for it or KILL it, then resume");
-                }
-                if (System.currentTimeMillis() - lastNotice > 1000) {
-                    lastNotice = System.currentTimeMillis();
-                    notices.accept(servers.ctx(master) + " waiting for a DDL of " + physical + " left by another session: "
-                            + running);
-                }
-                Thread.sleep(200);
             }
+            if (running.isEmpty()) {
+                return;
+            }
+            if (System.currentTimeMillis() > deadline) {
+                throw new SchemaException(servers.ctx(master) + " another DDL of " + physical + " is still running ("
+                        + running + "); wait for it or KILL it, then resume");
+            }
+            if (System.currentTimeMillis() - lastNotice > 1000) {
+                lastNotice = System.currentTimeMillis();
+                notices.accept(servers.ctx(master) + " waiting for a DDL of " + physical + " left by another session: "
+                        + running);
+            }
+            Thread.sleep(200);
         }
     }
 

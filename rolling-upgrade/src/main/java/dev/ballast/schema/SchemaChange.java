@@ -76,13 +76,6 @@ public final class SchemaChange implements AutoCloseable {
 
     /** Stores the plan as a new PENDING operation (refused while another operation holds one of its groups). */
     public Operation create(String id, SchemaPlan plan, String by) {
-        for (SchemaPlan.Planned p : plan.statements()) {
-            if (p.strategy() == Strategy.ROLLING) {
-                throw new SchemaException(p.ddl().describe() + ": strategy rolling is planned but not built yet in this"
-                        + " ballast (it needs the drain and switchover step actions of 'ballast upgrade'); nothing was"
-                        + " changed. Use --strategy online where the server accepts LOCK=NONE");
-            }
-        }
         Operation op = Operation.create(id, KIND, config.name(), by, System.currentTimeMillis(), plan.steps());
         operations.create(op);
         return op;
@@ -91,7 +84,15 @@ public final class SchemaChange implements AutoCloseable {
     /** Runs or resumes operation {@code id}; returns it DONE, or PAUSED with the reason. */
     public Operation run(String id, Progress progress) throws InterruptedException {
         SchemaActions actions = new SchemaActions(servers, this::group, this::gate, maxLagMs, versions, notices);
-        return new Runner(operations, actions.byName(), lockTimeoutMs, progress).run(id);
+        Map<String, dev.ballast.upgrade.StepAction> all = new HashMap<>(actions.byName());
+        // rolling: the upgrade's drain and undrain (maintenance marks), and the project's planned switchover
+        Map<String, dev.ballast.upgrade.StepAction> upgrade = new dev.ballast.upgrade.server.ServerUpgradeActions(config,
+                topology, "schema " + id).actions();
+        all.put(SchemaPlanner.DRAIN, upgrade.get(SchemaPlanner.DRAIN));
+        all.put(SchemaPlanner.UNDRAIN, upgrade.get(SchemaPlanner.UNDRAIN));
+        all.put(SchemaPlanner.SWITCHOVER, actions.switchover(new dev.ballast.failover.Switchover(config, topology,
+                "schema " + id)));
+        return new Runner(operations, all, lockTimeoutMs, progress).run(id);
     }
 
     public OperationStore operations() {

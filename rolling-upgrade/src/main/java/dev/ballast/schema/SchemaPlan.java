@@ -26,10 +26,6 @@ public record SchemaPlan(List<Planned> statements, List<Step> steps) {
         for (Planned p : statements) {
             b.append(p.ddl().describe()).append('\n');
             b.append("   strategy: ").append(p.strategy().configName()).append(" (").append(p.reason()).append(")\n");
-            if (p.strategy() == Strategy.ROLLING) {
-                b.append("   NOT BUILT YET: 'schema apply' refuses rolling (its drain, switchover and sql_log_bin=0 steps"
-                        + " are not built); the steps below show what it would do\n");
-            }
         }
         b.append(steps.size()).append(" steps:\n");
         for (int i = 0; i < steps.size(); i++) {

@@ -29,6 +29,9 @@ public final class SchemaPlanner {
     public static final String SYNC = "schema-sync";
     public static final String REPLICA_DDL = "schema-replica-ddl";
     public static final String SWITCHOVER = "schema-switchover";
+    /** The maintenance-mark actions of 'ballast upgrade' (dev.ballast.upgrade.server), reused as they are. */
+    public static final String DRAIN = dev.ballast.upgrade.server.UpgradePlan.DRAIN;
+    public static final String UNDRAIN = dev.ballast.upgrade.server.UpgradePlan.UNDRAIN;
 
     private SchemaPlanner() {
     }
@@ -115,19 +118,24 @@ public final class SchemaPlanner {
                         + " to switch over to; it has none");
             }
             order.add(masters.get(g));
+            List<String> physical = nodes.stream().filter(n -> n.group().equals(g)).map(DataNode::table).toList();
             for (int i = 0; i < order.size(); i++) {
                 NodeAddress node = order.get(i);
                 if (i == order.size() - 1) {
-                    steps.add(Step.pending(g, "", Action.of(SWITCHOVER), "every replica of " + g + " has the change;"
-                            + " planned switchover to one of them (writes held, no client error)"));
+                    Map<String, String> sw = new LinkedHashMap<>();
+                    sw.put("statement", Integer.toString(d.number()));
+                    sw.put("physical", String.join(",", physical));
+                    sw.put("expect", d.expectation());
+                    steps.add(Step.pending(g, "", new Action(SWITCHOVER, sw), "every replica of " + g + " has the change;"
+                            + " planned switchover to one of them (new writes held, no client error)"));
                 }
-                for (DataNode n : nodes) {
-                    if (n.group().equals(g)) {
-                        steps.add(Step.pending(g, node.toString(), new Action(REPLICA_DDL, ddlParams(d, n.table(),
-                                Strategy.ROLLING)), node + " drained from reads, caught up; the change runs with"
-                                + " sql_log_bin=0; undrained after"));
-                    }
+                steps.add(Step.pending(g, node.toString(), new Action(DRAIN, Map.of("to", "schema change #" + d.number())),
+                        node + " is a replica of " + g));
+                for (String t : physical) {
+                    steps.add(Step.pending(g, node.toString(), new Action(REPLICA_DDL, ddlParams(d, t, Strategy.ROLLING)),
+                            node + " is a replica of " + g + ", drained from reads; the change runs with sql_log_bin=0"));
                 }
+                steps.add(Step.pending(g, node.toString(), Action.of(UNDRAIN), node + " has the change"));
             }
         }
     }

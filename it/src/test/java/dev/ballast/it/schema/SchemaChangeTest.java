@@ -122,6 +122,18 @@ class SchemaChangeTest {
                         + TestBedUsers.REPL_USER + "\n    password: " + TestBedUsers.REPL_PASSWORD + "\n");
     }
 
+    /** The config with the groups as ZooKeeper has them now (a rolling change switches masters over). */
+    ClusterConfig liveConfig() {
+        ClusterConfig c = config(1000);
+        java.util.Map<String, dev.ballast.rules.GroupConfig> groups = new java.util.LinkedHashMap<>();
+        TopologyStore store = TopologyStore.of(client, c);
+        for (dev.ballast.rules.GroupConfig g : c.groups().values()) {
+            dev.ballast.replication.GroupTopology t = store.read(g.name()).orElseThrow().topology();
+            groups.put(g.name(), new dev.ballast.rules.GroupConfig(g.name(), t.master(), t.replicas(), g.flavour()));
+        }
+        return c.withGroups(groups);
+    }
+
     ClusterConfig config(long maxLagMs) {
         return yaml(maxLagMs).config();
     }
@@ -182,7 +194,7 @@ class SchemaChangeTest {
             }, "reader-" + w));
         }
         List<Long> lags = Collections.synchronizedList(new ArrayList<>());
-        HealthProbe probe = new HealthProbe(config(1000));
+        HealthProbe probe = new HealthProbe(liveConfig());
         probe.start();
         Thread sampler = new Thread(() -> {
             while (!stop.get()) {
@@ -260,11 +272,6 @@ class SchemaChangeTest {
             SchemaException e = assertThrows(SchemaException.class,
                     () -> sc.plan("CREATE INDEX i_x ON t_item (k)", Optional.of(Strategy.INSTANT), false));
             assertTrue(e.getMessage().contains("ALGORITHM=INSTANT"), e.getMessage());
-            // rolling: planned with its reason, refused at apply (its drain and switchover steps are not built yet)
-            SchemaPlan rolling = sc.plan("ALTER TABLE t_item ADD COLUMN r INT NULL", Optional.of(Strategy.ROLLING), false);
-            assertEquals(Strategy.ROLLING, rolling.statements().get(0).strategy(), rolling.render());
-            SchemaException notBuilt = assertThrows(SchemaException.class, () -> sc.create("rolling-1", rolling, "test"));
-            assertTrue(notBuilt.getMessage().contains("nothing was changed"), notBuilt.getMessage());
             assertTrue(sc.diff().clean(), "the probes' scratch tables left nothing behind: " + sc.diff().render());
             assertTrue(new OperationStore(client, config(1000).failover().clusterPath("shop")).list().isEmpty());
         }
@@ -329,6 +336,10 @@ class SchemaChangeTest {
         }
     }
 
+    MariaDbNode node(String address) {
+        return bed.nodes().stream().filter(n -> n.address().equals(address)).findFirst().orElseThrow();
+    }
+
     void setParallelThreads(int n) {
         for (ReplicaGroupBed g : bed.groups()) {
             for (MariaDbNode r : g.replicas()) {
@@ -340,6 +351,34 @@ class SchemaChangeTest {
 
     @Test
     @Order(4)
+    void aRollingChangeReplicasFirstThenSwitchoverThenTheOldMasterWithNoFailedQuery() throws Exception {
+        List<String> mastersBefore = List.of(bed.group(0).master().address(), bed.group(1).master().address());
+        try (SchemaChange sc = change(1000)) {
+            Outcome o = underLoad("rolling ADD INDEX i_roll (forced: every replica drained and changed with sql_log_bin=0,"
+                    + " switchover, old master)", () -> {
+                SchemaPlan plan = sc.plan("CREATE INDEX i_roll ON t_item (pad(8))", Optional.of(Strategy.ROLLING), false);
+                System.out.print(plan.render());
+                sc.create("rolling-1", plan, "test");
+                return sc.run("rolling-1", Progress.plain(System.out));
+            });
+            Operation op = (Operation) o.result();
+            assertEquals(Operation.State.DONE, op.state(), op.reason());
+            assertEquals(List.of(), o.errors());
+            SchemaDiff.Report diff = sc.diff();
+            assertTrue(diff.clean(), diff.render());
+            List<String> mastersAfter = List.of(sc.group("g0").master().toString(), sc.group("g1").master().toString());
+            assertTrue(!mastersAfter.get(0).equals(mastersBefore.get(0)) && !mastersAfter.get(1).equals(mastersBefore.get(1)),
+                    "each group switched over: " + mastersBefore + " -> " + mastersAfter);
+            for (MariaDbNode n : bed.nodes()) {
+                assertEquals(2, n.query("SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA='" + TestBed.DATABASE
+                        + "' AND INDEX_NAME='i_roll' AND SEQ_IN_INDEX=1").size(), n.address() + " has i_roll on both its"
+                        + " physical tables");
+            }
+        }
+    }
+
+    @Test
+    @Order(5)
     void theCliKilledMidWayAndResumedEndsInTheSameState() throws Exception {
         Path file = Files.writeString(dir.resolve("change.sql"), "ALTER TABLE t_item ADD INDEX i_k2 (k, pad(10));\n"
                 + "ALTER TABLE t_item ADD COLUMN note2 INT NULL;\n");
@@ -376,7 +415,7 @@ class SchemaChangeTest {
             SchemaDiff.Report diff = sc.diff();
             assertTrue(diff.clean(), diff.render());
             for (int i = 0; i < 4; i++) {
-                MariaDbNode master = bed.group(i / 2).master();
+                MariaDbNode master = node(sc.group(i < 2 ? "g0" : "g1").master().toString());
                 assertEquals(1, master.query("SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA='"
                         + TestBed.DATABASE + "' AND TABLE_NAME='t_item_" + i + "' AND INDEX_NAME='i_k2' AND SEQ_IN_INDEX=1").size());
                 assertEquals(1, master.query("SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='"
