@@ -30,7 +30,7 @@ import java.util.Arrays;
                 + " maintenance marks, rolling server upgrades.",
         subcommands = {MonitorCommand.class, StatusCommand.class, SwitchoverCommand.class, RejoinCommand.class,
                 AckCommand.class, DrainCommand.Drain.class, DrainCommand.Undrain.class, UpgradeCommand.class,
-                OperationsCommand.class, ConfigCommand.class, ProxyCommand.class, HashPasswordCommand.class, VersionCommand.class,
+                OperationsCommand.class, SchemaCommand.class, ConfigCommand.class, ProxyCommand.class, HashPasswordCommand.class, VersionCommand.class,
                 CommandLine.HelpCommand.class},
         footerHeading = "%nExit status:%n",
         footer = {"  0  done", "  1  the operation failed (the message says what and where)",
@@ -112,7 +112,7 @@ public final class BallastCli implements Runnable {
     @Override
     public void run() {
         throw new ParameterException(spec.commandLine(), "Missing command: give one of monitor, status, switchover, "
-                + "rejoin, ack, drain, undrain, upgrade, operations, config, proxy, hash-password, version (ballast --help lists them)");
+                + "rejoin, ack, drain, undrain, upgrade, operations, schema, config, proxy, hash-password, version (ballast --help lists them)");
     }
 
     private static int usageError(ParameterException ex, String[] args) {

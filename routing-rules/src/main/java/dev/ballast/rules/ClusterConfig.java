@@ -12,13 +12,15 @@ public record ClusterConfig(String name, String database, Credentials credential
                             java.util.Optional<MonitorCredentials> monitor, PoolSettings pool,
                             ReadPolicy readPolicy, Map<String, GroupConfig> groups, Map<String, TableRule> tables,
                             List<List<String>> bindingTables, boolean fastPath, FailoverSettings failover,
-                            ProxySettings proxy, java.util.OptionalInt workerId, UpgradeSettings upgrade) {
+                            ProxySettings proxy, java.util.OptionalInt workerId, UpgradeSettings upgrade,
+                            SchemaSettings schema) {
 
     public ClusterConfig {
         groups = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(groups));
         tables = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(tables));
         bindingTables = bindingTables.stream().map(List::copyOf).toList();
         upgrade = upgrade == null ? UpgradeSettings.DEFAULTS : upgrade;
+        schema = schema == null ? SchemaSettings.DEFAULTS : schema;
     }
 
     public GroupConfig group(String groupName) {
@@ -32,7 +34,7 @@ public record ClusterConfig(String name, String database, Credentials credential
     /** The same config with other groups (the live topology after a failover); everything else unchanged. */
     public ClusterConfig withGroups(Map<String, GroupConfig> newGroups) {
         return new ClusterConfig(name, database, credentials, monitor, pool, readPolicy, newGroups, tables, bindingTables,
-                fastPath, failover, proxy, workerId, upgrade);
+                fastPath, failover, proxy, workerId, upgrade, schema);
     }
 
     public Optional<TableRule> table(String tableName) {

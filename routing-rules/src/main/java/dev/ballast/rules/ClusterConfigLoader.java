@@ -64,7 +64,7 @@ public final class ClusterConfigLoader {
 
     private ClusterConfig read(ConfigNode root) {
         root.onlyKeys(Set.of("name", "database", "flavour", "credentials", "monitor", "pool", "readPolicy", "groups",
-                "tables", "bindingTables", "fastPath", "failover", "proxy", "workerId", "upgrade"));
+                "tables", "bindingTables", "fastPath", "failover", "proxy", "workerId", "upgrade", "schema"));
         String name = matching(root, "name", CLUSTER_NAME, "letters, digits, '_', '.', '-' (at most 64)");
         String database = matching(root, "database", NAME, "a schema name: letters, digits, '_' (at most 64)");
         Flavour defaultFlavour = enumValue(root, "flavour", Flavour.MARIADB);
@@ -95,7 +95,8 @@ public final class ClusterConfigLoader {
             workerId = java.util.OptionalInt.of((int) root.number("workerId", 0, 1023, 0));
         }
         return new ClusterConfig(name, database, credentials, monitor, pool, readPolicy, groups, tables, binding,
-                root.bool("fastPath", true), failover, proxy, workerId, upgrade(root.optionalChild("upgrade")));
+                root.bool("fastPath", true), failover, proxy, workerId, upgrade(root.optionalChild("upgrade")),
+                schema(root.optionalChild("schema")));
     }
 
     private static UpgradeSettings upgrade(ConfigNode node) {
@@ -315,6 +316,11 @@ public final class ClusterConfigLoader {
                 (int) node.number("connectTimeoutMs", 100, 600_000, d.connectTimeoutMs()),
                 (int) node.number("socketTimeoutMs", 0, 86_400_000, d.socketTimeoutMs()),
                 jdbc);
+    }
+
+    private static SchemaSettings schema(ConfigNode node) {
+        node.onlyKeys(Set.of("maxLagMs"));
+        return new SchemaSettings(node.number("maxLagMs", 0, 86_400_000, SchemaSettings.DEFAULTS.maxLagMs()));
     }
 
     private static ReadPolicy readPolicy(ConfigNode node) {
