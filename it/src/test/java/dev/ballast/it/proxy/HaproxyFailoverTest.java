@@ -110,7 +110,7 @@ class HaproxyFailoverTest {
     void killNineOfAProxyUnderSysbenchAndAWriterLosesNoAcknowledgedWriteAndTheRestartedProxyIsTakenBack() throws Exception {
         HikariDataSource pool = pool(4);
         WriteLoad load = WriteLoad.start(pool, 4, 150);
-        CompletableFuture<Sysbench.Result> bench = background("oltp_read_write", 4, 40);
+        SysbenchLoop bench = SysbenchLoop.start("oltp_read_write", 4, 40);
         try {
             FailoverBed.await("writes through HAProxy", Duration.ofSeconds(30), () -> load.acked().size() > 200);
             Thread.sleep(5_000);
@@ -142,43 +142,46 @@ class HaproxyFailoverTest {
             Sysbench.Result fresh = sysbench.run("oltp_point_select", "run", 1, TABLE_SIZE, 4, 3);
             HaproxyFront.ServerStat after = haproxy.servers("ballast_proxies").get("proxy1");
             long newSessions = after.total() - totalBefore;
-            String restartedHealth = http("http://127.0.0.1:" + backends.get(0).healthPort() + "/metrics");
+            String restartedMetrics = http("http://127.0.0.1:" + backends.get(0).healthPort() + "/metrics");
 
-            Sysbench.Result rw = bench.get(180, TimeUnit.SECONDS);
+            List<SysbenchLoop.Round> rounds = bench.await(180);
             load.stop();
             Set<Long> lost;
             try (Connection c = bed.master().connect(bed.bed().database())) {
                 lost = load.missingOn(c);
             }
-            List<double[]> intervals = Sysbench.intervals(rw.output());
-            long idleSeconds = intervals.stream().filter(i -> i[1] == 0).count();
             String errors = failed.stream().map(f -> f.error().getSQLState() + " " + firstLine(f.error().getMessage()))
-                    .collect(Collectors.groupingBy(s -> s, java.util.TreeMap::new, Collectors.counting())).toString();
+                    .collect(Collectors.groupingBy(e -> e, java.util.TreeMap::new, Collectors.counting())).toString();
             System.out.printf("HAPROXY KILL: kill -9 of proxy1 (PID %d; sessions before: proxy1 %d, proxy2 %d); HAProxy marked it DOWN"
                             + " %d ms after; JDBC writers (HikariCP, 4): errors %s, outage first error -> first acknowledged insert %s ms,"
-                            + " longest pause %s ms; error kinds %s; sysbench oltp_read_write 4 threads 40 s: %.0f tps, %d ignored errors,"
-                            + " %d reconnects, %d one-second intervals with 0 tps, exit %d; restarted proxy listening after %d ms, UP in"
-                            + " HAProxy after %d ms, %d new sessions on it from a fresh sysbench (%.0f tps); %d acknowledged, lost %d%n",
+                            + " longest pause %s ms; error kinds %s; sysbench oltp_read_write 4 threads, 40 s in rounds restarted when"
+                            + " one ends: %s; restarted proxy listening after %d ms, UP in HAProxy after %d ms, %d new sessions on it"
+                            + " from a fresh sysbench (%.0f tps); %d acknowledged, lost %d%n",
                     pid, before.get("proxy1").current(), before.get("proxy2").current(), downMs,
                     outages.stream().map(o -> Integer.toString(o.errors())).toList(),
                     outages.stream().map(o -> Long.toString(o.outageMs())).toList(),
-                    outages.stream().map(o -> Long.toString(o.longestPauseMs())).toList(), errors, rw.tps(), rw.errors(),
-                    rw.reconnects(), idleSeconds, rw.exitCode(), listeningMs, upMs, newSessions, fresh.tps(), load.acked().size(), lost.size());
+                    outages.stream().map(o -> Long.toString(o.longestPauseMs())).toList(), errors,
+                    rounds.stream().map(r -> r.describe(killedAt)).toList(), listeningMs, upMs, newSessions, fresh.tps(),
+                    load.acked().size(), lost.size());
 
             assertEquals(Set.of(), lost, "acknowledged inserts lost");
             for (WriteLoad.WriterOutage o : outages) {
                 assertTrue(o.outageMs() >= 0 && o.outageMs() < 10_000, "writer " + o.writer() + " without service: " + o);
             }
-            assertTrue(rw.ok(), "sysbench through HAProxy did not survive the kill:\n" + rw.output());
-            assertTrue(rw.tps() > 0 && intervals.get(intervals.size() - 1)[1] > 0, "sysbench is served at its end:\n" + rw.output());
+            for (SysbenchLoop.Round r : rounds.subList(0, rounds.size() - 1)) {
+                assertTrue(r.lostConnection(), "a sysbench round ended for another reason than its lost connection:\n"
+                        + r.result().output());
+            }
+            SysbenchLoop.Round last = rounds.get(rounds.size() - 1);
+            assertTrue(last.result().ok() && last.result().tps() > 0, "sysbench is not served again after the kill:\n"
+                    + last.result().output());
             assertTrue(fresh.ok() && fresh.tps() > 0, fresh.output());
             assertTrue(newSessions >= 1, "HAProxy sent no new session to the restarted proxy: " + after);
-            assertTrue(restartedHealth.contains("ballast_proxy_connections_accepted_total"), restartedHealth);
-            assertTrue(accepted(restartedHealth) >= newSessions, "the restarted proxy's own counter:\n" + restartedHealth);
+            assertTrue(accepted(restartedMetrics) >= newSessions, "the restarted proxy's own counter:\n" + restartedMetrics);
         } finally {
             load.stop();
             pool.close();
-            bench.cancel(true);
+            bench.stop();
         }
     }
 
@@ -201,7 +204,12 @@ class HaproxyFailoverTest {
                     return false;
                 }
             });
-            String draining = http("http://127.0.0.1:" + backends.get(1).healthPort() + "/health");
+            String draining = "";
+            long drainDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!draining.startsWith("DRAINING") && System.nanoTime() < drainDeadline) {
+                draining = http("http://127.0.0.1:" + backends.get(1).healthPort() + "/health"); // once the JVM runs its hook
+                Thread.sleep(20);
+            }
             long nolbMs = awaitStatus("proxy2", "NOLB", Duration.ofSeconds(20));
             assertTrue(exited.get(120, TimeUnit.SECONDS), "the proxy did not exit after SIGTERM:\n" + victim.tail());
             long exitMs = (System.nanoTime() - termAt) / 1_000_000L;
@@ -226,7 +234,8 @@ class HaproxyFailoverTest {
             assertTrue(draining.startsWith("DRAINING"), draining);
             assertEquals(Set.of(), lost, "acknowledged inserts lost");
             assertEquals(List.of(), failed, "a client saw an error during the drain");
-            assertTrue(rw.ok() && rw.errors() == 0 && rw.reconnects() == 0, rw.output());
+            // deadlocks and lock wait timeouts (1213, 1205) may happen with or without a drain; a lost connection may not
+            assertTrue(rw.ok() && rw.reconnects() == 0, rw.output());
             assertTrue(victim.tail().contains("0 client connections cut"), victim.tail());
         } finally {
             load.stop();
@@ -237,12 +246,78 @@ class HaproxyFailoverTest {
 
     // ---- helpers -----------------------------------------------------------------------------
 
-    /** sysbench through HAProxy in the background: reconnecting after a lost connection, a report every second. */
+    /**
+     * sysbench through HAProxy in rounds until {@code seconds} have passed: a round that ends (sysbench 1.0.20 ends the
+     * whole run when one thread loses its connection) is started again at once, as a supervisor restarts a client.
+     * sysbench cannot reconnect by itself here: with the lost-connection codes in {@code --mysql-ignore-errors} it
+     * reconnects and then crashes (SIGSEGV, Debian's build on libmariadb, seen against a plain MariaDB too).
+     */
+    static final class SysbenchLoop {
+        record Round(long startNanos, long endNanos, Sysbench.Result result) {
+            boolean lostConnection() {
+                return result.output().contains("Lost connection") || result.output().contains("errno = 2013")
+                        || result.output().contains("errno = 2006") || result.output().contains("gone away");
+            }
+
+            /** start and end relative to {@code zero} in ms, exit, tps, the first second with tps > 0, how it ended */
+            String describe(long zero) {
+                List<double[]> intervals = Sysbench.intervals(result.output());
+                double firstServed = intervals.stream().filter(i -> i[1] > 0).mapToDouble(i -> i[0]).findFirst().orElse(-1);
+                String fatal = result.output().lines().filter(l -> l.startsWith("FATAL: mysql")).findFirst().orElse("");
+                return String.format("[%+d..%+d ms exit %d, %.0f tps, first second with transactions: %.0f%s]",
+                        (startNanos - zero) / 1_000_000L, (endNanos - zero) / 1_000_000L, result.exitCode(),
+                        result.tps(), firstServed, fatal.isEmpty() ? "" : ", " + fatal);
+            }
+        }
+
+        private final List<Round> rounds = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final CompletableFuture<Void> done;
+        private volatile boolean stopped;
+
+        private SysbenchLoop(String test, int threads, int seconds) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            done = CompletableFuture.runAsync(() -> {
+                try {
+                    while (!stopped) {
+                        int left = (int) TimeUnit.NANOSECONDS.toSeconds(deadline - System.nanoTime());
+                        if (left < 3) {
+                            return;
+                        }
+                        long start = System.nanoTime();
+                        Sysbench.Result r = sysbench.run(test, "run", 1, TABLE_SIZE, threads, left, "--report-interval=1");
+                        rounds.add(new Round(start, System.nanoTime(), r));
+                        if (r.ok() || !rounds.get(rounds.size() - 1).lostConnection()) {
+                            return; // done, or failed for a reason a restart would not cure: the test shows it
+                        }
+                    }
+                } catch (IOException | InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+        }
+
+        static SysbenchLoop start(String test, int threads, int seconds) {
+            return new SysbenchLoop(test, threads, seconds);
+        }
+
+        List<Round> await(long timeoutSeconds) throws Exception {
+            done.get(timeoutSeconds, TimeUnit.SECONDS);
+            return List.copyOf(rounds);
+        }
+
+        void stop() {
+            stopped = true;
+        }
+    }
+
+    /**
+     * sysbench through HAProxy in the background, a report every second; deadlocks and lock wait timeouts (1213, 1205)
+     * retried as usual, any other error ends it.
+     */
     private static CompletableFuture<Sysbench.Result> background(String test, int threads, int seconds) {
         return CompletableFuture.supplyAsync(() -> {
             try {
-                return sysbench.run(test, "run", 1, TABLE_SIZE, threads, seconds, "--report-interval=1",
-                        "--mysql-ignore-errors=all");
+                return sysbench.run(test, "run", 1, TABLE_SIZE, threads, seconds, "--report-interval=1");
             } catch (IOException | InterruptedException e) {
                 throw new IllegalStateException(e);
             }
