@@ -40,7 +40,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * with SIGTERM (a planned restart). Measured: how long each client is without service, what errors it sees, that no
  * acknowledged insert is lost, and that HAProxy takes the restarted proxy back.
  */
-@Timeout(value = 420, unit = TimeUnit.SECONDS)
+@Timeout(value = 600, unit = TimeUnit.SECONDS)
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class HaproxyFailoverTest {
 
     static final String USER = "lb";
@@ -107,6 +108,7 @@ class HaproxyFailoverTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Order(1)
     void killNineOfAProxyUnderSysbenchAndAWriterLosesNoAcknowledgedWriteAndTheRestartedProxyIsTakenBack() throws Exception {
         HikariDataSource pool = pool(4);
         WriteLoad load = WriteLoad.start(pool, 4, 150);
@@ -186,6 +188,7 @@ class HaproxyFailoverTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Order(2)
     void sigtermDrainsAProxyWithoutAClientError() throws Exception {
         // a pool that retires its connections within the drain timeout (30 s, HikariCP's shortest) leaves the draining
         // proxy by itself, between two borrowings
@@ -241,6 +244,72 @@ class HaproxyFailoverTest {
             load.stop();
             pool.close();
             bench.cancel(true);
+        }
+    }
+
+    /**
+     * Last, since it replaces the master: a master failover seen through HAProxy. Each proxy's {@code /health} answers 503
+     * while its group's master is unreachable, so HAProxy may take every proxy out (and cut their sessions) while the
+     * monitor fails over: measured here, with the acknowledged writes checked on the new master.
+     */
+    @Test
+    @org.junit.jupiter.api.Order(3)
+    void aMasterFailoverBehindHaproxy() throws Exception {
+        dev.ballast.failover.Monitor monitor = bed.startMonitor("m1", "  antiFlapWindowMs: 0");
+        FailoverBed.await("the monitor leads", Duration.ofSeconds(20), monitor::acting);
+        HikariDataSource pool = pool(4);
+        WriteLoad load = WriteLoad.start(pool, 4, 120);
+        java.util.concurrent.ConcurrentLinkedQueue<String> transitions = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        java.util.concurrent.atomic.AtomicBoolean watching = new java.util.concurrent.atomic.AtomicBoolean(true);
+        long[] zero = new long[1];
+        Thread watcher = new Thread(() -> {
+            Map<String, String> last = new java.util.HashMap<>();
+            while (watching.get()) {
+                try {
+                    haproxy.servers("ballast_proxies").forEach((name, st) -> {
+                        if (!st.status().equals(last.put(name, st.status())) && zero[0] != 0) {
+                            transitions.add(name + " " + st.status() + " at +" + (System.nanoTime() - zero[0]) / 1_000_000L + " ms");
+                        }
+                    });
+                    Thread.sleep(20);
+                } catch (IOException | InterruptedException e) {
+                    return;
+                }
+            }
+        }, "haproxy-watch");
+        try {
+            FailoverBed.await("writes through HAProxy", Duration.ofSeconds(30), () -> load.acked().size() > 200);
+            watcher.start();
+            Thread.sleep(1_000);
+            var before = bed.topology();
+            zero[0] = System.nanoTime();
+            bed.node(before.master()).crash();
+            long deadAt = System.nanoTime();
+            FailoverBed.await("a write through HAProxy after the kill", Duration.ofSeconds(30), () -> load.firstSuccessAfter(deadAt) > 0);
+            long firstWriteMs = (load.firstSuccessAfter(deadAt) - zero[0]) / 1_000_000L;
+            Thread.sleep(6_000);
+            List<WriteLoad.WriterOutage> outages = load.outages(deadAt, System.nanoTime());
+            load.stop();
+            watching.set(false);
+            watcher.join(5_000);
+            Set<Long> lost;
+            try (Connection c = bed.master().connect(bed.bed().database())) {
+                lost = load.missingOn(c);
+            }
+            System.out.printf("HAPROXY MASTER FAILOVER: kill -9 of the master (epoch %d -> %d); first acknowledged insert through HAProxy"
+                            + " %d ms after; HAProxy server states %s; writers: errors %s, outage %s ms, longest pause %s ms;"
+                            + " %d acknowledged, lost %d%n", before.epoch(), bed.topology().epoch(), firstWriteMs, List.copyOf(transitions),
+                    outages.stream().map(o -> Integer.toString(o.errors())).toList(),
+                    outages.stream().map(o -> Long.toString(o.outageMs())).toList(),
+                    outages.stream().map(o -> Long.toString(o.longestPauseMs())).toList(), load.acked().size(), lost.size());
+            assertEquals(Set.of(), lost, "acknowledged inserts lost");
+            for (WriteLoad.WriterOutage o : outages) {
+                assertTrue(o.outageMs() >= 0 && o.outageMs() < 10_000, "writer " + o.writer() + " without service: " + o);
+            }
+        } finally {
+            watching.set(false);
+            load.stop();
+            pool.close();
         }
     }
 
