@@ -43,7 +43,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * splitting and failover as the JDBC driver gives them. Netty event loops handle the sockets; statements run on
  * {@code proxy.workerThreads} worker threads, so a slow statement or a stalled client never blocks the others. The proxy
  * keeps no state beyond its clients' sessions: run several behind a load balancer. {@code GET /health} on
- * {@code proxy.health} answers 200 only when every group has a reachable master.
+ * {@code proxy.health} answers 200 only when every group has a reachable master (503 otherwise), and 404 while the proxy
+ * drains ({@link #drainAndClose()}: HAProxy's {@code http-check disable-on-404} then sends it no new client and leaves its
+ * sessions alone).
  */
 public final class ProxyServer implements AutoCloseable {
 
@@ -68,6 +70,8 @@ public final class ProxyServer implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final Counter accepted;
     private final Counter refused;
+    /** System.nanoTime() when draining began, 0 while serving */
+    private volatile long drainingSince;
 
     /** A proxy over its own data source (closed with it). */
     public ProxyServer(ClusterConfig config) throws java.sql.SQLException {
@@ -173,7 +177,7 @@ public final class ProxyServer implements AutoCloseable {
             health = HttpServer.create(new InetSocketAddress(h.host(), h.port()), 16);
             health.createContext("/health", exchange -> {
                 String body = healthText();
-                int code = body.startsWith("OK") ? 200 : 503;
+                int code = body.startsWith("OK") ? 200 : body.startsWith("DRAINING") ? 404 : 503;
                 byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
                 exchange.getResponseHeaders().add("Content-Type", "text/plain; charset=utf-8");
                 exchange.sendResponseHeaders(code, bytes.length);
@@ -200,7 +204,7 @@ public final class ProxyServer implements AutoCloseable {
         return health == null ? -1 : health.getAddress().getPort();
     }
 
-    /** {@code OK ...} when every group has a reachable master, else what is wrong. */
+    /** {@code OK ...} when every group has a reachable master, {@code DRAINING ...} while draining, else what is wrong. */
     String healthText() {
         StringBuilder b = new StringBuilder();
         boolean ok = true;
@@ -210,7 +214,9 @@ public final class ProxyServer implements AutoCloseable {
             b.append(group).append(": master ").append(master).append(g.masterReachable() ? " reachable" : " UNREACHABLE").append('\n');
             ok &= g.masterReachable();
         }
-        return (ok ? "OK\n" : "FAIL\n") + b + "connections " + open.get() + "/" + settings.maxConnections() + "\n";
+        String state = drainingSince != 0 ? "DRAINING since " + (System.nanoTime() - drainingSince) / 1_000_000L + " ms\n"
+                : ok ? "OK\n" : "FAIL\n";
+        return state + b + "connections " + open.get() + "/" + settings.maxConnections() + "\n";
     }
 
     boolean admit() {
@@ -299,6 +305,41 @@ public final class ProxyServer implements AutoCloseable {
         // The backends' family and generation. Without MariaDB 10's "5.5.5-" prefix: MySQL Connector/J would take that
         // for MySQL 5.5 and drop fractional seconds; its MySQL 8 variable names are mapped (ClientSession.localValues).
         return "10.11.99-MariaDB-Ballast-proxy";
+    }
+
+    /**
+     * A planned stop (SIGTERM): {@code GET /health} answers 404 from now on (a load balancer sends no new client), the
+     * listening socket is closed (a client that connects anyway is refused; HAProxy retries it on another proxy), and the
+     * clients already connected keep being served (running statements, open transactions) until they close their
+     * connections, for {@code proxy.drainTimeoutMs} at most. Then {@link #close()} cuts whoever is left. Not guaranteed:
+     * a client that keeps its connection (a pool without a maximum lifetime below the drain timeout, a sysbench thread)
+     * is cut at the timeout like any server shutdown cuts it.
+     *
+     * @return the client connections still open at the timeout, which were cut
+     */
+    public int drainAndClose() {
+        long timeoutMs = settings.drainTimeoutMs();
+        long start = System.nanoTime();
+        drainingSince = start | 1;
+        if (channel != null) {
+            channel.close().syncUninterruptibly();
+        }
+        log.info("[cluster={}] draining: /health answers 404, no new clients; waiting up to proxy.drainTimeoutMs={} ms for "
+                + "{} client connections to close", config.name(), timeoutMs, open.get());
+        long deadline = start + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (open.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        int left = open.get();
+        log.info("[cluster={}] drained in {} ms: {} client connections closed by the proxy", config.name(),
+                (System.nanoTime() - start) / 1_000_000L, left);
+        close();
+        return left;
     }
 
     @Override

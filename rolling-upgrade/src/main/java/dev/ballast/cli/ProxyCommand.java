@@ -12,7 +12,9 @@ import java.util.concurrent.CountDownLatch;
 
 @Command(name = "proxy",
         description = "Runs the MySQL-protocol proxy until SIGTERM/SIGINT: listens on proxy.listen, answers GET /health "
-                + "on proxy.health, follows the topology in ZooKeeper (or the config's, fixed).")
+                + "on proxy.health, follows the topology in ZooKeeper (or the config's, fixed). SIGTERM drains first: "
+                + "/health answers 404, no new clients, connected ones are served until they leave or "
+                + "proxy.drainTimeoutMs passes.")
 final class ProxyCommand implements Callable<Integer> {
 
     @Mixin
@@ -30,7 +32,8 @@ final class ProxyCommand implements Callable<Integer> {
         CountDownLatch stop = new CountDownLatch(1);
         ProxyServer proxy = new ProxyServer(c);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            proxy.close();
+            int cut = proxy.drainAndClose();
+            System.err.println("ballast proxy stopped (" + cut + " client connections cut at proxy.drainTimeoutMs)");
             stop.countDown();
         }, "ballast-proxy-shutdown"));
         proxy.start();

@@ -229,7 +229,7 @@ public final class ClusterConfigLoader {
 
     private static ProxySettings proxy(ConfigNode node) {
         node.onlyKeys(Set.of("listen", "health", "maxConnections", "idleTimeoutMs", "maxPacketBytes", "workerThreads", "users",
-                "tls", "relay", "relayConnections"));
+                "tls", "relay", "relayConnections", "drainTimeoutMs"));
         ProxySettings d = ProxySettings.DEFAULTS;
         ProxySettings.Endpoint listen = proxyAddress(node, "listen", d.listen());
         Optional<ProxySettings.Endpoint> health = d.health();
@@ -272,7 +272,8 @@ public final class ClusterConfigLoader {
                 (int) node.number("maxPacketBytes", 1024, 1L << 30, d.maxPacketBytes()),
                 (int) node.number("workerThreads", 1, 4096, d.workerThreads()),
                 users, tls, node.bool("relay", d.relay()),
-                (int) node.number("relayConnections", 1, 10_000, d.relayConnections()));
+                (int) node.number("relayConnections", 1, 10_000, d.relayConnections()),
+                node.number("drainTimeoutMs", 0, 3_600_000L, d.drainTimeoutMs()));
     }
 
     private static ProxySettings.Endpoint proxyAddress(ConfigNode node, String key, ProxySettings.Endpoint defaultValue) {

@@ -20,10 +20,13 @@ import java.util.Optional;
  *                        statement through the JDBC data plane
  * @param relayConnections the relay's connections per server and event loop at most (a relayed statement holds one while
  *                        it runs; with none free it takes the JDBC path), default 32
+ * @param drainTimeoutMs  on SIGTERM the proxy drains: {@code GET /health} answers 404, no new client is accepted, and it
+ *                        waits this long at most for its clients to close their connections (running statements and open
+ *                        transactions finish) before it closes the rest and exits, default 60000; 0 = close at once
  */
 public record ProxySettings(Endpoint listen, Optional<Endpoint> health, int maxConnections, long idleTimeoutMs,
                             int maxPacketBytes, int workerThreads, Map<String, ProxyUser> users, Optional<Tls> tls,
-                            boolean relay, int relayConnections) {
+                            boolean relay, int relayConnections, long drainTimeoutMs) {
 
     /**
      * TLS for clients: a PEM certificate (chain) and its PEM private key (PKCS#8, unencrypted); with {@code required},
@@ -33,7 +36,8 @@ public record ProxySettings(Endpoint listen, Optional<Endpoint> health, int maxC
     }
 
     public static final ProxySettings DEFAULTS = new ProxySettings(new Endpoint("127.0.0.1", 3307),
-            Optional.of(new Endpoint("127.0.0.1", 3308)), 2000, 28_800_000L, 64 << 20, 64, Map.of(), Optional.empty(), true, 32);
+            Optional.of(new Endpoint("127.0.0.1", 3308)), 2000, 28_800_000L, 64 << 20, 64, Map.of(), Optional.empty(), true, 32,
+            60_000L);
 
     public ProxySettings {
         users = Map.copyOf(users);

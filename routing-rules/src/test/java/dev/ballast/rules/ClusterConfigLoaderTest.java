@@ -222,6 +222,16 @@ class ClusterConfigLoaderTest {
                 errorOf(with.formatted("localhost:99999")));
     }
 
+    @Test
+    void proxyDrainTimeoutDefaultsToAMinuteAndIsChecked() {
+        assertEquals(60_000L, parse(FULL).proxy().drainTimeoutMs());
+        String with = FULL + "proxy:\n  drainTimeoutMs: %s\n";
+        assertEquals(0L, parse(with.formatted("0")).proxy().drainTimeoutMs());
+        assertEquals(45_000L, parse(with.formatted("45000")).proxy().drainTimeoutMs());
+        assertTrue(errorOf(with.formatted("-1")).startsWith("proxy.drainTimeoutMs: "), errorOf(with.formatted("-1")));
+        assertTrue(errorOf(with.formatted("4000000")).startsWith("proxy.drainTimeoutMs: "));
+    }
+
     static final String ACL = """
             failover:
               zookeeper: 127.0.0.1:2181

@@ -38,7 +38,7 @@ public final class WriteLoad implements AutoCloseable {
     private final Set<Long> acked = ConcurrentHashMap.newKeySet();
     /** end times of acknowledged inserts */
     private final ConcurrentLinkedQueue<Long> successTimes = new ConcurrentLinkedQueue<>();
-    /** {start, end} of acknowledged inserts */
+    /** {start, end, writer} of acknowledged inserts */
     private final ConcurrentLinkedQueue<long[]> spans = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Failure> failures = new ConcurrentLinkedQueue<>();
     private final long deadlineNanos;
@@ -73,7 +73,7 @@ public final class WriteLoad implements AutoCloseable {
                 acked.add(id);
                 long end = System.nanoTime();
                 successTimes.add(end);
-                spans.add(new long[]{start, end});
+                spans.add(new long[]{start, end, writer});
             } catch (SQLException e) {
                 failures.add(new Failure(System.nanoTime(), id, e));
                 try {
@@ -98,6 +98,43 @@ public final class WriteLoad implements AutoCloseable {
             }
         }
         return first;
+    }
+
+    /**
+     * What one writer saw from {@code fromNanos} on: its failed inserts, and its outage = from its first failure to the end
+     * of its first acknowledged insert sent after that failure (0 when nothing failed, -1 when nothing succeeded after),
+     * and its longest time without an acknowledged insert up to {@code toNanos} (a writer may wait without failing).
+     */
+    public record WriterOutage(int writer, int errors, long outageMs, long longestPauseMs) {
+    }
+
+    /** One {@link WriterOutage} per writer, in writer order. */
+    public List<WriterOutage> outages(long fromNanos, long toNanos) {
+        List<WriterOutage> result = new ArrayList<>();
+        for (int w = 0; w < threads.size(); w++) {
+            int writer = w;
+            List<Failure> failed = failures.stream()
+                    .filter(f -> f.id() / 1_000_000_000L - 1 == writer && f.atNanos() >= fromNanos && f.atNanos() <= toNanos)
+                    .sorted(java.util.Comparator.comparingLong(Failure::atNanos)).toList();
+            List<long[]> ok = spans.stream().filter(s -> s[2] == writer).sorted(java.util.Comparator.comparingLong(s -> s[1])).toList();
+            long outage = 0;
+            if (!failed.isEmpty()) {
+                long firstFailure = failed.get(0).atNanos();
+                outage = ok.stream().filter(s -> s[0] > firstFailure).mapToLong(s -> s[1]).min()
+                        .stream().map(end -> (end - firstFailure) / 1_000_000L).findFirst().orElse(-1L);
+            }
+            long previous = fromNanos;
+            long longest = 0;
+            for (long[] s : ok) {
+                if (s[1] >= fromNanos && s[1] <= toNanos) {
+                    longest = Math.max(longest, s[1] - previous);
+                    previous = s[1];
+                }
+            }
+            longest = Math.max(longest, toNanos - previous);
+            result.add(new WriterOutage(writer, failed.size(), outage, longest / 1_000_000L));
+        }
+        return result;
     }
 
     /** Acknowledged inserts sent between {@code fromNanos} and {@code toNanos}. */

@@ -44,11 +44,25 @@ public final class Sysbench {
      */
     public Result run(String test, String command, int tables, int tableSize, int threads, int seconds) throws IOException,
             InterruptedException {
+        return run(test, command, tables, tableSize, threads, seconds, new String[0]);
+    }
+
+    /**
+     * As {@link #run(String, String, int, int, int, int)}, with more options ({@code --key=value}); one that names an
+     * option set here replaces it (e.g. {@code --report-interval=1}, {@code --mysql-ignore-errors=all}).
+     */
+    public Result run(String test, String command, int tables, int tableSize, int threads, int seconds, String... extra)
+            throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("sysbench", test, "--db-driver=mysql", "--mysql-host=" + host,
                 "--mysql-port=" + port, "--mysql-user=" + user, "--mysql-password=" + password, "--mysql-db=" + database,
                 "--mysql-ssl=off", "--tables=" + tables, "--table-size=" + tableSize, "--auto_inc=off",
                 "--threads=" + threads, "--time=" + seconds, "--report-interval=0", "--histogram=off",
                 "--db-ps-mode=auto", "--percentile=95", command));
+        for (String option : extra) {
+            String key = option.contains("=") ? option.substring(0, option.indexOf('=') + 1) : option;
+            cmd.removeIf(o -> o.startsWith(key));
+            cmd.add(cmd.size() - 1, option);
+        }
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         byte[] out;
         try {
@@ -67,6 +81,20 @@ public final class Sysbench {
                 number(text, "queries:\\s+\\d+\\s+\\(([0-9.]+) per sec"), number(text, "95th percentile:\\s+([0-9.]+)"),
                 (long) Math.max(0, number(text, "ignored errors:\\s+(\\d+)")),
                 (long) Math.max(0, number(text, "reconnects:\\s+(\\d+)")));
+    }
+
+    /**
+     * The per-interval lines of a run with {@code --report-interval}: {second, tps, errors per second, reconnects per
+     * second} each.
+     */
+    public static List<double[]> intervals(String output) {
+        List<double[]> result = new ArrayList<>();
+        Matcher m = Pattern.compile("\\[\\s*(\\d+)s \\].*? tps: ([0-9.]+).*? err/s: ([0-9.]+) reconn/s: ([0-9.]+)").matcher(output);
+        while (m.find()) {
+            result.add(new double[]{Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2)), Double.parseDouble(m.group(3)),
+                    Double.parseDouble(m.group(4))});
+        }
+        return result;
     }
 
     private static double number(String text, String regex) {
