@@ -1,6 +1,7 @@
 package dev.ballast.jdbc;
 
 import dev.ballast.jdbc.health.HealthProbe;
+import dev.ballast.sysschema.SystemSchema;
 import dev.ballast.jdbc.internal.BallastLoadBalancer;
 import dev.ballast.jdbc.internal.BallastContextManagerBuilder;
 import dev.ballast.jdbc.internal.MergeGuard;
@@ -117,7 +118,18 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
         this.router = createdRouter;
         this.workers = createdWorkers;
         this.keyGenerator = registered;
-        this.plane = new Wrappers.Plane(config, mergeGuard, createdRouter, shardingSphere);
+        this.plane = new Wrappers.Plane(config, mergeGuard, createdRouter, shardingSphere, new SystemSchema(config,
+                new SystemSchema.Servers() {
+                    @Override
+                    public Connection connect(String group) throws SQLException {
+                        return serverConnection(group);
+                    }
+
+                    @Override
+                    public String describe(String group) {
+                        return group + " (" + topology.get(group).master() + ")";
+                    }
+                }));
         this.followers = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "ballast-topology-" + config.name());
             t.setDaemon(true);

@@ -1087,6 +1087,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             return;
         }
         try (ResultSet rs = s.getResultSet()) {
+            if (rs == null) { // ShardingSphere says SAVEPOINT has a result, then has none
+                ok(Math.max(0, s.getUpdateCount()), 0);
+                return;
+            }
             Columns.Column[] columns = Columns.of(rs.getMetaData(), config.database());
             ByteBuf count = ctx.alloc().buffer(9);
             Wire.lenencInt(count, columns.length);
