@@ -730,6 +730,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
     /** Statements that read no table go to one server directly: server variables, functions, most SHOW statements. */
     private static boolean readsNoTable(String first, String sql) {
+        if (dev.ballast.sysschema.SystemSchema.handles(sql)) {
+            return false; // information_schema and SHOW about tables: the JDBC executor, where the data plane answers them
+        }
         if (first.equals("SHOW")) {
             List<String> w = Sql.words(sql, 4);
             String what = w.size() > 1 ? w.get(1) : "";

@@ -52,15 +52,20 @@ public final class SystemSchema {
     }
 
     /** The views answered for logical tables: name → {schema column, table column}. */
-    private static final Map<String, String[]> EMULATED = Map.of(
-            "TABLES", new String[]{"TABLE_SCHEMA", "TABLE_NAME"},
-            "COLUMNS", new String[]{"TABLE_SCHEMA", "TABLE_NAME"},
-            "STATISTICS", new String[]{"TABLE_SCHEMA", "TABLE_NAME"},
-            "KEY_COLUMN_USAGE", new String[]{"TABLE_SCHEMA", "TABLE_NAME"},
-            "TABLE_CONSTRAINTS", new String[]{"TABLE_SCHEMA", "TABLE_NAME"},
-            "REFERENTIAL_CONSTRAINTS", new String[]{"CONSTRAINT_SCHEMA", "TABLE_NAME"},
-            "PARTITIONS", new String[]{"TABLE_SCHEMA", "TABLE_NAME"},
-            "FILES", new String[]{"TABLE_SCHEMA", "TABLE_NAME"});
+    private static final Map<String, String[]> EMULATED = Map.ofEntries(
+            Map.entry("TABLES", new String[]{"TABLE_SCHEMA", "TABLE_NAME"}),
+            Map.entry("COLUMNS", new String[]{"TABLE_SCHEMA", "TABLE_NAME"}),
+            Map.entry("STATISTICS", new String[]{"TABLE_SCHEMA", "TABLE_NAME"}),
+            Map.entry("KEY_COLUMN_USAGE", new String[]{"TABLE_SCHEMA", "TABLE_NAME"}),
+            Map.entry("TABLE_CONSTRAINTS", new String[]{"TABLE_SCHEMA", "TABLE_NAME"}),
+            Map.entry("REFERENTIAL_CONSTRAINTS", new String[]{"CONSTRAINT_SCHEMA", "TABLE_NAME"}),
+            Map.entry("PARTITIONS", new String[]{"TABLE_SCHEMA", "TABLE_NAME"}),
+            Map.entry("FILES", new String[]{"TABLE_SCHEMA", "TABLE_NAME"}),
+            Map.entry("VIEWS", new String[]{"TABLE_SCHEMA", "TABLE_NAME"}),
+            Map.entry("TRIGGERS", new String[]{"EVENT_OBJECT_SCHEMA", "EVENT_OBJECT_TABLE"}),
+            // objects of no table: answered when every group's master has the same ones, refused naming the group otherwise
+            Map.entry("ROUTINES", new String[]{"ROUTINE_SCHEMA", null}),
+            Map.entry("EVENTS", new String[]{"EVENT_SCHEMA", null}));
 
     /** Views about the server, not about the database's objects: the first group's master answers them as they are. */
     private static final Set<String> SERVER_WIDE = Set.of("ENGINES", "CHARACTER_SETS", "COLLATIONS",
@@ -70,7 +75,7 @@ public final class SystemSchema {
     /** Columns that differ between equal physical tables (statistics, times, names): left out of the comparison. */
     private static final Set<String> NOT_COMPARED = Set.of("TABLE_NAME", "CARDINALITY", "TABLE_ROWS", "AVG_ROW_LENGTH",
             "DATA_LENGTH", "MAX_DATA_LENGTH", "INDEX_LENGTH", "DATA_FREE", "AUTO_INCREMENT", "CREATE_TIME", "UPDATE_TIME",
-            "CHECK_TIME", "CHECKSUM");
+            "CHECK_TIME", "CHECKSUM", "CREATED", "LAST_ALTERED", "LAST_EXECUTED");
 
     /** Words that end a table reference: what follows a view name is an alias unless it is one of these. */
     private static final Set<String> NOT_ALIAS = Set.of("WHERE", "JOIN", "LEFT", "RIGHT", "INNER", "CROSS", "OUTER",
@@ -600,8 +605,31 @@ public final class SystemSchema {
                     + (lacking.isEmpty() ? "" : "lacks " + lacking);
         }
 
+        /** Rows of objects that belong to no table: every group's master must have the same ones. */
+        private List<Object[]> sameOnEveryGroup(String view) throws SQLException {
+            String first = firstGroup();
+            List<String> expected = signature(rows(view, first));
+            for (String g : config.groups().keySet()) {
+                List<String> got = signature(rows(view, g));
+                if (!got.equals(expected)) {
+                    throw new SQLException("[cluster=" + config.name() + " group=" + servers.describe(g) + "] information_schema."
+                            + view + " differs from that of " + first + " (" + difference(expected, got) + "): Ballast answers it "
+                            + "only when every group has the same " + view.toLowerCase(Locale.ROOT) + "; create them alike on every group",
+                            "HY000", 1105);
+                }
+            }
+            List<Object[]> out = new ArrayList<>();
+            for (LinkedHashMap<String, Object> r : rows(view, first)) {
+                out.add(r.values().toArray());
+            }
+            return out;
+        }
+
         /** The view's rows for every logical table, in config order, under logical names. */
         List<Object[]> logicalRows(String view) throws SQLException {
+            if (EMULATED.get(view)[1] == null) {
+                return sameOnEveryGroup(view);
+            }
             Map<String, String> logicalNames = new HashMap<>();
             for (TableRule rule : config.tables().values()) {
                 for (DataNode n : rule.dataNodes()) {
@@ -617,7 +645,7 @@ public final class SystemSchema {
                 List<LinkedHashMap<String, Object>> rows = rows(view, node);
                 for (LinkedHashMap<String, Object> r : rows) {
                     LinkedHashMap<String, Object> row = new LinkedHashMap<>(r);
-                    for (String column : new String[]{"TABLE_NAME", "REFERENCED_TABLE_NAME"}) {
+                    for (String column : new String[]{"TABLE_NAME", "REFERENCED_TABLE_NAME", "EVENT_OBJECT_TABLE"}) {
                         Object v = row.get(column);
                         if (v != null && logicalNames.containsKey(v.toString().toLowerCase(Locale.ROOT))) {
                             row.put(column, logicalNames.get(v.toString().toLowerCase(Locale.ROOT)));
