@@ -1,6 +1,7 @@
 package dev.ballast.jdbc;
 
 import dev.ballast.jdbc.health.HealthProbe;
+import dev.ballast.sysschema.SystemSchema;
 import dev.ballast.jdbc.internal.BallastLoadBalancer;
 import dev.ballast.jdbc.internal.BallastContextManagerBuilder;
 import dev.ballast.jdbc.internal.MergeGuard;
@@ -218,7 +219,21 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
                     ShardingSphereRules.rules(config, new AlgorithmConfiguration(BallastLoadBalancer.TYPE, balancer), base.snowflake),
                     props);
             org.apache.shardingsphere.mode.manager.ContextManager context = BallastContextManagerBuilder.takeBuilt();
-            this.plane = new Wrappers.Plane(config, mergeGuard, router, shardingSphere);
+            LiveTopology live = topology;
+            ReadRouter routes = router;
+            this.plane = new Wrappers.Plane(config, mergeGuard, router, shardingSphere, new SystemSchema(config,
+                    new SystemSchema.Servers() {
+                        @Override
+                        public Connection connect(String group) throws SQLException {
+                            config.group(group);
+                            return routes.masterConnection(group);
+                        }
+
+                        @Override
+                        public String describe(String group) {
+                            return group + " (" + live.get(group).master() + ")";
+                        }
+                    }));
             this.reload = context == null ? null : new MetadataReload(config, context, plane.templates());
             base.users.add(this);
             dev.ballast.topology.SchemaVersion now = topology.schemaVersion();

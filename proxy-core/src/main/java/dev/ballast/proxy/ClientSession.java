@@ -730,6 +730,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
     /** Statements that read no table go to one server directly: server variables, functions, most SHOW statements. */
     private static boolean readsNoTable(String first, String sql) {
+        if (dev.ballast.sysschema.SystemSchema.handles(sql)) {
+            return false; // information_schema and SHOW about tables: the JDBC executor, where the data plane answers them
+        }
         if (first.equals("SHOW")) {
             List<String> w = Sql.words(sql, 4);
             String what = w.size() > 1 ? w.get(1) : "";
@@ -1087,6 +1090,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             return;
         }
         try (ResultSet rs = s.getResultSet()) {
+            if (rs == null) { // ShardingSphere says SAVEPOINT has a result, then has none
+                ok(Math.max(0, s.getUpdateCount()), 0);
+                return;
+            }
             Columns.Column[] columns = Columns.of(rs.getMetaData(), config.database());
             ByteBuf count = ctx.alloc().buffer(9);
             Wire.lenencInt(count, columns.length);

@@ -22,11 +22,12 @@ public final class Wrappers {
 
     /** What every wrapper of one data source shares. */
     public record Plane(String cluster, MergeGuard guard, ReadRouter router, Templates templates,
-                        javax.sql.DataSource shardingSphere, java.util.concurrent.atomic.AtomicInteger open) {
+                        javax.sql.DataSource shardingSphere, java.util.concurrent.atomic.AtomicInteger open,
+                        dev.ballast.sysschema.SystemSchema system) {
         public Plane(dev.ballast.rules.ClusterConfig config, MergeGuard guard, ReadRouter router,
-                     javax.sql.DataSource shardingSphere) {
+                     javax.sql.DataSource shardingSphere, dev.ballast.sysschema.SystemSchema system) {
             this(config.name(), guard, router, new Templates(config), shardingSphere,
-                    new java.util.concurrent.atomic.AtomicInteger());
+                    new java.util.concurrent.atomic.AtomicInteger(), system);
         }
     }
 
@@ -302,6 +303,29 @@ public final class Wrappers {
             }
         }
 
+        /** ShardingSphere's metadata, with tables, columns, indexes and keys answered for logical tables. */
+        private java.sql.DatabaseMetaData metaData(java.sql.DatabaseMetaData target, Connection connection) {
+            return (java.sql.DatabaseMetaData) Proxy.newProxyInstance(Wrappers.class.getClassLoader(),
+                    new Class<?>[]{java.sql.DatabaseMetaData.class}, (p, m, a) -> {
+                        String name = m.getName();
+                        if (name.equals("getConnection")) {
+                            return connection;
+                        }
+                        if (dev.ballast.sysschema.SystemSchema.answersMetaData(name)) {
+                            return plane.system().metaData(name, a);
+                        }
+                        Object own = own(p, name, a, "BallastDatabaseMetaData");
+                        if (own != null) {
+                            return own;
+                        }
+                        try {
+                            return m.invoke(target, a);
+                        } catch (InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+        }
+
         Object prepareThroughShardingSphere(Connection proxy, String sql) throws Throwable {
             Connection t = target();
             Object ps = call(t, Connection.class.getMethod("prepareStatement", String.class), new Object[]{SqlHints.rewrite(sql)});
@@ -317,6 +341,11 @@ public final class Wrappers {
             }
             if (name.equals("prepareStatement") || name.equals("prepareCall") || name.equals("createStatement")) {
                 followTopology();
+            }
+            if (name.equals("prepareStatement") && args[0] instanceof String sql
+                    && dev.ballast.sysschema.SystemSchema.handles(sql)) {
+                // information_schema, SHOW about tables: answered for the logical tables, not by ShardingSphere
+                return proxy(PreparedStatement.class, new SystemStatement(sql, plane, (Connection) proxy));
             }
             if (name.equals("prepareStatement") || name.equals("prepareCall")) {
                 if (args.length == 1 && name.equals("prepareStatement")) {
@@ -400,6 +429,9 @@ public final class Wrappers {
             }
             Connection t = target();
             Object result = call(t, method, args);
+            if (result instanceof java.sql.DatabaseMetaData md) {
+                return metaData(md, (Connection) proxy);
+            }
             if (result instanceof CallableStatement) {
                 return result;
             }
@@ -441,6 +473,13 @@ public final class Wrappers {
             if (own != null) {
                 return own;
             }
+            if (system != null || name.startsWith("execute") && args != null && args.length > 0 && args[0] instanceof String text
+                    && dev.ballast.sysschema.SystemSchema.handles(text)) {
+                Object answered = systemCall(name, args);
+                if (answered != NOT_SYSTEM) {
+                    return answered;
+                }
+            }
             if (args != null && args.length > 0 && args[0] instanceof String sql
                     && (name.startsWith("execute") || name.equals("addBatch"))) {
                 plane.guard().check(sql, plane.cluster());
@@ -463,6 +502,45 @@ public final class Wrappers {
                 session.wrote();
             }
             return result;
+        }
+
+        /** the answer of the last system-schema statement this statement ran, until the next one runs */
+        private java.sql.ResultSet system;
+        private static final Object NOT_SYSTEM = new Object();
+
+        /** The calls of a system-schema statement (and the result calls after it); NOT_SYSTEM for the target's. */
+        private Object systemCall(String name, Object[] args) throws SQLException {
+            if (name.startsWith("execute") && args != null && args.length > 0 && args[0] instanceof String sql
+                    && dev.ballast.sysschema.SystemSchema.handles(sql)) {
+                system = plane.system().answer(sql, java.util.List.of());
+                return switch (name) {
+                    case "executeQuery" -> system;
+                    case "execute" -> Boolean.TRUE;
+                    default -> throw new SQLException("[cluster=" + plane.cluster() + "] " + name
+                            + " cannot run a query of the system schema; use executeQuery or execute: " + sql, "42000");
+                };
+            }
+            switch (name) {
+                case "getResultSet" -> {
+                    return system;
+                }
+                case "getUpdateCount" -> {
+                    return -1;
+                }
+                case "getLargeUpdateCount" -> {
+                    return -1L;
+                }
+                case "getMoreResults" -> {
+                    system = null;
+                    return false;
+                }
+                default -> {
+                    if (name.startsWith("execute") || name.equals("close")) {
+                        system = null; // the target's own statement from here on
+                    }
+                    return NOT_SYSTEM;
+                }
+            }
         }
 
         /** A read whose replica failed before any row came back is retried once; the replica is ejected first. */

@@ -98,4 +98,12 @@ class SqlHintsTest {
         assertEquals(WRITE_ROUTE + "SELECT '/* ballast:master */' FROM t",
                 SqlHints.rewrite("SELECT '/* ballast:master */' FROM t/*ballast:master*/"));
     }
+
+    /** mariadb-dump's row query: ShardingSphere's UNION ALL of one group's physical tables refuses SQL_NO_CACHE. */
+    @Test
+    void queryCacheHintOfMariadbDumpIsDroppedInBothSpellings() {
+        assertEquals("SELECT   `k`, `v` FROM `t_kv`", SqlHints.rewrite("SELECT /*!40001 SQL_NO_CACHE */ `k`, `v` FROM `t_kv`"));
+        assertEquals("SELECT   `k`, `v` FROM `t_kv`", SqlHints.rewrite("SELECT  SQL_NO_CACHE `k`, `v` FROM `t_kv`"));
+        assertEquals("SELECT 'SQL_NO_CACHE' FROM t", SqlHints.rewrite("SELECT 'SQL_NO_CACHE' FROM t"));
+    }
 }

@@ -1,0 +1,1 @@
+CREATE TABLE ${prefix}_order (id BIGINT PRIMARY KEY, customer VARCHAR(40) NOT NULL);
