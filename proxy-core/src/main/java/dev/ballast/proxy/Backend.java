@@ -148,18 +148,12 @@ final class Backend extends ByteToMessageDecoder {
 
     private void begin() {
         state = State.BEGIN;
-        sendCommand(ClientSession.COM_QUERY, "BEGIN");
+        sendCommand(Command.COM_QUERY, "BEGIN");
     }
 
     /** Writes one command packet (sequence 0) whose argument is {@code text}. */
     private void sendCommand(int command, String text) {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        ByteBuf b = ctx.alloc().buffer(5 + bytes.length);
-        b.writeMediumLE(1 + bytes.length);
-        b.writeByte(0);
-        b.writeByte(command);
-        b.writeBytes(bytes);
-        ctx.writeAndFlush(b, ctx.voidPromise());
+        ctx.writeAndFlush(Codec.command(ctx.alloc(), command, text), ctx.voidPromise());
     }
 
     /** After the BEGIN (if any): the query, or the statement (prepared first when needed). */
@@ -175,7 +169,7 @@ final class Backend extends ByteToMessageDecoder {
         } else {
             state = State.PREPARE;
             preparing = null;
-            sendCommand(ClientSession.COM_STMT_PREPARE, sql);
+            sendCommand(Command.COM_STMT_PREPARE, sql);
         }
     }
 
@@ -461,7 +455,7 @@ final class Backend extends ByteToMessageDecoder {
             return;
         }
         state = State.INIT;
-        sendCommand(ClientSession.COM_QUERY, sql);
+        sendCommand(Command.COM_QUERY, sql);
     }
 
     private void ready() {
@@ -524,12 +518,7 @@ final class Backend extends ByteToMessageDecoder {
             Iterator<Map.Entry<String, int[]>> it = statements.entrySet().iterator();
             int id = it.next().getValue()[0];
             it.remove();
-            ByteBuf b = ctx.alloc().buffer(9);
-            b.writeMediumLE(5);
-            b.writeByte(0);
-            b.writeByte(ClientSession.COM_STMT_CLOSE);
-            b.writeIntLE(id);
-            ctx.write(b, ctx.voidPromise()); // no reply; flushed with the next command
+            ctx.write(Codec.statementCommand(ctx.alloc(), Command.COM_STMT_CLOSE, id), ctx.voidPromise()); // no reply; flushed with the next command
         }
     }
 

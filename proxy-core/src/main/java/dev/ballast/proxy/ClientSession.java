@@ -55,11 +55,6 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             | CLIENT_DEPRECATE_EOF;
     static final int STATUS_IN_TRANS = 1, STATUS_AUTOCOMMIT = 2;
 
-    // commands
-    static final int COM_QUIT = 0x01, COM_INIT_DB = 0x02, COM_QUERY = 0x03, COM_FIELD_LIST = 0x04, COM_PING = 0x0e,
-            COM_STMT_PREPARE = 0x16, COM_STMT_EXECUTE = 0x17, COM_STMT_SEND_LONG_DATA = 0x18, COM_STMT_CLOSE = 0x19,
-            COM_STMT_RESET = 0x1a, COM_SET_OPTION = 0x1b, COM_RESET_CONNECTION = 0x1f;
-
     private enum Phase { HANDSHAKE, AUTH_SWITCH, COMMAND, CLOSED }
 
     /** Statements the proxy answers from the client's session state, whichever protocol carries them. */
@@ -71,6 +66,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private final BallastDataSource ds;
     private final Executor workers;
     private final int connectionId;
+    private final WritableGate gate;
     private final byte[] nonce = Auth.nonce();
     private ChannelHandlerContext ctx;
     private Phase phase = Phase.HANDSHAKE;
@@ -125,8 +121,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         }
     }
 
-    ClientSession(ProxyServer server, int connectionId) {
+    ClientSession(ProxyServer server, int connectionId, WritableGate gate) {
         this.server = server;
+        this.gate = gate;
         this.config = server.config();
         this.ds = server.dataSource();
         this.workers = server.workers();
@@ -279,7 +276,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                     flushOut();
                 }
                 case COMMAND -> {
-                    packet.payload().retain();
+                    Command command = Command.decode(new Packet(packet.sequence(), packet.payload().retain()));
                     if (queued.incrementAndGet() >= MAX_QUEUED_COMMANDS) {
                         // a client that sends without reading: stop reading its socket until the backlog drains
                         ctx.channel().config().setAutoRead(false);
@@ -290,17 +287,17 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                     CompletableFuture<Void> done = new CompletableFuture<>();
                     tail = done;
                     if (previous.isDone()) {
-                        dispatch(packet, done);
+                        dispatch(command, done);
                     } else {
                         previous.whenComplete((v, e) -> {
                             if (ctx.executor().inEventLoop()) {
-                                dispatch(packet, done);
+                                dispatch(command, done);
                             } else {
-                                ctx.executor().execute(() -> dispatch(packet, done));
+                                ctx.executor().execute(() -> dispatch(command, done));
                             }
                         });
                     }
-                    return; // the command owns the packet now
+                    return; // the command owns its payload now
                 }
                 case CLOSED -> {
                 }
@@ -313,33 +310,33 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
 
     /** Runs one command: relayed when the relay takes it, else on a worker thread. Called on the event loop. */
-    private void dispatch(Packet packet, CompletableFuture<Void> done) {
+    private void dispatch(Command command, CompletableFuture<Void> done) {
         boolean relayed = false;
         try {
-            relayed = relay != null && (relayTransactions && relay.tryTransaction(packet, done) || relay.tryStart(packet, done));
+            relayed = relay != null && (relayTransactions && relay.tryTransaction(command, done) || relay.tryStart(command, done));
         } catch (RuntimeException e) {
             log.warn("[proxy conn={}] relay: {}", connectionId, e.toString(), e);
         }
         if (!relayed) {
-            runOnWorker(packet, done);
+            runOnWorker(command, done);
         }
     }
 
     /** Runs the command on a worker thread through the JDBC data plane; completes {@code done} after it. */
-    void runOnWorker(Packet packet, CompletableFuture<Void> done) {
+    void runOnWorker(Command command, CompletableFuture<Void> done) {
         workers.execute(() -> {
             try {
-                command(packet);
+                command(command);
             } finally {
                 relayFinished(null, done);
             }
         });
     }
 
-    /** A command ended: frees its packet (when not freed yet) and lets the next one start. */
-    void relayFinished(Packet packet, CompletableFuture<Void> done) {
-        if (packet != null) {
-            packet.payload().release();
+    /** A command ended: frees its payload (when not freed yet) and lets the next one start. */
+    void relayFinished(Command command, CompletableFuture<Void> done) {
+        if (command != null) {
+            command.release();
         }
         lastCommandEndNanos = System.nanoTime();
         queued.decrementAndGet();
@@ -608,46 +605,46 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
     // ---- commands ---------------------------------------------------------------------------------
 
-    private void command(Packet packet) {
-        ByteBuf p = packet.payload();
+    private void command(Command c) {
         try {
             if (phase == Phase.CLOSED || !ctx.channel().isActive()) {
                 return;
             }
-            sequence = packet.sequence() + 1;
-            Wire.need(p, 1);
-            int command = p.readUnsignedByte();
-            switch (command) {
-                case COM_QUIT -> ctx.close();
-                case COM_PING, COM_RESET_CONNECTION -> {
-                    if (command == COM_RESET_CONNECTION) {
-                        resetSession();
-                    }
+            sequence = c.sequence() + 1;
+            if (c instanceof Command.Quit) {
+                ctx.close();
+            } else if (c instanceof Command.Ping) {
+                ok(0, 0);
+            } else if (c instanceof Command.ResetConnection) {
+                resetSession();
+                ok(0, 0);
+            } else if (c instanceof Command.InitDb i) {
+                useDatabase(i.database());
+            } else if (c instanceof Command.Query q) {
+                query(q.sql());
+            } else if (c instanceof Command.FieldList f) {
+                fieldList(f.table());
+            } else if (c instanceof Command.Prepare p) {
+                prepare(p.sql());
+            } else if (c instanceof Command.Execute x) {
+                execute(x);
+            } else if (c instanceof Command.LongData l) {
+                longData(l);
+            } else if (c instanceof Command.CloseStatement cs) {
+                prepared.remove(cs.statementId());
+            } else if (c instanceof Command.ResetStatement r) {
+                Prepared s = prepared.get(r.statementId());
+                if (s == null) {
+                    error(1243, "HY000", "Unknown prepared statement handler given to mysqld_stmt_reset");
+                } else {
+                    s.longData.clear();
+                    s.longDataTooLarge = false;
                     ok(0, 0);
                 }
-                case COM_INIT_DB -> useDatabase(Wire.readRest(p));
-                case COM_QUERY -> query(QueryText.decode(p));
-                case COM_FIELD_LIST -> fieldList(Wire.readNulString(p));
-                case COM_STMT_PREPARE -> prepare(Wire.readRest(p));
-                case COM_STMT_EXECUTE -> execute(p);
-                case COM_STMT_SEND_LONG_DATA -> longData(p);
-                case COM_STMT_CLOSE -> {
-                    Wire.need(p, 4);
-                    prepared.remove(p.readIntLE());
-                }
-                case COM_STMT_RESET -> {
-                    Wire.need(p, 4);
-                    Prepared s = prepared.get(p.readIntLE());
-                    if (s == null) {
-                        error(1243, "HY000", "Unknown prepared statement handler given to mysqld_stmt_reset");
-                    } else {
-                        s.longData.clear();
-                        s.longDataTooLarge = false;
-                        ok(0, 0);
-                    }
-                }
-                case COM_SET_OPTION -> endOfResult();
-                default -> error(1047, "08S01", "Unknown command 0x" + Integer.toHexString(command));
+            } else if (c instanceof Command.SetOption) {
+                endOfResult();
+            } else if (c instanceof Command.Unknown u) {
+                error(1047, "08S01", "Unknown command 0x" + Integer.toHexString(u.code()));
             }
         } catch (Wire.ProtocolException e) {
             protocolError(e);
@@ -663,7 +660,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             flushOut();
             ctx.close();
         } finally {
-            p.release();
+            c.release();
             flushOut();
         }
     }
@@ -954,10 +951,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         return null;
     }
 
-    private void longData(ByteBuf p) {
-        Wire.need(p, 6);
-        Prepared s = prepared.get(p.readIntLE());
-        int param = p.readUnsignedShortLE();
+    private void longData(Command.LongData l) {
+        ByteBuf p = l.data();
+        Prepared s = prepared.get(l.statementId());
+        int param = l.parameter();
         if (s == null || param >= s.params) {
             return; // no response to SEND_LONG_DATA; the error shows at execute
         }
@@ -980,9 +977,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         out.writeBytes(chunk);
     }
 
-    private void execute(ByteBuf p) throws SQLException {
-        Wire.need(p, 9);
-        int id = p.readIntLE();
+    private void execute(Command.Execute x) throws SQLException {
+        ByteBuf p = x.payload().duplicate();
+        p.skipBytes(1 + 4);
+        int id = x.statementId();
         p.readUnsignedByte(); // cursor flags: no cursors, results are sent at once
         p.readIntLE(); // iteration count, always 1
         Prepared s = prepared.get(id);
@@ -1130,17 +1128,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
     /** A slow client must not make the proxy buffer a whole result in memory: wait while its socket is full. */
     private void awaitWritable() {
-        if (ctx.channel().isWritable()) {
-            return;
-        }
-        long deadline = System.nanoTime() + config.proxy().idleTimeoutMs() * 1_000_000L;
-        while (!ctx.channel().isWritable() && ctx.channel().isActive() && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(1);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
+        try {
+            gate.await(ctx.channel(), config.proxy().idleTimeoutMs() * 1_000_000L);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -1159,13 +1150,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
 
     private void ok(long affected, long insertId) {
-        ByteBuf b = ctx.alloc().buffer(16);
-        b.writeByte(0);
-        Wire.lenencInt(b, affected);
-        Wire.lenencInt(b, insertId);
-        b.writeShortLE(status());
-        b.writeShortLE(0);
-        send(b);
+        reply(Reply.Ok.of(affected, insertId, status()));
     }
 
     /** Whether the client asked for OK packets in place of EOF packets (CLIENT_DEPRECATE_EOF). */
@@ -1189,21 +1174,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             eof();
             return;
         }
-        ByteBuf b = ctx.alloc().buffer(16);
-        b.writeByte(0xfe);
-        Wire.lenencInt(b, 0); // affected rows
-        Wire.lenencInt(b, 0); // last insert id
-        b.writeShortLE(status());
-        b.writeShortLE(0); // warnings
-        send(b);
+        reply(new Reply.Ok(true, 0, 0, status(), 0));
     }
 
     private void eof() {
-        ByteBuf b = ctx.alloc().buffer(5);
-        b.writeByte(0xfe);
-        b.writeShortLE(0);
-        b.writeShortLE(status());
-        send(b);
+        reply(new Reply.Eof(status(), 0));
     }
 
     private void error(SQLException e) {
@@ -1217,13 +1192,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
 
     private void error(int code, String state, String message) {
-        ByteBuf b = ctx.alloc().buffer(16 + message.length() * 3);
-        b.writeByte(0xff);
-        b.writeShortLE(code);
-        b.writeByte('#');
-        b.writeBytes(state.getBytes(StandardCharsets.US_ASCII), 0, 5);
-        b.writeBytes(message.getBytes(StandardCharsets.UTF_8));
-        send(b);
+        reply(new Reply.Err(code, state, message));
+    }
+
+    /** Appends one of the proxy's own replies to this command's response, with the next sequence id. */
+    private void reply(Reply r) {
+        if (out == null) {
+            out = ctx.alloc().buffer(256);
+        }
+        sequence = Codec.encode(out, sequence, r);
     }
 
     /**
@@ -1236,17 +1213,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             if (out == null) {
                 out = ctx.alloc().buffer(Math.max(256, payload.readableBytes() + 64));
             }
-            int length = payload.readableBytes();
-            do {
-                int chunk = Math.min(length, PacketDecoder.MAX_CHUNK);
-                out.writeMediumLE(chunk);
-                out.writeByte(sequence++ & 0xff);
-                out.writeBytes(payload, chunk);
-                length -= chunk;
-                if (chunk < PacketDecoder.MAX_CHUNK) {
-                    break;
-                }
-            } while (true);
+            sequence = Codec.frame(out, sequence, payload);
         } finally {
             payload.release();
         }

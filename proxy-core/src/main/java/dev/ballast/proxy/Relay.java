@@ -13,6 +13,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.IntFunction;
 
+import dev.ballast.proxy.Outcomes.Mode;
+import dev.ballast.proxy.Outcomes.Outcome;
+
 /**
  * Relays one client's single-node prepared statements in autocommit mode straight to their server, on the client's
  * event loop: the COM_STMT_EXECUTE packet goes out with the server's statement id (and the parameter types, which a
@@ -38,7 +41,7 @@ final class Relay implements Backend.Listener {
     private final ChannelHandlerContext ctx;
 
     // the statement in flight
-    private Packet packet;
+    private Command command;
     private CompletableFuture<Void> done;
     private Backend backend;
     private NodeDataSource target;
@@ -107,7 +110,7 @@ final class Relay implements Backend.Listener {
             ByteBuf b = ctx.alloc().buffer(4 + e.payloadLength());
             b.writeMediumLE(e.payloadLength());
             b.writeByte(0);
-            b.writeByte(ClientSession.COM_STMT_EXECUTE);
+            b.writeByte(Command.COM_STMT_EXECUTE);
             b.writeIntLE(statementId);
             b.writeByte(0); // no cursor
             b.writeIntLE(1);
@@ -127,14 +130,12 @@ final class Relay implements Backend.Listener {
      * Starts relaying {@code packet} when it is a statement the relay handles; then the relay completes {@code done}
      * (or hands the packet to the JDBC path). False: nothing was done, the caller takes the JDBC path.
      */
-    boolean tryStart(Packet packet, CompletableFuture<Void> done) {
-        ByteBuf p = packet.payload();
-        int at = p.readerIndex();
-        if (packet.sequence() != 0 || p.readableBytes() < 10 || p.getUnsignedByte(at) != ClientSession.COM_STMT_EXECUTE
-                || !session.relayable()) {
+    boolean tryStart(Command command, CompletableFuture<Void> done) {
+        if (!(command instanceof Command.Execute x) || x.sequence() != 0 || !session.relayable()) {
             return false;
         }
-        ClientSession.Prepared s = session.prepared(p.getIntLE(at + 1));
+        ByteBuf p = x.payload();
+        ClientSession.Prepared s = session.prepared(x.statementId());
         if (s == null) {
             return false;
         }
@@ -184,7 +185,7 @@ final class Relay implements Backend.Listener {
             backends.passedOn.increment();
             return false;
         }
-        begin(packet, done, b, server, t.isRead(), dataNode.group(), Mode.SINGLE);
+        begin(command, done, b, server, t.isRead(), dataNode.group(), Mode.SINGLE);
         boolean renamed = !dataNode.table().equalsIgnoreCase(t.table().name());
         this.logicalTable = renamed ? t.table().name() : null;
         this.physicalTable = renamed ? dataNode.table() : null;
@@ -196,21 +197,9 @@ final class Relay implements Backend.Listener {
         return (p.getUnsignedByte(e.nullsAt() + i / 8) & (1 << (i % 8))) != 0;
     }
 
-    /** What a relayed command does to the client's session and the server connection when it ends. */
-    private enum Mode {
-        /** an autocommit statement: the connection goes back to the pool */
-        SINGLE,
-        /** a statement inside a relayed transaction: the connection stays with the client */
-        IN_TRANSACTION,
-        /** COMMIT or ROLLBACK of a relayed transaction: the connection goes back to the pool */
-        END,
-        /** SET autocommit = 1 ending a relayed transaction: COMMIT, then autocommit mode */
-        END_AUTOCOMMIT
-    }
-
-    private void begin(Packet packet, CompletableFuture<Void> done, Backend b, NodeDataSource server, boolean read,
+    private void begin(Command command, CompletableFuture<Void> done, Backend b, NodeDataSource server, boolean read,
                        String group, Mode mode) {
-        this.packet = packet;
+        this.command = command;
         this.done = done;
         this.backend = b;
         this.target = server;
@@ -230,15 +219,12 @@ final class Relay implements Backend.Listener {
      * unchanged, to one server connection (BEGIN first), held until COMMIT or ROLLBACK. A transaction that started on
      * the JDBC path (no relay connection was free) stays there. Returns false when the command is not for this path.
      */
-    boolean tryTransaction(Packet packet, CompletableFuture<Void> done) {
-        ByteBuf p = packet.payload();
-        int at = p.readerIndex();
-        if (packet.sequence() != 0 || !p.isReadable()) {
+    boolean tryTransaction(Command command, CompletableFuture<Void> done) {
+        if (command.sequence() != 0) {
             return false;
         }
-        int command = p.getUnsignedByte(at);
         Backend pinned = session.relayedTransaction();
-        if (command == ClientSession.COM_RESET_CONNECTION || command == ClientSession.COM_QUIT) {
+        if (command instanceof Command.ResetConnection || command instanceof Command.Quit) {
             if (pinned != null) {
                 session.relayedTransactionEnded(null); // closing the connection rolls back
                 pinned.close();
@@ -250,10 +236,12 @@ final class Relay implements Backend.Listener {
         }
         String text = null;
         ClientSession.Prepared s = null;
-        if (command == ClientSession.COM_QUERY) {
-            text = p.toString(at + 1, p.readableBytes() - 1, StandardCharsets.UTF_8);
-        } else if (command == ClientSession.COM_STMT_EXECUTE && p.readableBytes() >= 10) {
-            s = session.prepared(p.getIntLE(at + 1));
+        ByteBuf p = null;
+        if (command instanceof Command.Query q) {
+            text = q.sql();
+        } else if (command instanceof Command.Execute x) {
+            p = x.payload();
+            s = session.prepared(x.statementId());
             if (s == null) {
                 return false;
             }
@@ -279,7 +267,7 @@ final class Relay implements Backend.Listener {
             if (first.equals("USE") || first.equals("SET") && autocommit == null) {
                 return false; // answered by the session as always
             }
-            return lost(packet, done, Boolean.TRUE.equals(autocommit) ? "COMMIT" : first);
+            return lost(command, done, Boolean.TRUE.equals(autocommit) ? "COMMIT" : first);
         }
         if (pinned == null) {
             // start one: only for a statement that does work, in a transaction not begun on the JDBC path
@@ -299,7 +287,7 @@ final class Relay implements Backend.Listener {
                 return false;
             }
             session.relayedTransactionStarted(b);
-            begin(packet, done, b, master, false, group, Mode.IN_TRANSACTION);
+            begin(command, done, b, master, false, group, Mode.IN_TRANSACTION);
             startedHere = true;
             send(p, s, e, text, true);
             return true;
@@ -326,16 +314,16 @@ final class Relay implements Backend.Listener {
             error(1235, "42000", "[cluster=" + cluster + "] this statement (long data or a cursor) is not supported inside "
                     + "a transaction the proxy relays; roll back, or set proxy.relay: false");
             lastSequence = 0;
-            this.packet = packet;
+            this.command = command;
             this.done = done;
             finish();
             return true;
         }
         if (!pinned.idle()) {
             session.relayedTransactionLost("the server closed the connection between statements");
-            return lost(packet, done, mode == Mode.END_AUTOCOMMIT ? "COMMIT" : first);
+            return lost(command, done, mode == Mode.END_AUTOCOMMIT ? "COMMIT" : first);
         }
-        begin(packet, done, pinned, pinned.node, false, session.onlyGroup(), mode);
+        begin(command, done, pinned, pinned.node, false, session.onlyGroup(), mode);
         ending = first;
         startedHere = false;
         send(p, s, e, text, false);
@@ -349,32 +337,25 @@ final class Relay implements Backend.Listener {
     /** Sends the command on the transaction's connection: the client's query, a session statement as text, or the execute. */
     private void send(ByteBuf p, ClientSession.Prepared s, Execute e, String text, boolean beginFirst) {
         if (text != null) {
-            byte[] sql = text.getBytes(StandardCharsets.UTF_8);
-            IntFunction<ByteBuf> query = id -> {
-                ByteBuf b = ctx.alloc().buffer(5 + sql.length);
-                b.writeMediumLE(1 + sql.length);
-                b.writeByte(0);
-                b.writeByte(ClientSession.COM_QUERY);
-                b.writeBytes(sql);
-                return b;
-            };
-            backend.query(query, this, beginFirst);
+            backend.query(id -> Codec.command(ctx.alloc(), Command.COM_QUERY, text), this, beginFirst);
         } else {
             backend.execute(s.sql, packet(p, e, s.params), this, beginFirst);
         }
     }
 
     /** The relayed transaction's connection broke: its statements fail until the client ends the transaction. */
-    private boolean lost(Packet packet, CompletableFuture<Void> done, String first) {
-        this.packet = packet;
+    private boolean lost(Command command, CompletableFuture<Void> done, String first) {
+        this.command = command;
         this.done = done;
         lastSequence = 0;
         String why = session.relayedTransactionLost();
-        if (first.equals("ROLLBACK")) {
+        boolean ends = first.equals("ROLLBACK") || first.equals("COMMIT") || first.equals("BEGIN") || first.equals("START");
+        if (ends) {
             session.relayedTransactionEnded(null);
+        }
+        if (Outcomes.afterLostTransaction(first) == Outcome.ROLLED_BACK) {
             okPacket();
-        } else if (first.equals("COMMIT") || first.equals("BEGIN") || first.equals("START")) {
-            session.relayedTransactionEnded(null);
+        } else if (ends) {
             error(1180, "40001", "[cluster=" + cluster + "] the transaction was rolled back: its server connection broke ("
                     + why + ")");
         } else {
@@ -401,7 +382,7 @@ final class Relay implements Backend.Listener {
                 pinned.close(); // closing rolls the transaction back
             }
         }
-        if (packet == null) {
+        if (command == null) {
             return;
         }
         aborted = true;
@@ -464,34 +445,19 @@ final class Relay implements Backend.Listener {
                 session.lastInsertId(insertId);
             }
         }
-        ByteBuf o = out();
-        int at = o.writerIndex();
-        o.writeMediumLE(0);
-        o.writeByte(sequence);
-        o.writeByte(endOfRows ? 0xfe : 0x00);
-        Wire.lenencInt(o, affected);
-        Wire.lenencInt(o, insertId);
-        o.writeShortLE(status & ~Backend.SERVER_SESSION_STATE_CHANGED);
-        o.writeShortLE(warnings);
-        o.setMediumLE(at, o.writerIndex() - at - 4);
+        Codec.encode(out(), sequence, new Reply.Ok(endOfRows, affected, insertId, status & ~Backend.SERVER_SESSION_STATE_CHANGED,
+                warnings));
         sent(sequence);
     }
 
     /** A plain OK for the client, with its session's status. */
     private void okPacket() {
-        ByteBuf o = out();
-        o.writeMediumLE(7);
-        o.writeByte(1);
-        o.writeByte(0);
-        o.writeByte(0);
-        o.writeByte(0);
-        o.writeShortLE(session.statusFlags());
-        o.writeShortLE(0);
+        Codec.encode(out(), 1, Reply.Ok.of(0, 0, session.statusFlags()));
     }
 
     @Override
     public boolean error(ByteBuf in, int index, int length, int code) {
-        if (code == 1290 && !read && !forwarded && mode == Mode.SINGLE) {
+        if (Outcomes.serverError(mode, read, forwarded, code) == Outcome.FALL_BACK) {
             // read-only: a switchover is moving the master; nothing was written, the JDBC path waits and sends it again
             fallback = true;
             return false;
@@ -530,92 +496,68 @@ final class Relay implements Backend.Listener {
     @Override
     public void prepareFailed(Backend b, int code, String message) {
         backend = null;
-        if (mode != Mode.SINGLE) {
-            // inside a relayed transaction there is no other way: the client gets the server's error
-            error(code, "HY000", message);
-            finish();
-            return;
-        }
-        backends.release(b);
-        if (aborted) {
-            finish();
-        } else {
-            toJdbcPath(); // it reports the error with the node's name, or finds another way
+        if (mode == Mode.SINGLE) {
+            backends.release(b);
+        } // inside a relayed transaction the connection stays with it
+        switch (Outcomes.prepareFailed(mode, aborted)) {
+            case FALL_BACK -> toJdbcPath(); // it reports the error with the node's name, or finds another way
+            case PASS_ON -> {
+                error(code, "HY000", message);
+                finish();
+            }
+            default -> finish();
         }
     }
 
     @Override
     public void failed(String why, boolean executeSent) {
         backend = null;
-        if (aborted) {
-            finish();
-            return;
+        boolean ends = mode == Mode.END || mode == Mode.END_AUTOCOMMIT;
+        Outcome outcome = Outcomes.connectionBroke(new Outcomes.Failure(mode, read, executeSent, forwarded, startedHere,
+                ends && ending.equals("ROLLBACK"), aborted));
+        if (mode != Mode.SINGLE && outcome != Outcome.NOTHING) {
+            if (outcome == Outcome.FALL_BACK || ends) {
+                session.relayedTransactionEnded(mode == Mode.END_AUTOCOMMIT ? Boolean.TRUE : null);
+            } else {
+                session.relayedTransactionLost(why);
+            }
         }
-        if (mode != Mode.SINGLE) {
-            transactionFailed(why, executeSent);
-            return;
-        }
-        if (!forwarded) {
-            if (read) {
+        String node = target == null ? "its server" : target.describe();
+        switch (outcome) {
+            case NOTHING -> finish();
+            case FALL_BACK -> toJdbcPath();
+            case EJECT_AND_FALL_BACK -> {
                 if (NodeDataSource.REPLICA.equals(target.role())) {
                     router.readFailedOn(target, new SQLException(why, "08S01"));
                 }
                 toJdbcPath();
-                return;
             }
-            if (!executeSent) {
-                toJdbcPath();
-                return;
-            }
-            error(1105, "08007", "[cluster=" + cluster + "] outcome unknown: the connection to " + target.describe()
-                    + " was lost while a write was in flight, so it may or may not have been committed (" + why
-                    + "); check before retrying");
-        } else {
-            error(2013, "HY000", "Lost connection to " + target.describe() + " during query: " + why);
-        }
-        finish();
-    }
-
-    /** The relayed transaction's connection broke while this command was in flight. */
-    private void transactionFailed(String why, boolean executeSent) {
-        if (startedHere && !executeSent && !forwarded) {
-            // it broke before the transaction's first statement ran: nothing is lost, the JDBC path takes it
-            session.relayedTransactionEnded(null);
-            toJdbcPath();
-            return;
-        }
-        if (mode == Mode.END || mode == Mode.END_AUTOCOMMIT) {
-            session.relayedTransactionEnded(mode == Mode.END_AUTOCOMMIT ? Boolean.TRUE : null);
-            if (ending.equals("ROLLBACK")) {
+            case ROLLED_BACK -> {
                 okPacket(); // the server rolls back a transaction whose connection closed
-            } else {
-                error(1105, "08007", "[cluster=" + cluster + "] outcome unknown: the connection to " + target.describe()
-                        + " was lost while COMMIT was in flight, so the transaction may or may not have been committed (" + why
-                        + "); check before retrying");
+                finish();
             }
-        } else {
-            session.relayedTransactionLost(why);
-            if (forwarded) {
-                error(2013, "HY000", "Lost connection to " + target.describe() + " during query: " + why
-                        + "; the transaction is rolled back");
-            } else {
-                error(1180, "40001", "[cluster=" + cluster + "] the transaction was lost when its connection to "
-                        + target.describe() + " broke (" + why + "); roll back and start again");
+            case OUTCOME_UNKNOWN -> {
+                error(1105, "08007", "[cluster=" + cluster + "] outcome unknown: the connection to " + node + " was lost while "
+                        + (ends ? "COMMIT was in flight, so the transaction" : "a write was in flight, so it")
+                        + " may or may not have been committed (" + why + "); check before retrying");
+                finish();
             }
+            case TRANSACTION_LOST -> {
+                error(1180, "40001", "[cluster=" + cluster + "] the transaction was lost when its connection to " + node
+                        + " broke (" + why + "); roll back and start again");
+                finish();
+            }
+            case CONNECTION_LOST -> {
+                error(2013, "HY000", "Lost connection to " + node + " during query: " + why
+                        + (mode == Mode.SINGLE ? "" : "; the transaction is rolled back"));
+                finish();
+            }
+            case PASS_ON -> finish();
         }
-        finish();
     }
 
     private void error(int code, String state, String message) {
-        byte[] text = message.getBytes(StandardCharsets.UTF_8);
-        ByteBuf o = out();
-        o.writeMediumLE(9 + text.length);
-        o.writeByte(lastSequence + 1);
-        o.writeByte(0xff);
-        o.writeShortLE(code);
-        o.writeByte('#');
-        o.writeBytes(state.getBytes(StandardCharsets.US_ASCII), 0, 5);
-        o.writeBytes(text);
+        Codec.encode(out(), lastSequence + 1, new Reply.Err(code, state, message));
     }
 
     private ByteBuf out() {
@@ -642,11 +584,11 @@ final class Relay implements Backend.Listener {
             out.release();
             out = null;
         }
-        Packet p = packet;
+        Command c = command;
         CompletableFuture<Void> d = done;
         clear();
         backends.passedOn.increment();
-        session.runOnWorker(p, d);
+        session.runOnWorker(c, d);
     }
 
     private void finish() {
@@ -654,14 +596,14 @@ final class Relay implements Backend.Listener {
             ctx.writeAndFlush(out, ctx.voidPromise());
             out = null;
         }
-        Packet p = packet;
+        Command c = command;
         CompletableFuture<Void> d = done;
         clear();
-        session.relayFinished(p, d);
+        session.relayFinished(c, d);
     }
 
     private void clear() {
-        packet = null;
+        command = null;
         done = null;
         backend = null;
         target = null;
