@@ -24,6 +24,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+
+import dev.ballast.proxy.SessionState.Prepared;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -53,7 +55,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             | CLIENT_PROTOCOL_41 | CLIENT_TRANSACTIONS | CLIENT_SECURE_CONNECTION | CLIENT_MULTI_RESULTS
             | CLIENT_PS_MULTI_RESULTS | CLIENT_PLUGIN_AUTH | CLIENT_CONNECT_ATTRS | CLIENT_PLUGIN_AUTH_LENENC
             | CLIENT_DEPRECATE_EOF;
-    static final int STATUS_IN_TRANS = 1, STATUS_AUTOCOMMIT = 2;
+    static final int STATUS_IN_TRANS = SessionState.STATUS_IN_TRANS, STATUS_AUTOCOMMIT = SessionState.STATUS_AUTOCOMMIT;
 
     private enum Phase { HANDSHAKE, AUTH_SWITCH, COMMAND, CLOSED }
 
@@ -88,38 +90,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private boolean idleCheckScheduled;
     static final int MAX_QUEUED_COMMANDS = 64;
 
-    // session state, touched by worker threads one command at a time
-    private boolean autocommit = true;
-    /** read-your-writes state across the logical connections this client's statements use */
-    private final dev.ballast.jdbc.internal.Session ballastSession = new dev.ballast.jdbc.internal.Session();
-    private Connection transaction;
-    private long lastInsertId;
-    private int nextStatementId;
-    private final Map<Integer, Prepared> prepared = new HashMap<>();
-    private static final Object NO_ROUTE = new Object();
+    /** autocommit, the transaction, prepared statements: read by the routing function, changed by the executors */
+    private final SessionState state = new SessionState();
     /** relays single-node prepared statements on the event loop; null when proxy.relay is off */
     private Relay relay;
     /** whole transactions are relayed too: one group, every table under its own name */
     private boolean relayTransactions;
-
-    static final class Prepared {
-        /** the fast-path route, looked up on first execute: a RouteTemplate, or NO_ROUTE */
-        Object route;
-        final int id;
-        final String sql;
-        final int params;
-        final Columns.Column[] columns;
-        int[] types;
-        final Map<Integer, ByteArrayOutputStream> longData = new HashMap<>();
-        boolean longDataTooLarge;
-
-        Prepared(int id, String sql, int params, Columns.Column[] columns) {
-            this.id = id;
-            this.sql = sql;
-            this.params = params;
-            this.columns = columns;
-        }
-    }
 
     ClientSession(ProxyServer server, int connectionId, WritableGate gate) {
         this.server = server;
@@ -147,7 +123,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             return;
         }
         if (server.backends() != null) {
-            relay = new Relay(this, server.backends(), ds.router(), config.name(), ctx);
+            relay = new Relay(this, state, server.backends(), ds.router(), config.name(), ctx);
             relayTransactions = server.relaysTransactions();
         }
         sendHandshake();
@@ -313,7 +289,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private void dispatch(Command command, CompletableFuture<Void> done) {
         boolean relayed = false;
         try {
-            relayed = relay != null && (relayTransactions && relay.tryTransaction(command, done) || relay.tryStart(command, done));
+            relayed = switch (Routing.route(command, state, relay != null, relayTransactions)) {
+                case RELAY_STATEMENT -> relay.tryStart(command, done);
+                case RELAY_TRANSACTION -> relay.tryTransaction(command, done);
+                case JDBC -> false;
+            };
         } catch (RuntimeException e) {
             log.warn("[proxy conn={}] relay: {}", connectionId, e.toString(), e);
         }
@@ -344,59 +324,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         done.complete(null);
     }
 
-    /** Whether statements may be relayed now: autocommit mode, outside a transaction, logged in. */
-    boolean relayable() {
-        return phase == Phase.COMMAND && autocommit && transaction == null && !inExplicit && relayedTransaction == null
-                && relayedTransactionLost == null && ctx.channel().isActive();
-    }
-
-    // ---- relayed transactions (one group whose tables keep their names) ----------------------------------------
-
-    /** the server connection of the relayed transaction in progress, or null */
-    private Backend relayedTransaction;
-    /** why the relayed transaction's connection broke, until the client ends that transaction; else null */
-    private String relayedTransactionLost;
-
-    Backend relayedTransaction() {
-        return relayedTransaction;
-    }
-
-    String relayedTransactionLost() {
-        return relayedTransactionLost;
-    }
-
-    void relayedTransactionStarted(Backend b) {
-        relayedTransaction = b;
-        relayedTransactionLost = null;
-    }
-
-    void relayedTransactionLost(String why) {
-        relayedTransaction = null;
-        relayedTransactionLost = why;
-    }
-
-    /** The relayed transaction ended (committed, rolled back, or dropped); {@code autocommitOn}: SET autocommit=1 ended it. */
-    void relayedTransactionEnded(Boolean autocommitOn) {
-        relayedTransaction = null;
-        relayedTransactionLost = null;
-        inExplicit = false;
-        if (Boolean.TRUE.equals(autocommitOn)) {
-            autocommit = true;
-        }
-    }
-
-    /** Whether the client is in a transaction that has not started anywhere yet (BEGIN seen, or autocommit off). */
-    boolean transactionWanted() {
-        return phase == Phase.COMMAND && (inExplicit || !autocommit) && transaction == null && relayedTransaction == null
-                && ctx.channel().isActive();
-    }
-
     String onlyGroup() {
         return firstGroup();
-    }
-
-    int statusFlags() {
-        return status();
     }
 
     static boolean isSessionStatement(String sql) {
@@ -427,27 +356,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         return null;
     }
 
-    Prepared prepared(int id) {
-        return prepared.get(id);
-    }
-
     /** The statement's fast-path route, or null when it needs ShardingSphere. */
     dev.ballast.jdbc.fastpath.RouteTemplate template(Prepared s) {
         Object route = s.route;
         if (route == null) {
             dev.ballast.jdbc.fastpath.RouteTemplate t = ds.routeTemplate(s.sql);
-            route = t == null ? NO_ROUTE : t;
+            route = t == null ? SessionState.NO_ROUTE : t;
             s.route = route;
         }
-        return route == NO_ROUTE ? null : (dev.ballast.jdbc.fastpath.RouteTemplate) route;
-    }
-
-    dev.ballast.jdbc.internal.Session ballastSession() {
-        return ballastSession;
-    }
-
-    void lastInsertId(long id) {
-        lastInsertId = id;
+        return route == SessionState.NO_ROUTE ? null : (dev.ballast.jdbc.fastpath.RouteTemplate) route;
     }
 
     /** The protocol flags that change a server's replies, which relayed replies must match: DEPRECATE_EOF, FOUND_ROWS. */
@@ -631,9 +548,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             } else if (c instanceof Command.LongData l) {
                 longData(l);
             } else if (c instanceof Command.CloseStatement cs) {
-                prepared.remove(cs.statementId());
+                state.closePrepared(cs.statementId());
             } else if (c instanceof Command.ResetStatement r) {
-                Prepared s = prepared.get(r.statementId());
+                Prepared s = state.prepared(r.statementId());
                 if (s == null) {
                     error(1243, "HY000", "Unknown prepared statement handler given to mysqld_stmt_reset");
                 } else {
@@ -750,13 +667,13 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             s = s.replaceAll("(?i)@@(session\\.|global\\.)?version_comment", "'Ballast proxy'");
         }
         if (lower.contains("autocommit")) {
-            s = s.replaceAll("(?i)@@(session\\.)?autocommit", autocommit ? "1" : "0");
+            s = s.replaceAll("(?i)@@(session\\.)?autocommit", state.autocommit() ? "1" : "0");
         }
         if (lower.contains("connection_id()")) {
             s = s.replaceAll("(?i)connection_id\\(\\)", Integer.toString(connectionId));
         }
         if (lower.contains("last_insert_id()")) {
-            s = s.replaceAll("(?i)last_insert_id\\(\\)", Long.toString(lastInsertId));
+            s = s.replaceAll("(?i)last_insert_id\\(\\)", Long.toString(state.lastInsertId()));
         }
         if (lower.contains("transaction_isolation") || lower.contains("transaction_read_only")) {
             // MySQL 8 names asked by MySQL Connector/J; MariaDB 10.11 has the older ones
@@ -776,14 +693,14 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                 error(1231, "42000", "Variable 'autocommit' can't be set to that value: use 0 or 1");
                 return;
             }
-            if (on && !autocommit && transaction != null) {
+            if (on && !state.autocommit() && state.jdbcTransaction() != null) {
                 try {
-                    transaction.commit();
+                    state.jdbcTransaction().commit();
                 } finally {
                     closeTransaction();
                 }
             }
-            autocommit = on;
+            state.autocommit(on);
             ok(0, 0);
             return;
         }
@@ -793,22 +710,23 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
 
     private void begin() throws SQLException {
+        Connection transaction = state.jdbcTransaction();
         if (transaction != null) {
             transaction.commit(); // as the server does: BEGIN commits an open transaction
         } else if (!relayTransactions) {
-            transaction = ds.getConnection(ballastSession);
+            transaction = ds.getConnection(state.readYourWrites());
+            state.jdbcTransaction(transaction);
         }
         // with relayed transactions the transaction starts with its first statement: on a relay connection, or else here
         if (transaction != null) {
             transaction.setAutoCommit(false);
         }
-        inExplicit = true;
+        state.begun();
         ok(0, 0);
     }
 
-    private boolean inExplicit;
-
     private void endTransaction(boolean commit) throws SQLException {
+        Connection transaction = state.jdbcTransaction();
         if (transaction != null) {
             try {
                 if (commit) {
@@ -821,25 +739,27 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                 closeTransaction();
             }
         }
-        inExplicit = false;
+        state.ended();
         ok(0, 0);
     }
 
     /** The connection for a statement: the transaction's, or a fresh one (autocommit) released after it. */
     private Connection connection() throws SQLException {
+        Connection transaction = state.jdbcTransaction();
         if (transaction != null) {
             return transaction;
         }
-        if (!autocommit || inExplicit) {
-            transaction = ds.getConnection(ballastSession);
+        if (!state.autocommit() || state.explicit()) {
+            transaction = ds.getConnection(state.readYourWrites());
+            state.jdbcTransaction(transaction);
             transaction.setAutoCommit(false);
             return transaction;
         }
-        return ds.getConnection(ballastSession);
+        return ds.getConnection(state.readYourWrites());
     }
 
     private void release(Connection c) {
-        if (c != transaction) {
+        if (c != state.jdbcTransaction()) {
             try {
                 c.close();
             } catch (SQLException e) {
@@ -849,9 +769,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
 
     private void closeTransaction() {
-        Connection t = transaction;
-        transaction = null;
-        inExplicit = false;
+        Connection t = state.takeJdbcTransaction();
         if (t != null) {
             try {
                 t.close(); // rolls back what was not committed
@@ -863,11 +781,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
     private void resetSession() {
         closeTransaction();
-        autocommit = true;
-        prepared.clear();
+        state.reset();
     }
 
     private void closeSession() {
+        Connection transaction = state.jdbcTransaction();
         if (transaction != null) {
             try {
                 transaction.rollback();
@@ -876,7 +794,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             }
         }
         closeTransaction();
-        prepared.clear();
+        state.reset();
     }
 
     private String firstGroup() {
@@ -893,8 +811,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                 || first.equals("DESC") || first.equals("DESCRIBE") || first.equals("EXPLAIN")) {
             columns = describe(sql);
         }
-        int id = ++nextStatementId;
-        prepared.put(id, new Prepared(id, sql, params, columns));
+        int id = state.addPrepared(sql, params, columns).id;
         ByteBuf b = ctx.alloc().buffer(16);
         b.writeByte(0);
         b.writeIntLE(id);
@@ -953,7 +870,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
     private void longData(Command.LongData l) {
         ByteBuf p = l.data();
-        Prepared s = prepared.get(l.statementId());
+        Prepared s = state.prepared(l.statementId());
         int param = l.parameter();
         if (s == null || param >= s.params) {
             return; // no response to SEND_LONG_DATA; the error shows at execute
@@ -983,7 +900,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         int id = x.statementId();
         p.readUnsignedByte(); // cursor flags: no cursors, results are sent at once
         p.readIntLE(); // iteration count, always 1
-        Prepared s = prepared.get(id);
+        Prepared s = state.prepared(id);
         if (s == null) {
             error(1243, "HY000", "Unknown prepared statement handler (" + id + ") given to mysqld_stmt_execute");
             return;
@@ -1078,7 +995,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                     // no generated key
                 }
                 if (id != 0) {
-                    lastInsertId = id;
+                    state.lastInsertId(id);
                 }
             }
             ok(count, id);
@@ -1142,11 +1059,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
 
     private int status() {
-        int s = autocommit ? STATUS_AUTOCOMMIT : 0;
-        if (inExplicit || !autocommit && (transaction != null || relayedTransaction != null)) {
-            s |= STATUS_IN_TRANS;
-        }
-        return s;
+        return state.status();
     }
 
     private void ok(long affected, long insertId) {

@@ -35,6 +35,7 @@ final class Relay implements Backend.Listener {
     private static final int FLUSH_BYTES = 64 * 1024;
 
     private final ClientSession session;
+    private final SessionState state;
     private final Backends backends;
     private final ReadRouter router;
     private final String cluster;
@@ -56,8 +57,10 @@ final class Relay implements Backend.Listener {
     private int lastSequence;
     private ByteBuf out;
 
-    Relay(ClientSession session, Backends backends, ReadRouter router, String cluster, ChannelHandlerContext ctx) {
+    Relay(ClientSession session, SessionState state, Backends backends, ReadRouter router, String cluster,
+          ChannelHandlerContext ctx) {
         this.session = session;
+        this.state = state;
         this.backends = backends;
         this.router = router;
         this.cluster = cluster;
@@ -69,7 +72,7 @@ final class Relay implements Backend.Listener {
     }
 
     /** Parses a COM_STMT_EXECUTE of {@code s} for relaying; null when the relay cannot send it. */
-    private static Execute parse(ByteBuf p, ClientSession.Prepared s) {
+    private static Execute parse(ByteBuf p, SessionState.Prepared s) {
         int at = p.readerIndex();
         if (p.readableBytes() < 10 || p.getUnsignedByte(at + 5) != 0 || !s.longData.isEmpty() || s.longDataTooLarge) {
             return null;
@@ -131,11 +134,11 @@ final class Relay implements Backend.Listener {
      * (or hands the packet to the JDBC path). False: nothing was done, the caller takes the JDBC path.
      */
     boolean tryStart(Command command, CompletableFuture<Void> done) {
-        if (!(command instanceof Command.Execute x) || x.sequence() != 0 || !session.relayable()) {
+        if (!(command instanceof Command.Execute x) || x.sequence() != 0 || !state.autocommitStatement() && ctx.channel().isActive()) {
             return false;
         }
         ByteBuf p = x.payload();
-        ClientSession.Prepared s = session.prepared(x.statementId());
+        SessionState.Prepared s = state.prepared(x.statementId());
         if (s == null) {
             return false;
         }
@@ -175,7 +178,7 @@ final class Relay implements Backend.Listener {
             return false;
         }
         DataNode dataNode = t.node(node);
-        NodeDataSource server = t.isRead() ? router.chooseWithoutWaiting(dataNode.group(), session.ballastSession())
+        NodeDataSource server = t.isRead() ? router.chooseWithoutWaiting(dataNode.group(), state.readYourWrites())
                 : router.masterIfServing(dataNode.group());
         if (server == null) {
             return false;
@@ -223,25 +226,25 @@ final class Relay implements Backend.Listener {
         if (command.sequence() != 0) {
             return false;
         }
-        Backend pinned = session.relayedTransaction();
+        Backend pinned = state.relayedTransaction();
         if (command instanceof Command.ResetConnection || command instanceof Command.Quit) {
             if (pinned != null) {
-                session.relayedTransactionEnded(null); // closing the connection rolls back
+                state.relayedTransactionEnded(null); // closing the connection rolls back
                 pinned.close();
             }
             return false;
         }
-        if (pinned == null && session.relayedTransactionLost() == null && !session.transactionWanted()) {
+        if (pinned == null && state.relayedTransactionLost() == null && !(state.transactionWanted() && ctx.channel().isActive())) {
             return false; // autocommit traffic: nothing for this path, and no need to read the statement
         }
         String text = null;
-        ClientSession.Prepared s = null;
+        SessionState.Prepared s = null;
         ByteBuf p = null;
         if (command instanceof Command.Query q) {
             text = q.sql();
         } else if (command instanceof Command.Execute x) {
             p = x.payload();
-            s = session.prepared(x.statementId());
+            s = state.prepared(x.statementId());
             if (s == null) {
                 return false;
             }
@@ -263,7 +266,7 @@ final class Relay implements Backend.Listener {
                 autocommit = ClientSession.autocommitSetting(text, w);
             }
         }
-        if (session.relayedTransactionLost() != null) {
+        if (state.relayedTransactionLost() != null) {
             if (first.equals("USE") || first.equals("SET") && autocommit == null) {
                 return false; // answered by the session as always
             }
@@ -286,7 +289,7 @@ final class Relay implements Backend.Listener {
                 backends.passedOn.increment();
                 return false;
             }
-            session.relayedTransactionStarted(b);
+            state.relayedTransactionStarted(b);
             begin(command, done, b, master, false, group, Mode.IN_TRANSACTION);
             startedHere = true;
             send(p, s, e, text, true);
@@ -320,7 +323,7 @@ final class Relay implements Backend.Listener {
             return true;
         }
         if (!pinned.idle()) {
-            session.relayedTransactionLost("the server closed the connection between statements");
+            state.relayedTransactionLost("the server closed the connection between statements");
             return lost(command, done, mode == Mode.END_AUTOCOMMIT ? "COMMIT" : first);
         }
         begin(command, done, pinned, pinned.node, false, session.onlyGroup(), mode);
@@ -335,7 +338,7 @@ final class Relay implements Backend.Listener {
     private String ending = "";
 
     /** Sends the command on the transaction's connection: the client's query, a session statement as text, or the execute. */
-    private void send(ByteBuf p, ClientSession.Prepared s, Execute e, String text, boolean beginFirst) {
+    private void send(ByteBuf p, SessionState.Prepared s, Execute e, String text, boolean beginFirst) {
         if (text != null) {
             backend.query(id -> Codec.command(ctx.alloc(), Command.COM_QUERY, text), this, beginFirst);
         } else {
@@ -348,10 +351,10 @@ final class Relay implements Backend.Listener {
         this.command = command;
         this.done = done;
         lastSequence = 0;
-        String why = session.relayedTransactionLost();
+        String why = state.relayedTransactionLost();
         boolean ends = first.equals("ROLLBACK") || first.equals("COMMIT") || first.equals("BEGIN") || first.equals("START");
         if (ends) {
-            session.relayedTransactionEnded(null);
+            state.relayedTransactionEnded(null);
         }
         if (Outcomes.afterLostTransaction(first) == Outcome.ROLLED_BACK) {
             okPacket();
@@ -375,9 +378,9 @@ final class Relay implements Backend.Listener {
 
     /** The client went away: drop the server connection (its reply is unread) and end the command. */
     void abort() {
-        Backend pinned = session.relayedTransaction();
+        Backend pinned = state.relayedTransaction();
         if (pinned != null) {
-            session.relayedTransactionEnded(null);
+            state.relayedTransactionEnded(null);
             if (pinned != backend) {
                 pinned.close(); // closing rolls the transaction back
             }
@@ -436,13 +439,13 @@ final class Relay implements Backend.Listener {
         if (!endOfRows) {
             if (!read) {
                 if (gtid != null) {
-                    session.ballastSession().committed(group, gtid);
+                    state.readYourWrites().committed(group, gtid);
                 } else {
-                    session.ballastSession().wrote();
+                    state.readYourWrites().wrote();
                 }
             }
             if (insertId != 0) {
-                session.lastInsertId(insertId);
+                state.lastInsertId(insertId);
             }
         }
         Codec.encode(out(), sequence, new Reply.Ok(endOfRows, affected, insertId, status & ~Backend.SERVER_SESSION_STATE_CHANGED,
@@ -452,7 +455,7 @@ final class Relay implements Backend.Listener {
 
     /** A plain OK for the client, with its session's status. */
     private void okPacket() {
-        Codec.encode(out(), 1, Reply.Ok.of(0, 0, session.statusFlags()));
+        Codec.encode(out(), 1, Reply.Ok.of(0, 0, state.status()));
     }
 
     @Override
@@ -477,11 +480,11 @@ final class Relay implements Backend.Listener {
                 // the connection stays with the client's transaction
             }
             case END -> {
-                session.relayedTransactionEnded(null);
+                state.relayedTransactionEnded(null);
                 backends.release(b);
             }
             case END_AUTOCOMMIT -> {
-                session.relayedTransactionEnded(Boolean.TRUE);
+                state.relayedTransactionEnded(Boolean.TRUE);
                 backends.release(b);
             }
         }
@@ -517,9 +520,9 @@ final class Relay implements Backend.Listener {
                 ends && ending.equals("ROLLBACK"), aborted));
         if (mode != Mode.SINGLE && outcome != Outcome.NOTHING) {
             if (outcome == Outcome.FALL_BACK || ends) {
-                session.relayedTransactionEnded(mode == Mode.END_AUTOCOMMIT ? Boolean.TRUE : null);
+                state.relayedTransactionEnded(mode == Mode.END_AUTOCOMMIT ? Boolean.TRUE : null);
             } else {
-                session.relayedTransactionLost(why);
+                state.relayedTransactionLost(why);
             }
         }
         String node = target == null ? "its server" : target.describe();
