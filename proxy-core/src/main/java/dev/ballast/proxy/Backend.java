@@ -3,6 +3,7 @@ package dev.ballast.proxy;
 import dev.ballast.jdbc.internal.NodeDataSource;
 import dev.ballast.rules.Flavour;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
@@ -391,9 +392,7 @@ final class Backend extends ByteToMessageDecoder {
         byte[] db = database.getBytes(StandardCharsets.UTF_8);
         byte[] pluginBytes = plugin.getBytes(StandardCharsets.UTF_8);
         ByteBuf b = ctx.alloc().buffer(64 + userBytes.length + response.length + db.length + pluginBytes.length);
-        int lengthAt = b.writerIndex();
-        b.writeMediumLE(0);
-        b.writeByte(sequence + 1);
+        int lengthAt = Codec.beginPacket(b, sequence + 1);
         b.writeIntLE(capabilities);
         b.writeIntLE(1 << 24);
         b.writeByte(Columns.UTF8MB4);
@@ -402,7 +401,7 @@ final class Backend extends ByteToMessageDecoder {
         Wire.lenencBytes(b, response);
         b.writeBytes(db).writeByte(0);
         b.writeBytes(pluginBytes).writeByte(0);
-        b.setMediumLE(lengthAt, b.writerIndex() - lengthAt - 4);
+        Codec.endPacket(b, lengthAt);
         state = State.AUTH;
         ctx.writeAndFlush(b, ctx.voidPromise());
     }
@@ -429,9 +428,7 @@ final class Backend extends ByteToMessageDecoder {
                 }
                 byte[] response = scramble(plugin, nonce);
                 ByteBuf b = ctx.alloc().buffer(4 + response.length);
-                b.writeMediumLE(response.length);
-                b.writeByte(sequence + 1);
-                b.writeBytes(response);
+                Codec.frame(b, sequence + 1, Unpooled.wrappedBuffer(response));
                 ctx.writeAndFlush(b, ctx.voidPromise());
             }
             case 0x01 -> { // caching_sha2_password: 3 = fast authentication succeeded (OK follows), 4 = full needed

@@ -31,15 +31,33 @@ final class Codec {
     }
 
     /**
+     * Starts a packet written in place (a payload known to stay below 16 MiB): the header with a length to be set by
+     * {@link #endPacket}; returns where the header is.
+     */
+    static int beginPacket(ByteBuf out, int sequence) {
+        int at = out.writerIndex();
+        out.writeMediumLE(0);
+        out.writeByte(sequence & 0xff);
+        return at;
+    }
+
+    /** Ends the packet {@link #beginPacket} started at {@code at}: its length is what was written since. */
+    static void endPacket(ByteBuf out, int at) {
+        int length = out.writerIndex() - at - 4;
+        if (length >= PacketDecoder.MAX_CHUNK) {
+            throw new IllegalStateException("a packet written in place has " + length + " bytes, beyond one frame");
+        }
+        out.setMediumLE(at, length);
+    }
+
+    /**
      * Appends the reply as one packet; returns the next sequence id. A reply is always far below 16 MiB (an error's
      * message is cut at 64 KiB), so it is written in place, without a payload buffer of its own.
      */
     static int encode(ByteBuf out, int sequence, Reply reply) {
-        int at = out.writerIndex();
-        out.writeMediumLE(0);
-        out.writeByte(sequence & 0xff);
+        int at = beginPacket(out, sequence);
         payload(out, reply);
-        out.setMediumLE(at, out.writerIndex() - at - 4);
+        endPacket(out, at);
         return sequence + 1;
     }
 
@@ -70,21 +88,23 @@ final class Codec {
     /** A command packet (sequence 0) whose argument is {@code text}, as the relay sends BEGIN, PREPARE and queries to a server. */
     static ByteBuf command(ByteBufAllocator alloc, int command, String text) {
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        ByteBuf b = alloc.buffer(5 + bytes.length);
-        b.writeMediumLE(1 + bytes.length);
-        b.writeByte(0);
-        b.writeByte(command);
-        b.writeBytes(bytes);
+        ByteBuf payload = alloc.buffer(1 + bytes.length).writeByte(command).writeBytes(bytes);
+        ByteBuf b = alloc.buffer(5 + bytes.length + (bytes.length >= PacketDecoder.MAX_CHUNK ? 8 : 0));
+        try {
+            frame(b, 0, payload);
+        } finally {
+            payload.release();
+        }
         return b;
     }
 
     /** A command packet (sequence 0) whose argument is a 4-byte statement id (COM_STMT_CLOSE, COM_STMT_RESET). */
     static ByteBuf statementCommand(ByteBufAllocator alloc, int command, int statementId) {
         ByteBuf b = alloc.buffer(9);
-        b.writeMediumLE(5);
-        b.writeByte(0);
+        int at = beginPacket(b, 0);
         b.writeByte(command);
         b.writeIntLE(statementId);
+        endPacket(b, at);
         return b;
     }
 }

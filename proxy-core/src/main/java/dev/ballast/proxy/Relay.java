@@ -111,8 +111,7 @@ final class Relay implements Backend.Listener {
     private IntFunction<ByteBuf> packet(ByteBuf p, Execute e, int params) {
         return statementId -> {
             ByteBuf b = ctx.alloc().buffer(4 + e.payloadLength());
-            b.writeMediumLE(e.payloadLength());
-            b.writeByte(0);
+            int at = Codec.beginPacket(b, 0);
             b.writeByte(Command.COM_STMT_EXECUTE);
             b.writeIntLE(statementId);
             b.writeByte(0); // no cursor
@@ -125,6 +124,7 @@ final class Relay implements Backend.Listener {
                 }
                 b.writeBytes(p, e.valuesAt(), e.valuesLength());
             }
+            Codec.endPacket(b, at);
             return b;
         };
     }
@@ -423,14 +423,12 @@ final class Relay implements Backend.Listener {
             }
         }
         ByteBuf o = out();
-        int at = o.writerIndex();
-        o.writeMediumLE(0);
-        o.writeByte(in.getUnsignedByte(index + 3));
+        int at = Codec.beginPacket(o, in.getUnsignedByte(index + 3));
         for (byte[] s : strings) {
             Wire.lenencBytes(o, s);
         }
         o.writeBytes(p);
-        o.setMediumLE(at, o.writerIndex() - at - 4);
+        Codec.endPacket(o, at);
         sent(in.getUnsignedByte(index + 3));
     }
 

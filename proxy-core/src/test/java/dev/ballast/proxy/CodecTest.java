@@ -149,6 +149,19 @@ class CodecTest {
     }
 
     @Test
+    void aPacketWrittenInPlaceGetsItsLengthAtTheEnd() {
+        ByteBuf out = Unpooled.buffer();
+        int at = Codec.beginPacket(out, 7);
+        Wire.lenencString(out, "def");
+        out.writeIntLE(42);
+        Codec.endPacket(out, at);
+        Packet p = decodeOne(out);
+        assertEquals(7, p.sequence());
+        assertEquals(4 + 4, p.payload().readableBytes());
+        p.payload().release();
+    }
+
+    @Test
     void anErrorNeedsAFiveCharacterSqlState() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Reply.Err(1105, "08S", "x"));
         assertTrue(e.getMessage().contains("1105"), e.getMessage());
