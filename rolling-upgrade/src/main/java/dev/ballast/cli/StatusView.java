@@ -25,7 +25,20 @@ import java.util.Optional;
  * null when neither is known (unreachable, not replicating, or the master not probed).
  */
 record StatusView(String cluster, String zookeeper, long generatedAt, List<String> monitors, List<GroupView> groups,
-                  List<RecoveryView> recoveries) {
+                  List<RecoveryView> recoveries, List<MaintenanceView> maintenance, List<OperationView> operations) {
+
+    StatusView(String cluster, String zookeeper, long generatedAt, List<String> monitors, List<GroupView> groups,
+               List<RecoveryView> recoveries) {
+        this(cluster, zookeeper, generatedAt, monitors, groups, recoveries, List.of(), List.of());
+    }
+
+    /** A node under a maintenance mark ({@code ballast drain}, or an upgrade step): data planes send it no reads. */
+    record MaintenanceView(String node, String reason, String by, long since) {
+    }
+
+    /** An operation holding a group ({@code active-operations/<group>}). */
+    record OperationView(String group, String id, String kind, String state, String reason) {
+    }
 
     /** One group: its topology in ZooKeeper (epoch null when none was written yet) and its servers, master first. */
     record GroupView(String group, Long epoch, String phase, String master, List<NodeView> nodes) {

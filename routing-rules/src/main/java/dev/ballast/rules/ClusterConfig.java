@@ -12,12 +12,13 @@ public record ClusterConfig(String name, String database, Credentials credential
                             java.util.Optional<MonitorCredentials> monitor, PoolSettings pool,
                             ReadPolicy readPolicy, Map<String, GroupConfig> groups, Map<String, TableRule> tables,
                             List<List<String>> bindingTables, boolean fastPath, FailoverSettings failover,
-                            ProxySettings proxy, java.util.OptionalInt workerId) {
+                            ProxySettings proxy, java.util.OptionalInt workerId, UpgradeSettings upgrade) {
 
     public ClusterConfig {
         groups = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(groups));
         tables = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(tables));
         bindingTables = bindingTables.stream().map(List::copyOf).toList();
+        upgrade = upgrade == null ? UpgradeSettings.DEFAULTS : upgrade;
     }
 
     public GroupConfig group(String groupName) {
@@ -31,7 +32,7 @@ public record ClusterConfig(String name, String database, Credentials credential
     /** The same config with other groups (the live topology after a failover); everything else unchanged. */
     public ClusterConfig withGroups(Map<String, GroupConfig> newGroups) {
         return new ClusterConfig(name, database, credentials, monitor, pool, readPolicy, newGroups, tables, bindingTables,
-                fastPath, failover, proxy, workerId);
+                fastPath, failover, proxy, workerId, upgrade);
     }
 
     public Optional<TableRule> table(String tableName) {
