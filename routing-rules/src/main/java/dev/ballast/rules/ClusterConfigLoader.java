@@ -126,7 +126,7 @@ public final class ClusterConfigLoader {
     private static FailoverSettings failover(ConfigNode node, Map<String, GroupConfig> groups) {
         node.onlyKeys(Set.of("zookeeper", "zkRoot", "zkSessionTimeoutMs", "zkConnectionTimeoutMs", "writeHoldMs", "admin",
                 "replication", "probeIntervalMs", "probeTimeoutMs", "applyTimeoutMs", "antiFlapWindowMs", "promotion", "acl",
-                "heartbeatPeriodMs", "deadAfterHeartbeats", "metrics"));
+                "heartbeatPeriodMs", "deadAfterHeartbeats", "metrics", "switchoverDrainMs"));
         FailoverSettings d = FailoverSettings.STATIC;
         Optional<String> zk = node.has("zookeeper") ? Optional.of(node.string("zookeeper")) : Optional.empty();
         String root = node.string("zkRoot", d.zkRoot());
@@ -171,7 +171,8 @@ public final class ClusterConfigLoader {
                 // interval of at least 50 ms; 60 s: beyond that slave_net_timeout (default 60 s) notices first anyway
                 node.number("heartbeatPeriodMs", 100, 60_000, d.heartbeatPeriodMs()),
                 (int) node.number("deadAfterHeartbeats", 2, 100, d.deadAfterHeartbeats()),
-                optionalEndpoint(node, "metrics"));
+                optionalEndpoint(node, "metrics"),
+                node.number("switchoverDrainMs", 0, 600_000, d.switchoverDrainMs()));
     }
 
     /** {@code failover.acl}: both credentials required; passwords are kept unresolved (see {@link Secret}). */
