@@ -3,6 +3,7 @@ package dev.ballast.proxy;
 import dev.ballast.jdbc.internal.NodeDataSource;
 import dev.ballast.rules.Flavour;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
@@ -148,18 +149,12 @@ final class Backend extends ByteToMessageDecoder {
 
     private void begin() {
         state = State.BEGIN;
-        sendCommand(ClientSession.COM_QUERY, "BEGIN");
+        sendCommand(Command.COM_QUERY, "BEGIN");
     }
 
     /** Writes one command packet (sequence 0) whose argument is {@code text}. */
     private void sendCommand(int command, String text) {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        ByteBuf b = ctx.alloc().buffer(5 + bytes.length);
-        b.writeMediumLE(1 + bytes.length);
-        b.writeByte(0);
-        b.writeByte(command);
-        b.writeBytes(bytes);
-        ctx.writeAndFlush(b, ctx.voidPromise());
+        ctx.writeAndFlush(Codec.command(ctx.alloc(), command, text), ctx.voidPromise());
     }
 
     /** After the BEGIN (if any): the query, or the statement (prepared first when needed). */
@@ -175,7 +170,7 @@ final class Backend extends ByteToMessageDecoder {
         } else {
             state = State.PREPARE;
             preparing = null;
-            sendCommand(ClientSession.COM_STMT_PREPARE, sql);
+            sendCommand(Command.COM_STMT_PREPARE, sql);
         }
     }
 
@@ -397,9 +392,7 @@ final class Backend extends ByteToMessageDecoder {
         byte[] db = database.getBytes(StandardCharsets.UTF_8);
         byte[] pluginBytes = plugin.getBytes(StandardCharsets.UTF_8);
         ByteBuf b = ctx.alloc().buffer(64 + userBytes.length + response.length + db.length + pluginBytes.length);
-        int lengthAt = b.writerIndex();
-        b.writeMediumLE(0);
-        b.writeByte(sequence + 1);
+        int lengthAt = Codec.beginPacket(b, sequence + 1);
         b.writeIntLE(capabilities);
         b.writeIntLE(1 << 24);
         b.writeByte(Columns.UTF8MB4);
@@ -408,7 +401,7 @@ final class Backend extends ByteToMessageDecoder {
         Wire.lenencBytes(b, response);
         b.writeBytes(db).writeByte(0);
         b.writeBytes(pluginBytes).writeByte(0);
-        b.setMediumLE(lengthAt, b.writerIndex() - lengthAt - 4);
+        Codec.endPacket(b, lengthAt);
         state = State.AUTH;
         ctx.writeAndFlush(b, ctx.voidPromise());
     }
@@ -435,9 +428,7 @@ final class Backend extends ByteToMessageDecoder {
                 }
                 byte[] response = scramble(plugin, nonce);
                 ByteBuf b = ctx.alloc().buffer(4 + response.length);
-                b.writeMediumLE(response.length);
-                b.writeByte(sequence + 1);
-                b.writeBytes(response);
+                Codec.frame(b, sequence + 1, Unpooled.wrappedBuffer(response));
                 ctx.writeAndFlush(b, ctx.voidPromise());
             }
             case 0x01 -> { // caching_sha2_password: 3 = fast authentication succeeded (OK follows), 4 = full needed
@@ -461,7 +452,7 @@ final class Backend extends ByteToMessageDecoder {
             return;
         }
         state = State.INIT;
-        sendCommand(ClientSession.COM_QUERY, sql);
+        sendCommand(Command.COM_QUERY, sql);
     }
 
     private void ready() {
@@ -524,12 +515,7 @@ final class Backend extends ByteToMessageDecoder {
             Iterator<Map.Entry<String, int[]>> it = statements.entrySet().iterator();
             int id = it.next().getValue()[0];
             it.remove();
-            ByteBuf b = ctx.alloc().buffer(9);
-            b.writeMediumLE(5);
-            b.writeByte(0);
-            b.writeByte(ClientSession.COM_STMT_CLOSE);
-            b.writeIntLE(id);
-            ctx.write(b, ctx.voidPromise()); // no reply; flushed with the next command
+            ctx.write(Codec.statementCommand(ctx.alloc(), Command.COM_STMT_CLOSE, id), ctx.voidPromise()); // no reply; flushed with the next command
         }
     }
 

@@ -24,6 +24,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+
+import dev.ballast.proxy.SessionState.Prepared;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -53,12 +55,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             | CLIENT_PROTOCOL_41 | CLIENT_TRANSACTIONS | CLIENT_SECURE_CONNECTION | CLIENT_MULTI_RESULTS
             | CLIENT_PS_MULTI_RESULTS | CLIENT_PLUGIN_AUTH | CLIENT_CONNECT_ATTRS | CLIENT_PLUGIN_AUTH_LENENC
             | CLIENT_DEPRECATE_EOF;
-    static final int STATUS_IN_TRANS = 1, STATUS_AUTOCOMMIT = 2;
-
-    // commands
-    static final int COM_QUIT = 0x01, COM_INIT_DB = 0x02, COM_QUERY = 0x03, COM_FIELD_LIST = 0x04, COM_PING = 0x0e,
-            COM_STMT_PREPARE = 0x16, COM_STMT_EXECUTE = 0x17, COM_STMT_SEND_LONG_DATA = 0x18, COM_STMT_CLOSE = 0x19,
-            COM_STMT_RESET = 0x1a, COM_SET_OPTION = 0x1b, COM_RESET_CONNECTION = 0x1f;
+    static final int STATUS_IN_TRANS = SessionState.STATUS_IN_TRANS, STATUS_AUTOCOMMIT = SessionState.STATUS_AUTOCOMMIT;
 
     private enum Phase { HANDSHAKE, AUTH_SWITCH, COMMAND, CLOSED }
 
@@ -71,6 +68,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private final BallastDataSource ds;
     private final Executor workers;
     private final int connectionId;
+    private final WritableGate gate;
     private final byte[] nonce = Auth.nonce();
     private ChannelHandlerContext ctx;
     private Phase phase = Phase.HANDSHAKE;
@@ -92,41 +90,16 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private boolean idleCheckScheduled;
     static final int MAX_QUEUED_COMMANDS = 64;
 
-    // session state, touched by worker threads one command at a time
-    private boolean autocommit = true;
-    /** read-your-writes state across the logical connections this client's statements use */
-    private final dev.ballast.jdbc.internal.Session ballastSession = new dev.ballast.jdbc.internal.Session();
-    private Connection transaction;
-    private long lastInsertId;
-    private int nextStatementId;
-    private final Map<Integer, Prepared> prepared = new HashMap<>();
-    private static final Object NO_ROUTE = new Object();
+    /** autocommit, the transaction, prepared statements: read by the routing function, changed by the executors */
+    private final SessionState state = new SessionState();
     /** relays single-node prepared statements on the event loop; null when proxy.relay is off */
     private Relay relay;
     /** whole transactions are relayed too: one group, every table under its own name */
     private boolean relayTransactions;
 
-    static final class Prepared {
-        /** the fast-path route, looked up on first execute: a RouteTemplate, or NO_ROUTE */
-        Object route;
-        final int id;
-        final String sql;
-        final int params;
-        final Columns.Column[] columns;
-        int[] types;
-        final Map<Integer, ByteArrayOutputStream> longData = new HashMap<>();
-        boolean longDataTooLarge;
-
-        Prepared(int id, String sql, int params, Columns.Column[] columns) {
-            this.id = id;
-            this.sql = sql;
-            this.params = params;
-            this.columns = columns;
-        }
-    }
-
-    ClientSession(ProxyServer server, int connectionId) {
+    ClientSession(ProxyServer server, int connectionId, WritableGate gate) {
         this.server = server;
+        this.gate = gate;
         this.config = server.config();
         this.ds = server.dataSource();
         this.workers = server.workers();
@@ -150,7 +123,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             return;
         }
         if (server.backends() != null) {
-            relay = new Relay(this, server.backends(), ds.router(), config.name(), ctx);
+            relay = new Relay(this, state, server.backends(), ds.router(), config.name(), ctx);
             relayTransactions = server.relaysTransactions();
         }
         sendHandshake();
@@ -279,7 +252,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                     flushOut();
                 }
                 case COMMAND -> {
-                    packet.payload().retain();
+                    Command command = Command.decode(new Packet(packet.sequence(), packet.payload().retain()));
                     if (queued.incrementAndGet() >= MAX_QUEUED_COMMANDS) {
                         // a client that sends without reading: stop reading its socket until the backlog drains
                         ctx.channel().config().setAutoRead(false);
@@ -290,17 +263,17 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                     CompletableFuture<Void> done = new CompletableFuture<>();
                     tail = done;
                     if (previous.isDone()) {
-                        dispatch(packet, done);
+                        dispatch(command, done);
                     } else {
                         previous.whenComplete((v, e) -> {
                             if (ctx.executor().inEventLoop()) {
-                                dispatch(packet, done);
+                                dispatch(command, done);
                             } else {
-                                ctx.executor().execute(() -> dispatch(packet, done));
+                                ctx.executor().execute(() -> dispatch(command, done));
                             }
                         });
                     }
-                    return; // the command owns the packet now
+                    return; // the command owns its payload now
                 }
                 case CLOSED -> {
                 }
@@ -313,33 +286,37 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
 
     /** Runs one command: relayed when the relay takes it, else on a worker thread. Called on the event loop. */
-    private void dispatch(Packet packet, CompletableFuture<Void> done) {
+    private void dispatch(Command command, CompletableFuture<Void> done) {
         boolean relayed = false;
         try {
-            relayed = relay != null && (relayTransactions && relay.tryTransaction(packet, done) || relay.tryStart(packet, done));
+            relayed = switch (Routing.route(command, state, relay != null, relayTransactions)) {
+                case RELAY_STATEMENT -> relay.tryStart(command, done);
+                case RELAY_TRANSACTION -> relay.tryTransaction(command, done);
+                case JDBC -> false;
+            };
         } catch (RuntimeException e) {
             log.warn("[proxy conn={}] relay: {}", connectionId, e.toString(), e);
         }
         if (!relayed) {
-            runOnWorker(packet, done);
+            runOnWorker(command, done);
         }
     }
 
     /** Runs the command on a worker thread through the JDBC data plane; completes {@code done} after it. */
-    void runOnWorker(Packet packet, CompletableFuture<Void> done) {
+    void runOnWorker(Command command, CompletableFuture<Void> done) {
         workers.execute(() -> {
             try {
-                command(packet);
+                command(command);
             } finally {
                 relayFinished(null, done);
             }
         });
     }
 
-    /** A command ended: frees its packet (when not freed yet) and lets the next one start. */
-    void relayFinished(Packet packet, CompletableFuture<Void> done) {
-        if (packet != null) {
-            packet.payload().release();
+    /** A command ended: frees its payload (when not freed yet) and lets the next one start. */
+    void relayFinished(Command command, CompletableFuture<Void> done) {
+        if (command != null) {
+            command.release();
         }
         lastCommandEndNanos = System.nanoTime();
         queued.decrementAndGet();
@@ -347,59 +324,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         done.complete(null);
     }
 
-    /** Whether statements may be relayed now: autocommit mode, outside a transaction, logged in. */
-    boolean relayable() {
-        return phase == Phase.COMMAND && autocommit && transaction == null && !inExplicit && relayedTransaction == null
-                && relayedTransactionLost == null && ctx.channel().isActive();
-    }
-
-    // ---- relayed transactions (one group whose tables keep their names) ----------------------------------------
-
-    /** the server connection of the relayed transaction in progress, or null */
-    private Backend relayedTransaction;
-    /** why the relayed transaction's connection broke, until the client ends that transaction; else null */
-    private String relayedTransactionLost;
-
-    Backend relayedTransaction() {
-        return relayedTransaction;
-    }
-
-    String relayedTransactionLost() {
-        return relayedTransactionLost;
-    }
-
-    void relayedTransactionStarted(Backend b) {
-        relayedTransaction = b;
-        relayedTransactionLost = null;
-    }
-
-    void relayedTransactionLost(String why) {
-        relayedTransaction = null;
-        relayedTransactionLost = why;
-    }
-
-    /** The relayed transaction ended (committed, rolled back, or dropped); {@code autocommitOn}: SET autocommit=1 ended it. */
-    void relayedTransactionEnded(Boolean autocommitOn) {
-        relayedTransaction = null;
-        relayedTransactionLost = null;
-        inExplicit = false;
-        if (Boolean.TRUE.equals(autocommitOn)) {
-            autocommit = true;
-        }
-    }
-
-    /** Whether the client is in a transaction that has not started anywhere yet (BEGIN seen, or autocommit off). */
-    boolean transactionWanted() {
-        return phase == Phase.COMMAND && (inExplicit || !autocommit) && transaction == null && relayedTransaction == null
-                && ctx.channel().isActive();
-    }
-
     String onlyGroup() {
         return firstGroup();
-    }
-
-    int statusFlags() {
-        return status();
     }
 
     static boolean isSessionStatement(String sql) {
@@ -430,27 +356,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         return null;
     }
 
-    Prepared prepared(int id) {
-        return prepared.get(id);
-    }
-
     /** The statement's fast-path route, or null when it needs ShardingSphere. */
     dev.ballast.jdbc.fastpath.RouteTemplate template(Prepared s) {
         Object route = s.route;
         if (route == null) {
             dev.ballast.jdbc.fastpath.RouteTemplate t = ds.routeTemplate(s.sql);
-            route = t == null ? NO_ROUTE : t;
+            route = t == null ? SessionState.NO_ROUTE : t;
             s.route = route;
         }
-        return route == NO_ROUTE ? null : (dev.ballast.jdbc.fastpath.RouteTemplate) route;
-    }
-
-    dev.ballast.jdbc.internal.Session ballastSession() {
-        return ballastSession;
-    }
-
-    void lastInsertId(long id) {
-        lastInsertId = id;
+        return route == SessionState.NO_ROUTE ? null : (dev.ballast.jdbc.fastpath.RouteTemplate) route;
     }
 
     /** The protocol flags that change a server's replies, which relayed replies must match: DEPRECATE_EOF, FOUND_ROWS. */
@@ -608,46 +522,46 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
     // ---- commands ---------------------------------------------------------------------------------
 
-    private void command(Packet packet) {
-        ByteBuf p = packet.payload();
+    private void command(Command c) {
         try {
             if (phase == Phase.CLOSED || !ctx.channel().isActive()) {
                 return;
             }
-            sequence = packet.sequence() + 1;
-            Wire.need(p, 1);
-            int command = p.readUnsignedByte();
-            switch (command) {
-                case COM_QUIT -> ctx.close();
-                case COM_PING, COM_RESET_CONNECTION -> {
-                    if (command == COM_RESET_CONNECTION) {
-                        resetSession();
-                    }
+            sequence = c.sequence() + 1;
+            if (c instanceof Command.Quit) {
+                ctx.close();
+            } else if (c instanceof Command.Ping) {
+                ok(0, 0);
+            } else if (c instanceof Command.ResetConnection) {
+                resetSession();
+                ok(0, 0);
+            } else if (c instanceof Command.InitDb i) {
+                useDatabase(i.database());
+            } else if (c instanceof Command.Query q) {
+                query(q.sql());
+            } else if (c instanceof Command.FieldList f) {
+                fieldList(f.table());
+            } else if (c instanceof Command.Prepare p) {
+                prepare(p.sql());
+            } else if (c instanceof Command.Execute x) {
+                execute(x);
+            } else if (c instanceof Command.LongData l) {
+                longData(l);
+            } else if (c instanceof Command.CloseStatement cs) {
+                state.closePrepared(cs.statementId());
+            } else if (c instanceof Command.ResetStatement r) {
+                Prepared s = state.prepared(r.statementId());
+                if (s == null) {
+                    error(1243, "HY000", "Unknown prepared statement handler given to mysqld_stmt_reset");
+                } else {
+                    s.longData.clear();
+                    s.longDataTooLarge = false;
                     ok(0, 0);
                 }
-                case COM_INIT_DB -> useDatabase(Wire.readRest(p));
-                case COM_QUERY -> query(QueryText.decode(p));
-                case COM_FIELD_LIST -> fieldList(Wire.readNulString(p));
-                case COM_STMT_PREPARE -> prepare(Wire.readRest(p));
-                case COM_STMT_EXECUTE -> execute(p);
-                case COM_STMT_SEND_LONG_DATA -> longData(p);
-                case COM_STMT_CLOSE -> {
-                    Wire.need(p, 4);
-                    prepared.remove(p.readIntLE());
-                }
-                case COM_STMT_RESET -> {
-                    Wire.need(p, 4);
-                    Prepared s = prepared.get(p.readIntLE());
-                    if (s == null) {
-                        error(1243, "HY000", "Unknown prepared statement handler given to mysqld_stmt_reset");
-                    } else {
-                        s.longData.clear();
-                        s.longDataTooLarge = false;
-                        ok(0, 0);
-                    }
-                }
-                case COM_SET_OPTION -> endOfResult();
-                default -> error(1047, "08S01", "Unknown command 0x" + Integer.toHexString(command));
+            } else if (c instanceof Command.SetOption) {
+                endOfResult();
+            } else if (c instanceof Command.Unknown u) {
+                error(1047, "08S01", "Unknown command 0x" + Integer.toHexString(u.code()));
             }
         } catch (Wire.ProtocolException e) {
             protocolError(e);
@@ -663,7 +577,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             flushOut();
             ctx.close();
         } finally {
-            p.release();
+            c.release();
             flushOut();
         }
     }
@@ -756,13 +670,13 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             s = s.replaceAll("(?i)@@(session\\.|global\\.)?version_comment", "'Ballast proxy'");
         }
         if (lower.contains("autocommit")) {
-            s = s.replaceAll("(?i)@@(session\\.)?autocommit", autocommit ? "1" : "0");
+            s = s.replaceAll("(?i)@@(session\\.)?autocommit", state.autocommit() ? "1" : "0");
         }
         if (lower.contains("connection_id()")) {
             s = s.replaceAll("(?i)connection_id\\(\\)", Integer.toString(connectionId));
         }
         if (lower.contains("last_insert_id()")) {
-            s = s.replaceAll("(?i)last_insert_id\\(\\)", Long.toString(lastInsertId));
+            s = s.replaceAll("(?i)last_insert_id\\(\\)", Long.toString(state.lastInsertId()));
         }
         if (lower.contains("transaction_isolation") || lower.contains("transaction_read_only")) {
             // MySQL 8 names asked by MySQL Connector/J; MariaDB 10.11 has the older ones
@@ -782,14 +696,14 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                 error(1231, "42000", "Variable 'autocommit' can't be set to that value: use 0 or 1");
                 return;
             }
-            if (on && !autocommit && transaction != null) {
+            if (on && !state.autocommit() && state.jdbcTransaction() != null) {
                 try {
-                    transaction.commit();
+                    state.jdbcTransaction().commit();
                 } finally {
                     closeTransaction();
                 }
             }
-            autocommit = on;
+            state.autocommit(on);
             ok(0, 0);
             return;
         }
@@ -799,22 +713,23 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
 
     private void begin() throws SQLException {
+        Connection transaction = state.jdbcTransaction();
         if (transaction != null) {
             transaction.commit(); // as the server does: BEGIN commits an open transaction
         } else if (!relayTransactions) {
-            transaction = ds.getConnection(ballastSession);
+            transaction = ds.getConnection(state.readYourWrites());
+            state.jdbcTransaction(transaction);
         }
         // with relayed transactions the transaction starts with its first statement: on a relay connection, or else here
         if (transaction != null) {
             transaction.setAutoCommit(false);
         }
-        inExplicit = true;
+        state.begun();
         ok(0, 0);
     }
 
-    private boolean inExplicit;
-
     private void endTransaction(boolean commit) throws SQLException {
+        Connection transaction = state.jdbcTransaction();
         if (transaction != null) {
             try {
                 if (commit) {
@@ -827,25 +742,27 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                 closeTransaction();
             }
         }
-        inExplicit = false;
+        state.ended();
         ok(0, 0);
     }
 
     /** The connection for a statement: the transaction's, or a fresh one (autocommit) released after it. */
     private Connection connection() throws SQLException {
+        Connection transaction = state.jdbcTransaction();
         if (transaction != null) {
             return transaction;
         }
-        if (!autocommit || inExplicit) {
-            transaction = ds.getConnection(ballastSession);
+        if (!state.autocommit() || state.explicit()) {
+            transaction = ds.getConnection(state.readYourWrites());
+            state.jdbcTransaction(transaction);
             transaction.setAutoCommit(false);
             return transaction;
         }
-        return ds.getConnection(ballastSession);
+        return ds.getConnection(state.readYourWrites());
     }
 
     private void release(Connection c) {
-        if (c != transaction) {
+        if (c != state.jdbcTransaction()) {
             try {
                 c.close();
             } catch (SQLException e) {
@@ -855,9 +772,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
 
     private void closeTransaction() {
-        Connection t = transaction;
-        transaction = null;
-        inExplicit = false;
+        Connection t = state.takeJdbcTransaction();
         if (t != null) {
             try {
                 t.close(); // rolls back what was not committed
@@ -869,11 +784,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
     private void resetSession() {
         closeTransaction();
-        autocommit = true;
-        prepared.clear();
+        state.reset();
     }
 
     private void closeSession() {
+        Connection transaction = state.jdbcTransaction();
         if (transaction != null) {
             try {
                 transaction.rollback();
@@ -882,7 +797,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             }
         }
         closeTransaction();
-        prepared.clear();
+        state.reset();
     }
 
     private String firstGroup() {
@@ -899,8 +814,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                 || first.equals("DESC") || first.equals("DESCRIBE") || first.equals("EXPLAIN")) {
             columns = describe(sql);
         }
-        int id = ++nextStatementId;
-        prepared.put(id, new Prepared(id, sql, params, columns));
+        int id = state.addPrepared(sql, params, columns).id;
         ByteBuf b = ctx.alloc().buffer(16);
         b.writeByte(0);
         b.writeIntLE(id);
@@ -957,10 +871,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         return null;
     }
 
-    private void longData(ByteBuf p) {
-        Wire.need(p, 6);
-        Prepared s = prepared.get(p.readIntLE());
-        int param = p.readUnsignedShortLE();
+    private void longData(Command.LongData l) {
+        ByteBuf p = l.data();
+        Prepared s = state.prepared(l.statementId());
+        int param = l.parameter();
         if (s == null || param >= s.params) {
             return; // no response to SEND_LONG_DATA; the error shows at execute
         }
@@ -983,12 +897,13 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         out.writeBytes(chunk);
     }
 
-    private void execute(ByteBuf p) throws SQLException {
-        Wire.need(p, 9);
-        int id = p.readIntLE();
+    private void execute(Command.Execute x) throws SQLException {
+        ByteBuf p = x.payload().duplicate();
+        p.skipBytes(1 + 4);
+        int id = x.statementId();
         p.readUnsignedByte(); // cursor flags: no cursors, results are sent at once
         p.readIntLE(); // iteration count, always 1
-        Prepared s = prepared.get(id);
+        Prepared s = state.prepared(id);
         if (s == null) {
             error(1243, "HY000", "Unknown prepared statement handler (" + id + ") given to mysqld_stmt_execute");
             return;
@@ -1083,7 +998,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                     // no generated key
                 }
                 if (id != 0) {
-                    lastInsertId = id;
+                    state.lastInsertId(id);
                 }
             }
             ok(count, id);
@@ -1137,17 +1052,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
     /** A slow client must not make the proxy buffer a whole result in memory: wait while its socket is full. */
     private void awaitWritable() {
-        if (ctx.channel().isWritable()) {
-            return;
-        }
-        long deadline = System.nanoTime() + config.proxy().idleTimeoutMs() * 1_000_000L;
-        while (!ctx.channel().isWritable() && ctx.channel().isActive() && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(1);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
+        try {
+            gate.await(ctx.channel(), config.proxy().idleTimeoutMs() * 1_000_000L);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -1158,21 +1066,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
 
     private int status() {
-        int s = autocommit ? STATUS_AUTOCOMMIT : 0;
-        if (inExplicit || !autocommit && (transaction != null || relayedTransaction != null)) {
-            s |= STATUS_IN_TRANS;
-        }
-        return s;
+        return state.status();
     }
 
     private void ok(long affected, long insertId) {
-        ByteBuf b = ctx.alloc().buffer(16);
-        b.writeByte(0);
-        Wire.lenencInt(b, affected);
-        Wire.lenencInt(b, insertId);
-        b.writeShortLE(status());
-        b.writeShortLE(0);
-        send(b);
+        reply(Reply.Ok.of(affected, insertId, status()));
     }
 
     /** Whether the client asked for OK packets in place of EOF packets (CLIENT_DEPRECATE_EOF). */
@@ -1196,21 +1094,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             eof();
             return;
         }
-        ByteBuf b = ctx.alloc().buffer(16);
-        b.writeByte(0xfe);
-        Wire.lenencInt(b, 0); // affected rows
-        Wire.lenencInt(b, 0); // last insert id
-        b.writeShortLE(status());
-        b.writeShortLE(0); // warnings
-        send(b);
+        reply(new Reply.Ok(true, 0, 0, status(), 0));
     }
 
     private void eof() {
-        ByteBuf b = ctx.alloc().buffer(5);
-        b.writeByte(0xfe);
-        b.writeShortLE(0);
-        b.writeShortLE(status());
-        send(b);
+        reply(new Reply.Eof(status(), 0));
     }
 
     private void error(SQLException e) {
@@ -1224,13 +1112,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
 
     private void error(int code, String state, String message) {
-        ByteBuf b = ctx.alloc().buffer(16 + message.length() * 3);
-        b.writeByte(0xff);
-        b.writeShortLE(code);
-        b.writeByte('#');
-        b.writeBytes(state.getBytes(StandardCharsets.US_ASCII), 0, 5);
-        b.writeBytes(message.getBytes(StandardCharsets.UTF_8));
-        send(b);
+        reply(new Reply.Err(code, state, message));
+    }
+
+    /** Appends one of the proxy's own replies to this command's response, with the next sequence id. */
+    private void reply(Reply r) {
+        if (out == null) {
+            out = ctx.alloc().buffer(256);
+        }
+        sequence = Codec.encode(out, sequence, r);
     }
 
     /**
@@ -1243,17 +1133,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             if (out == null) {
                 out = ctx.alloc().buffer(Math.max(256, payload.readableBytes() + 64));
             }
-            int length = payload.readableBytes();
-            do {
-                int chunk = Math.min(length, PacketDecoder.MAX_CHUNK);
-                out.writeMediumLE(chunk);
-                out.writeByte(sequence++ & 0xff);
-                out.writeBytes(payload, chunk);
-                length -= chunk;
-                if (chunk < PacketDecoder.MAX_CHUNK) {
-                    break;
-                }
-            } while (true);
+            sequence = Codec.frame(out, sequence, payload);
         } finally {
             payload.release();
         }

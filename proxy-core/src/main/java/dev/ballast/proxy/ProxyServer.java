@@ -161,13 +161,15 @@ public final class ProxyServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        WritableGate gate = new WritableGate();
                         ch.pipeline()
                                 // reader idle only: an all-idle handler would also put a listener on every write
                                 // and cut statements that run longer than the timeout (see ClientSession.idleCheck)
                                 .addLast(new IdleStateHandler(settings.idleTimeoutMs(), 0, 0, TimeUnit.MILLISECONDS))
                                 .addLast(new PacketDecoder(settings.maxPacketBytes(),
                                         sslContext == null ? null : () -> sslContext.newHandler(ch.alloc())))
-                                .addLast(new ClientSession(ProxyServer.this, ids.incrementAndGet()));
+                                .addLast(gate)
+                                .addLast(new ClientSession(ProxyServer.this, ids.incrementAndGet(), gate));
                     }
                 });
         ProxySettings.Endpoint listen = settings.listen();

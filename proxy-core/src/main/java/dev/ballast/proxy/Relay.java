@@ -13,6 +13,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.IntFunction;
 
+import dev.ballast.proxy.Outcomes.Mode;
+import dev.ballast.proxy.Outcomes.Outcome;
+
 /**
  * Relays one client's single-node prepared statements in autocommit mode straight to their server, on the client's
  * event loop: the COM_STMT_EXECUTE packet goes out with the server's statement id (and the parameter types, which a
@@ -32,13 +35,14 @@ final class Relay implements Backend.Listener {
     private static final int FLUSH_BYTES = 64 * 1024;
 
     private final ClientSession session;
+    private final SessionState state;
     private final Backends backends;
     private final ReadRouter router;
     private final String cluster;
     private final ChannelHandlerContext ctx;
 
     // the statement in flight
-    private Packet packet;
+    private Command command;
     private CompletableFuture<Void> done;
     private Backend backend;
     private NodeDataSource target;
@@ -53,8 +57,10 @@ final class Relay implements Backend.Listener {
     private int lastSequence;
     private ByteBuf out;
 
-    Relay(ClientSession session, Backends backends, ReadRouter router, String cluster, ChannelHandlerContext ctx) {
+    Relay(ClientSession session, SessionState state, Backends backends, ReadRouter router, String cluster,
+          ChannelHandlerContext ctx) {
         this.session = session;
+        this.state = state;
         this.backends = backends;
         this.router = router;
         this.cluster = cluster;
@@ -66,7 +72,7 @@ final class Relay implements Backend.Listener {
     }
 
     /** Parses a COM_STMT_EXECUTE of {@code s} for relaying; null when the relay cannot send it. */
-    private static Execute parse(ByteBuf p, ClientSession.Prepared s) {
+    private static Execute parse(ByteBuf p, SessionState.Prepared s) {
         int at = p.readerIndex();
         if (p.readableBytes() < 10 || p.getUnsignedByte(at + 5) != 0 || !s.longData.isEmpty() || s.longDataTooLarge) {
             return null;
@@ -105,9 +111,8 @@ final class Relay implements Backend.Listener {
     private IntFunction<ByteBuf> packet(ByteBuf p, Execute e, int params) {
         return statementId -> {
             ByteBuf b = ctx.alloc().buffer(4 + e.payloadLength());
-            b.writeMediumLE(e.payloadLength());
-            b.writeByte(0);
-            b.writeByte(ClientSession.COM_STMT_EXECUTE);
+            int at = Codec.beginPacket(b, 0);
+            b.writeByte(Command.COM_STMT_EXECUTE);
             b.writeIntLE(statementId);
             b.writeByte(0); // no cursor
             b.writeIntLE(1);
@@ -119,6 +124,7 @@ final class Relay implements Backend.Listener {
                 }
                 b.writeBytes(p, e.valuesAt(), e.valuesLength());
             }
+            Codec.endPacket(b, at);
             return b;
         };
     }
@@ -127,14 +133,12 @@ final class Relay implements Backend.Listener {
      * Starts relaying {@code packet} when it is a statement the relay handles; then the relay completes {@code done}
      * (or hands the packet to the JDBC path). False: nothing was done, the caller takes the JDBC path.
      */
-    boolean tryStart(Packet packet, CompletableFuture<Void> done) {
-        ByteBuf p = packet.payload();
-        int at = p.readerIndex();
-        if (packet.sequence() != 0 || p.readableBytes() < 10 || p.getUnsignedByte(at) != ClientSession.COM_STMT_EXECUTE
-                || !session.relayable()) {
+    boolean tryStart(Command command, CompletableFuture<Void> done) {
+        if (!(command instanceof Command.Execute x) || x.sequence() != 0 || !state.autocommitStatement() && ctx.channel().isActive()) {
             return false;
         }
-        ClientSession.Prepared s = session.prepared(p.getIntLE(at + 1));
+        ByteBuf p = x.payload();
+        SessionState.Prepared s = state.prepared(x.statementId());
         if (s == null) {
             return false;
         }
@@ -174,7 +178,7 @@ final class Relay implements Backend.Listener {
             return false;
         }
         DataNode dataNode = t.node(node);
-        NodeDataSource server = t.isRead() ? router.chooseWithoutWaiting(dataNode.group(), session.ballastSession())
+        NodeDataSource server = t.isRead() ? router.chooseWithoutWaiting(dataNode.group(), state.readYourWrites())
                 : router.masterIfServing(dataNode.group());
         if (server == null) {
             return false;
@@ -184,7 +188,7 @@ final class Relay implements Backend.Listener {
             backends.passedOn.increment();
             return false;
         }
-        begin(packet, done, b, server, t.isRead(), dataNode.group(), Mode.SINGLE);
+        begin(command, done, b, server, t.isRead(), dataNode.group(), Mode.SINGLE);
         boolean renamed = !dataNode.table().equalsIgnoreCase(t.table().name());
         this.logicalTable = renamed ? t.table().name() : null;
         this.physicalTable = renamed ? dataNode.table() : null;
@@ -196,21 +200,9 @@ final class Relay implements Backend.Listener {
         return (p.getUnsignedByte(e.nullsAt() + i / 8) & (1 << (i % 8))) != 0;
     }
 
-    /** What a relayed command does to the client's session and the server connection when it ends. */
-    private enum Mode {
-        /** an autocommit statement: the connection goes back to the pool */
-        SINGLE,
-        /** a statement inside a relayed transaction: the connection stays with the client */
-        IN_TRANSACTION,
-        /** COMMIT or ROLLBACK of a relayed transaction: the connection goes back to the pool */
-        END,
-        /** SET autocommit = 1 ending a relayed transaction: COMMIT, then autocommit mode */
-        END_AUTOCOMMIT
-    }
-
-    private void begin(Packet packet, CompletableFuture<Void> done, Backend b, NodeDataSource server, boolean read,
+    private void begin(Command command, CompletableFuture<Void> done, Backend b, NodeDataSource server, boolean read,
                        String group, Mode mode) {
-        this.packet = packet;
+        this.command = command;
         this.done = done;
         this.backend = b;
         this.target = server;
@@ -230,30 +222,29 @@ final class Relay implements Backend.Listener {
      * unchanged, to one server connection (BEGIN first), held until COMMIT or ROLLBACK. A transaction that started on
      * the JDBC path (no relay connection was free) stays there. Returns false when the command is not for this path.
      */
-    boolean tryTransaction(Packet packet, CompletableFuture<Void> done) {
-        ByteBuf p = packet.payload();
-        int at = p.readerIndex();
-        if (packet.sequence() != 0 || !p.isReadable()) {
+    boolean tryTransaction(Command command, CompletableFuture<Void> done) {
+        if (command.sequence() != 0) {
             return false;
         }
-        int command = p.getUnsignedByte(at);
-        Backend pinned = session.relayedTransaction();
-        if (command == ClientSession.COM_RESET_CONNECTION || command == ClientSession.COM_QUIT) {
+        Backend pinned = state.relayedTransaction();
+        if (command instanceof Command.ResetConnection || command instanceof Command.Quit) {
             if (pinned != null) {
-                session.relayedTransactionEnded(null); // closing the connection rolls back
+                state.relayedTransactionEnded(null); // closing the connection rolls back
                 pinned.close();
             }
             return false;
         }
-        if (pinned == null && session.relayedTransactionLost() == null && !session.transactionWanted()) {
+        if (pinned == null && state.relayedTransactionLost() == null && !(state.transactionWanted() && ctx.channel().isActive())) {
             return false; // autocommit traffic: nothing for this path, and no need to read the statement
         }
         String text = null;
-        ClientSession.Prepared s = null;
-        if (command == ClientSession.COM_QUERY) {
-            text = p.toString(at + 1, p.readableBytes() - 1, StandardCharsets.UTF_8);
-        } else if (command == ClientSession.COM_STMT_EXECUTE && p.readableBytes() >= 10) {
-            s = session.prepared(p.getIntLE(at + 1));
+        SessionState.Prepared s = null;
+        ByteBuf p = null;
+        if (command instanceof Command.Query q) {
+            text = q.sql();
+        } else if (command instanceof Command.Execute x) {
+            p = x.payload();
+            s = state.prepared(x.statementId());
             if (s == null) {
                 return false;
             }
@@ -275,11 +266,11 @@ final class Relay implements Backend.Listener {
                 autocommit = ClientSession.autocommitSetting(text, w);
             }
         }
-        if (session.relayedTransactionLost() != null) {
+        if (state.relayedTransactionLost() != null) {
             if (first.equals("USE") || first.equals("SET") && autocommit == null) {
                 return false; // answered by the session as always
             }
-            return lost(packet, done, Boolean.TRUE.equals(autocommit) ? "COMMIT" : first);
+            return lost(command, done, Boolean.TRUE.equals(autocommit) ? "COMMIT" : first);
         }
         if (pinned == null) {
             // start one: only for a statement that does work, in a transaction not begun on the JDBC path
@@ -298,8 +289,8 @@ final class Relay implements Backend.Listener {
                 backends.passedOn.increment();
                 return false;
             }
-            session.relayedTransactionStarted(b);
-            begin(packet, done, b, master, false, group, Mode.IN_TRANSACTION);
+            state.relayedTransactionStarted(b);
+            begin(command, done, b, master, false, group, Mode.IN_TRANSACTION);
             startedHere = true;
             send(p, s, e, text, true);
             return true;
@@ -326,16 +317,16 @@ final class Relay implements Backend.Listener {
             error(1235, "42000", "[cluster=" + cluster + "] this statement (long data or a cursor) is not supported inside "
                     + "a transaction the proxy relays; roll back, or set proxy.relay: false");
             lastSequence = 0;
-            this.packet = packet;
+            this.command = command;
             this.done = done;
             finish();
             return true;
         }
         if (!pinned.idle()) {
-            session.relayedTransactionLost("the server closed the connection between statements");
-            return lost(packet, done, mode == Mode.END_AUTOCOMMIT ? "COMMIT" : first);
+            state.relayedTransactionLost("the server closed the connection between statements");
+            return lost(command, done, mode == Mode.END_AUTOCOMMIT ? "COMMIT" : first);
         }
-        begin(packet, done, pinned, pinned.node, false, session.onlyGroup(), mode);
+        begin(command, done, pinned, pinned.node, false, session.onlyGroup(), mode);
         ending = first;
         startedHere = false;
         send(p, s, e, text, false);
@@ -347,34 +338,27 @@ final class Relay implements Backend.Listener {
     private String ending = "";
 
     /** Sends the command on the transaction's connection: the client's query, a session statement as text, or the execute. */
-    private void send(ByteBuf p, ClientSession.Prepared s, Execute e, String text, boolean beginFirst) {
+    private void send(ByteBuf p, SessionState.Prepared s, Execute e, String text, boolean beginFirst) {
         if (text != null) {
-            byte[] sql = text.getBytes(StandardCharsets.UTF_8);
-            IntFunction<ByteBuf> query = id -> {
-                ByteBuf b = ctx.alloc().buffer(5 + sql.length);
-                b.writeMediumLE(1 + sql.length);
-                b.writeByte(0);
-                b.writeByte(ClientSession.COM_QUERY);
-                b.writeBytes(sql);
-                return b;
-            };
-            backend.query(query, this, beginFirst);
+            backend.query(id -> Codec.command(ctx.alloc(), Command.COM_QUERY, text), this, beginFirst);
         } else {
             backend.execute(s.sql, packet(p, e, s.params), this, beginFirst);
         }
     }
 
     /** The relayed transaction's connection broke: its statements fail until the client ends the transaction. */
-    private boolean lost(Packet packet, CompletableFuture<Void> done, String first) {
-        this.packet = packet;
+    private boolean lost(Command command, CompletableFuture<Void> done, String first) {
+        this.command = command;
         this.done = done;
         lastSequence = 0;
-        String why = session.relayedTransactionLost();
-        if (first.equals("ROLLBACK")) {
-            session.relayedTransactionEnded(null);
+        String why = state.relayedTransactionLost();
+        boolean ends = first.equals("ROLLBACK") || first.equals("COMMIT") || first.equals("BEGIN") || first.equals("START");
+        if (ends) {
+            state.relayedTransactionEnded(null);
+        }
+        if (Outcomes.afterLostTransaction(first) == Outcome.ROLLED_BACK) {
             okPacket();
-        } else if (first.equals("COMMIT") || first.equals("BEGIN") || first.equals("START")) {
-            session.relayedTransactionEnded(null);
+        } else if (ends) {
             error(1180, "40001", "[cluster=" + cluster + "] the transaction was rolled back: its server connection broke ("
                     + why + ")");
         } else {
@@ -394,14 +378,14 @@ final class Relay implements Backend.Listener {
 
     /** The client went away: drop the server connection (its reply is unread) and end the command. */
     void abort() {
-        Backend pinned = session.relayedTransaction();
+        Backend pinned = state.relayedTransaction();
         if (pinned != null) {
-            session.relayedTransactionEnded(null);
+            state.relayedTransactionEnded(null);
             if (pinned != backend) {
                 pinned.close(); // closing rolls the transaction back
             }
         }
-        if (packet == null) {
+        if (command == null) {
             return;
         }
         aborted = true;
@@ -439,14 +423,12 @@ final class Relay implements Backend.Listener {
             }
         }
         ByteBuf o = out();
-        int at = o.writerIndex();
-        o.writeMediumLE(0);
-        o.writeByte(in.getUnsignedByte(index + 3));
+        int at = Codec.beginPacket(o, in.getUnsignedByte(index + 3));
         for (byte[] s : strings) {
             Wire.lenencBytes(o, s);
         }
         o.writeBytes(p);
-        o.setMediumLE(at, o.writerIndex() - at - 4);
+        Codec.endPacket(o, at);
         sent(in.getUnsignedByte(index + 3));
     }
 
@@ -455,43 +437,28 @@ final class Relay implements Backend.Listener {
         if (!endOfRows) {
             if (!read) {
                 if (gtid != null) {
-                    session.ballastSession().committed(group, gtid);
+                    state.readYourWrites().committed(group, gtid);
                 } else {
-                    session.ballastSession().wrote();
+                    state.readYourWrites().wrote();
                 }
             }
             if (insertId != 0) {
-                session.lastInsertId(insertId);
+                state.lastInsertId(insertId);
             }
         }
-        ByteBuf o = out();
-        int at = o.writerIndex();
-        o.writeMediumLE(0);
-        o.writeByte(sequence);
-        o.writeByte(endOfRows ? 0xfe : 0x00);
-        Wire.lenencInt(o, affected);
-        Wire.lenencInt(o, insertId);
-        o.writeShortLE(status & ~Backend.SERVER_SESSION_STATE_CHANGED);
-        o.writeShortLE(warnings);
-        o.setMediumLE(at, o.writerIndex() - at - 4);
+        Codec.encode(out(), sequence, new Reply.Ok(endOfRows, affected, insertId, status & ~Backend.SERVER_SESSION_STATE_CHANGED,
+                warnings));
         sent(sequence);
     }
 
     /** A plain OK for the client, with its session's status. */
     private void okPacket() {
-        ByteBuf o = out();
-        o.writeMediumLE(7);
-        o.writeByte(1);
-        o.writeByte(0);
-        o.writeByte(0);
-        o.writeByte(0);
-        o.writeShortLE(session.statusFlags());
-        o.writeShortLE(0);
+        Codec.encode(out(), 1, Reply.Ok.of(0, 0, state.status()));
     }
 
     @Override
     public boolean error(ByteBuf in, int index, int length, int code) {
-        if (code == 1290 && !read && !forwarded && mode == Mode.SINGLE) {
+        if (Outcomes.serverError(mode, read, forwarded, code) == Outcome.FALL_BACK) {
             // read-only: a switchover is moving the master; nothing was written, the JDBC path waits and sends it again
             fallback = true;
             return false;
@@ -511,11 +478,11 @@ final class Relay implements Backend.Listener {
                 // the connection stays with the client's transaction
             }
             case END -> {
-                session.relayedTransactionEnded(null);
+                state.relayedTransactionEnded(null);
                 backends.release(b);
             }
             case END_AUTOCOMMIT -> {
-                session.relayedTransactionEnded(Boolean.TRUE);
+                state.relayedTransactionEnded(Boolean.TRUE);
                 backends.release(b);
             }
         }
@@ -530,92 +497,68 @@ final class Relay implements Backend.Listener {
     @Override
     public void prepareFailed(Backend b, int code, String message) {
         backend = null;
-        if (mode != Mode.SINGLE) {
-            // inside a relayed transaction there is no other way: the client gets the server's error
-            error(code, "HY000", message);
-            finish();
-            return;
-        }
-        backends.release(b);
-        if (aborted) {
-            finish();
-        } else {
-            toJdbcPath(); // it reports the error with the node's name, or finds another way
+        if (mode == Mode.SINGLE) {
+            backends.release(b);
+        } // inside a relayed transaction the connection stays with it
+        switch (Outcomes.prepareFailed(mode, aborted)) {
+            case FALL_BACK -> toJdbcPath(); // it reports the error with the node's name, or finds another way
+            case PASS_ON -> {
+                error(code, "HY000", message);
+                finish();
+            }
+            default -> finish();
         }
     }
 
     @Override
     public void failed(String why, boolean executeSent) {
         backend = null;
-        if (aborted) {
-            finish();
-            return;
+        boolean ends = mode == Mode.END || mode == Mode.END_AUTOCOMMIT;
+        Outcome outcome = Outcomes.connectionBroke(new Outcomes.Failure(mode, read, executeSent, forwarded, startedHere,
+                ends && ending.equals("ROLLBACK"), aborted));
+        if (mode != Mode.SINGLE && outcome != Outcome.NOTHING) {
+            if (outcome == Outcome.FALL_BACK || ends) {
+                state.relayedTransactionEnded(mode == Mode.END_AUTOCOMMIT ? Boolean.TRUE : null);
+            } else {
+                state.relayedTransactionLost(why);
+            }
         }
-        if (mode != Mode.SINGLE) {
-            transactionFailed(why, executeSent);
-            return;
-        }
-        if (!forwarded) {
-            if (read) {
+        String node = target == null ? "its server" : target.describe();
+        switch (outcome) {
+            case NOTHING -> finish();
+            case FALL_BACK -> toJdbcPath();
+            case EJECT_AND_FALL_BACK -> {
                 if (NodeDataSource.REPLICA.equals(target.role())) {
                     router.readFailedOn(target, new SQLException(why, "08S01"));
                 }
                 toJdbcPath();
-                return;
             }
-            if (!executeSent) {
-                toJdbcPath();
-                return;
-            }
-            error(1105, "08007", "[cluster=" + cluster + "] outcome unknown: the connection to " + target.describe()
-                    + " was lost while a write was in flight, so it may or may not have been committed (" + why
-                    + "); check before retrying");
-        } else {
-            error(2013, "HY000", "Lost connection to " + target.describe() + " during query: " + why);
-        }
-        finish();
-    }
-
-    /** The relayed transaction's connection broke while this command was in flight. */
-    private void transactionFailed(String why, boolean executeSent) {
-        if (startedHere && !executeSent && !forwarded) {
-            // it broke before the transaction's first statement ran: nothing is lost, the JDBC path takes it
-            session.relayedTransactionEnded(null);
-            toJdbcPath();
-            return;
-        }
-        if (mode == Mode.END || mode == Mode.END_AUTOCOMMIT) {
-            session.relayedTransactionEnded(mode == Mode.END_AUTOCOMMIT ? Boolean.TRUE : null);
-            if (ending.equals("ROLLBACK")) {
+            case ROLLED_BACK -> {
                 okPacket(); // the server rolls back a transaction whose connection closed
-            } else {
-                error(1105, "08007", "[cluster=" + cluster + "] outcome unknown: the connection to " + target.describe()
-                        + " was lost while COMMIT was in flight, so the transaction may or may not have been committed (" + why
-                        + "); check before retrying");
+                finish();
             }
-        } else {
-            session.relayedTransactionLost(why);
-            if (forwarded) {
-                error(2013, "HY000", "Lost connection to " + target.describe() + " during query: " + why
-                        + "; the transaction is rolled back");
-            } else {
-                error(1180, "40001", "[cluster=" + cluster + "] the transaction was lost when its connection to "
-                        + target.describe() + " broke (" + why + "); roll back and start again");
+            case OUTCOME_UNKNOWN -> {
+                error(1105, "08007", "[cluster=" + cluster + "] outcome unknown: the connection to " + node + " was lost while "
+                        + (ends ? "COMMIT was in flight, so the transaction" : "a write was in flight, so it")
+                        + " may or may not have been committed (" + why + "); check before retrying");
+                finish();
             }
+            case TRANSACTION_LOST -> {
+                error(1180, "40001", "[cluster=" + cluster + "] the transaction was lost when its connection to " + node
+                        + " broke (" + why + "); roll back and start again");
+                finish();
+            }
+            case CONNECTION_LOST -> {
+                error(2013, "HY000", "Lost connection to " + node + " during query: " + why
+                        + (mode == Mode.SINGLE ? "" : "; the transaction is rolled back"));
+                finish();
+            }
+            case PASS_ON -> finish();
         }
-        finish();
     }
 
     private void error(int code, String state, String message) {
-        byte[] text = message.getBytes(StandardCharsets.UTF_8);
-        ByteBuf o = out();
-        o.writeMediumLE(9 + text.length);
-        o.writeByte(lastSequence + 1);
-        o.writeByte(0xff);
-        o.writeShortLE(code);
-        o.writeByte('#');
-        o.writeBytes(state.getBytes(StandardCharsets.US_ASCII), 0, 5);
-        o.writeBytes(text);
+        Codec.encode(out(), lastSequence + 1, new Reply.Err(code, state, message));
     }
 
     private ByteBuf out() {
@@ -642,11 +585,11 @@ final class Relay implements Backend.Listener {
             out.release();
             out = null;
         }
-        Packet p = packet;
+        Command c = command;
         CompletableFuture<Void> d = done;
         clear();
         backends.passedOn.increment();
-        session.runOnWorker(p, d);
+        session.runOnWorker(c, d);
     }
 
     private void finish() {
@@ -654,14 +597,14 @@ final class Relay implements Backend.Listener {
             ctx.writeAndFlush(out, ctx.voidPromise());
             out = null;
         }
-        Packet p = packet;
+        Command c = command;
         CompletableFuture<Void> d = done;
         clear();
-        session.relayFinished(p, d);
+        session.relayFinished(c, d);
     }
 
     private void clear() {
-        packet = null;
+        command = null;
         done = null;
         backend = null;
         target = null;
