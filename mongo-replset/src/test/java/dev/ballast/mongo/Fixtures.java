@@ -24,6 +24,7 @@ public final class Fixtures {
                     %s:
                       members: [%s]
                       heartbeatFrequencyMs: 500
+                      connectTimeoutMs: 10000
                       serverSelectionTimeoutMs: 10000
                 %s""".formatted(fixture.setName(), String.join(", ", fixture.hosts()), extra.indent(6)), name -> null);
     }
