@@ -182,6 +182,15 @@ public final class ReplicaSetProbe implements AutoCloseable {
 
     static String oneLine(Throwable e) {
         String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        int cause = m.indexOf("exception={");
+        if (e instanceof com.mongodb.MongoTimeoutException && cause >= 0) {
+            // the driver's timeout names the selector and the whole cluster view; the member's own failure is enough
+            int end = m.indexOf('}', cause);
+            return "unreachable: " + m.substring(cause + "exception={".length(), end < 0 ? m.length() : end);
+        }
+        if (e instanceof com.mongodb.MongoTimeoutException) {
+            return "unreachable: no answer within the timeout";
+        }
         int nl = m.indexOf('\n');
         return nl < 0 ? m : m.substring(0, nl);
     }

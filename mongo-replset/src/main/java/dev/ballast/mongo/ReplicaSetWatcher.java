@@ -100,6 +100,9 @@ public final class ReplicaSetWatcher implements AutoCloseable {
             }
             return s;
         } catch (RuntimeException | Error e) {
+            if (scheduler.isShutdown()) {
+                return null; // closing
+            }
             log.error("[cluster={} replicaSet={}] watcher round failed: {}", config.name(), probe.config().name(), e.toString());
             return null;
         }
