@@ -105,6 +105,44 @@ public final class Switchover {
         }
     }
 
+    /**
+     * New writes are held (phase SWITCHING); transactions the application opened on the master before that may still
+     * write. Waits up to {@code failover.switchoverDrainMs} until none of the application user's is open, so that
+     * read_only does not fail them (error 1290 at their next write). Returns how many were still open (0 when all
+     * ended; -1 when they cannot be seen: the admin user lacks PROCESS).
+     */
+    private int awaitTransactionsEnd(Connection master, String ctx) {
+        long deadline = System.nanoTime() + config.failover().switchoverDrainMs() * 1_000_000L;
+        String sql = "SELECT COUNT(*) FROM information_schema.INNODB_TRX t JOIN information_schema.PROCESSLIST p"
+                + " ON p.ID = t.trx_mysql_thread_id WHERE p.USER = ?";
+        try (java.sql.PreparedStatement ps = master.prepareStatement(sql)) {
+            ps.setString(1, config.credentials().user());
+            while (true) {
+                int open;
+                try (java.sql.ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    open = rs.getInt(1);
+                }
+                if (open == 0 || System.nanoTime() >= deadline) {
+                    if (open > 0) {
+                        log.warn("{} {} transaction(s) of {} still open on the master after failover.switchoverDrainMs={}"
+                                + " ms: they fail at their next write", ctx, open, config.credentials().user(),
+                                config.failover().switchoverDrainMs());
+                    }
+                    return open;
+                }
+                Thread.sleep(5);
+            }
+        } catch (SQLException e) {
+            log.warn("{} cannot see the transactions open on the master ({}); grant PROCESS to failover.admin so that a"
+                    + " switchover waits for them", ctx, e.getMessage());
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
     private Result locked(String group, Optional<NodeAddress> to, NodeConnections nodes, String ctx) throws SwitchoverException {
         TopologyStore.Versioned seen = store.read(group).orElseThrow(() -> new SwitchoverException(ctx
                 + " no topology in ZooKeeper yet; start a monitor (it writes the config's topology) first"));
@@ -142,6 +180,8 @@ public final class Switchover {
             long pauseStart = System.nanoTime();
             int version = seen.version() + 1;
             audit.step("publishSwitching");
+            int stillOpen = awaitTransactionsEnd(master, ctx);
+            audit.step("openTransactionsEnded").text("transactionsStillOpen", Integer.toString(stillOpen));
             String masterPosition;
             try {
                 dialect.fence(master);

@@ -28,7 +28,8 @@ import java.util.Arrays;
         usageHelpAutoWidth = true,
         description = "Administers a Ballast cluster: failover monitor, proxy, status, planned switchover, rejoin.",
         subcommands = {MonitorCommand.class, StatusCommand.class, SwitchoverCommand.class, RejoinCommand.class,
-                AckCommand.class, OperationsCommand.class, ProxyCommand.class, HashPasswordCommand.class, VersionCommand.class,
+                AckCommand.class, DrainCommand.Drain.class, DrainCommand.Undrain.class, UpgradeCommand.class,
+                OperationsCommand.class, ProxyCommand.class, HashPasswordCommand.class, VersionCommand.class,
                 CommandLine.HelpCommand.class},
         footerHeading = "%nExit status:%n",
         footer = {"  0  done", "  1  the operation failed (the message says what and where)",
@@ -110,7 +111,7 @@ public final class BallastCli implements Runnable {
     @Override
     public void run() {
         throw new ParameterException(spec.commandLine(), "Missing command: give one of monitor, status, switchover, "
-                + "rejoin, ack, operations, proxy, hash-password, version (ballast --help lists them)");
+                + "rejoin, ack, drain, undrain, upgrade, operations, proxy, hash-password, version (ballast --help lists them)");
     }
 
     private static int usageError(ParameterException ex, String[] args) {

@@ -108,7 +108,20 @@ final class StatusCommand implements Callable<Integer> {
             }
             replicaSets.add(StatusView.replicaSet(rs.name(), members, records));
         }
+        List<StatusView.MaintenanceView> maintenance = new ArrayList<>();
+        store.drained().values().forEach(m -> maintenance.add(new StatusView.MaintenanceView(m.node().toString(), m.reason(),
+                m.by(), m.sinceMillis())));
+        List<StatusView.OperationView> operations = new ArrayList<>();
+        dev.ballast.upgrade.OperationStore ops = dev.ballast.upgrade.OperationStore.of(store.client(), c);
+        for (GroupConfig g : c.groups().values()) {
+            ops.activeOn(g.name()).ifPresent(id -> {
+                Optional<dev.ballast.upgrade.Operation> op = ops.read(id).map(dev.ballast.upgrade.OperationStore.Versioned::operation);
+                operations.add(new StatusView.OperationView(g.name(), id, op.map(dev.ballast.upgrade.Operation::kind).orElse("?"),
+                        op.map(o -> o.state().name()).orElse("missing"), op.map(dev.ballast.upgrade.Operation::reason).orElse("")));
+            });
+        }
         return new StatusView(c.name(), c.failover().zookeeper().orElse(""), System.currentTimeMillis(),
-                List.copyOf(monitors), groups, StatusView.recoveries(store.recoveries(), lastRecoveries), replicaSets);
+                List.copyOf(monitors), groups, StatusView.recoveries(store.recoveries(), lastRecoveries), maintenance,
+                operations, replicaSets);
     }
 }

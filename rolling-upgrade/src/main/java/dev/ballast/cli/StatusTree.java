@@ -82,6 +82,21 @@ final class StatusTree {
                         .append('\n');
             }
         }
+        if (!v.maintenance().isEmpty()) {
+            b.append('\n').append(bold("under maintenance")).append(" (no new reads; not failed over for being down)\n");
+            for (StatusView.MaintenanceView m : v.maintenance()) {
+                b.append("  ").append(m.node()).append("  since ").append(m.since() > 0 ? TIME.format(Instant.ofEpochMilli(m.since())) : "?")
+                        .append("  ").append(m.reason()).append(m.by().isEmpty() ? "" : "  by " + m.by()).append('\n');
+            }
+        }
+        if (!v.operations().isEmpty()) {
+            b.append('\n').append(bold("active operations")).append('\n');
+            for (StatusView.OperationView o : v.operations()) {
+                b.append("  group ").append(o.group()).append("  ").append(o.id()).append("  ").append(o.kind()).append("  ")
+                        .append(o.state()).append(o.reason().isEmpty() ? "" : "  (" + o.reason().replace('\n', ' ') + ")")
+                        .append('\n');
+            }
+        }
         b.append('\n').append(bold("last recoveries")).append(v.recoveries().isEmpty() ? "  none\n" : " (oldest first)\n");
         for (StatusView.RecoveryView r : v.recoveries()) {
             b.append("  ").append(r.id()).append("  ").append(r.startedAt() == null ? "?" : TIME.format(Instant.ofEpochMilli(r.startedAt())))

@@ -25,12 +25,13 @@ import java.util.Optional;
  * null when neither is known (unreachable, not replicating, or the master not probed).
  */
 record StatusView(String cluster, String zookeeper, long generatedAt, List<String> monitors, List<GroupView> groups,
-                  List<RecoveryView> recoveries, List<ReplicaSetView> replicaSets) {
+                  List<RecoveryView> recoveries, List<MaintenanceView> maintenance, List<OperationView> operations,
+                  List<ReplicaSetView> replicaSets) {
 
     /** A view without MongoDB replica sets. */
     StatusView(String cluster, String zookeeper, long generatedAt, List<String> monitors, List<GroupView> groups,
-               List<RecoveryView> recoveries) {
-        this(cluster, zookeeper, generatedAt, monitors, groups, recoveries, List.of());
+               List<RecoveryView> recoveries, List<MaintenanceView> maintenance, List<OperationView> operations) {
+        this(cluster, zookeeper, generatedAt, monitors, groups, recoveries, maintenance, operations, List.of());
     }
 
     /** One MongoDB replica set as the monitors' watchers last saw it (records {@code kind: mongo} in health/). */
@@ -95,6 +96,20 @@ record StatusView(String cluster, String zookeeper, long generatedAt, List<Strin
                     : newest.path("version").asText(), detail.toString(), disputed, states));
         }
         return new ReplicaSetView(name, term, primary, out);
+    }
+
+
+    StatusView(String cluster, String zookeeper, long generatedAt, List<String> monitors, List<GroupView> groups,
+               List<RecoveryView> recoveries) {
+        this(cluster, zookeeper, generatedAt, monitors, groups, recoveries, List.of(), List.of(), List.of());
+    }
+
+    /** A node under a maintenance mark ({@code ballast drain}, or an upgrade step): data planes send it no reads. */
+    record MaintenanceView(String node, String reason, String by, long since) {
+    }
+
+    /** An operation holding a group ({@code active-operations/<group>}). */
+    record OperationView(String group, String id, String kind, String state, String reason) {
     }
 
     /** One group: its topology in ZooKeeper (epoch null when none was written yet) and its servers, master first. */

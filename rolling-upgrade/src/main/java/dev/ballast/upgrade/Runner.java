@@ -111,11 +111,11 @@ public final class Runner {
         while (true) {
             v = store.get(id);
             op = v.operation();
-            if (op.state() == Operation.State.ABORTED) {
+            if (op.state() == Operation.State.ABORTED && unitInProgress(op) < 0) {
                 store.release(op);
                 return op;
             }
-            if (op.state() != Operation.State.RUNNING) {
+            if (op.state() != Operation.State.RUNNING && op.state() != Operation.State.ABORTED) {
                 return op; // paused or finished by another writer
             }
             int i = op.next();
@@ -140,12 +140,17 @@ public final class Runner {
             try {
                 v = store.get(id);
                 op = v.operation();
-                if (op.state() != Operation.State.RUNNING || op.next() != i) {
+                boolean finishing = op.state() == Operation.State.ABORTED && unitInProgress(op) == i;
+                if (!finishing && op.state() != Operation.State.RUNNING || op.next() != i) {
                     continue; // changed while we waited for the lock: decide again
                 }
                 Operation after = runStep(op, i, action);
                 if (after.state() == Operation.State.PAUSED) {
                     return after;
+                }
+                if (finishing && after.steps().get(i).state() == Step.State.FAILED) {
+                    store.release(after);
+                    return after; // aborted, and the unit in progress could not be finished: its error says why
                 }
             } finally {
                 if (lock != null) {
@@ -262,7 +267,63 @@ public final class Runner {
     }
 
     /**
-     * Marks operation {@code id} ABORTED: a runner stops after its current step. The groups are freed now when no step
+     * The index of the next step when it belongs to a unit already started (the steps sharing its {@code unit}
+     * parameter, e.g. one node's drain … undrain), -1 otherwise: an aborted operation still finishes such a unit, so
+     * that abort leaves every node serving.
+     */
+    public static int unitInProgress(Operation op) {
+        int i = op.next();
+        if (i < 0) {
+            return -1;
+        }
+        Step next = op.steps().get(i);
+        String unit = next.action().parameters().get(UNIT);
+        if (unit == null || unit.isEmpty()) {
+            return -1;
+        }
+        if (next.state() == Step.State.RUNNING || next.state() == Step.State.FAILED) {
+            return i;
+        }
+        for (int j = i - 1; j >= 0; j--) {
+            Step s = op.steps().get(j);
+            if (!unit.equals(s.action().parameters().get(UNIT))) {
+                break;
+            }
+            if (s.finished()) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The step parameter naming the unit a step belongs to (see {@link #unitInProgress}). */
+    public static final String UNIT = "unit";
+
+    /**
+     * After {@link #abort}: when no runner holds the operation (its process died), finishes the unit in progress here
+     * (the steps up to the end of a node's drain … undrain), so that every node serves again; then frees the groups.
+     * Returns the operation as stored; a unit that cannot be finished leaves its failed step's error.
+     */
+    public Operation finishAborted(String id) throws InterruptedException {
+        Operation op = store.get(id).operation();
+        if (op.state() != Operation.State.ABORTED) {
+            throw new OperationException(ctx(op) + " operation " + id + " is " + op.state() + ", not ABORTED");
+        }
+        if (unitInProgress(op) < 0) {
+            store.release(op);
+            return op;
+        }
+        claim(op);
+        try {
+            return runClaimed(id);
+        } finally {
+            store.unclaim(id);
+        }
+    }
+
+    /**
+     * Marks operation {@code id} ABORTED: a runner stops after its current step, or, when that step belongs to a unit
+     * already started (see {@link #unitInProgress}), after the unit's last step. The groups are freed now when no step
      * is RUNNING, or when the running step's group lock is free (its runner is dead); otherwise the runner frees them
      * when it stops. Nodes are left as the last finished step left them.
      */
@@ -289,6 +350,9 @@ public final class Runner {
             }
         }
         Step running = aborted.steps().stream().filter(s -> s.state() == Step.State.RUNNING).findFirst().orElse(null);
+        if (unitInProgress(aborted) >= 0) {
+            return aborted; // the runner (or finishAborted) finishes the unit, then frees the groups
+        }
         if (running == null) {
             store.release(aborted);
         } else {

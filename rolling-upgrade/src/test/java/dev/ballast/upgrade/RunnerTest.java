@@ -400,4 +400,57 @@ class RunnerTest {
         assertEquals(Optional.empty(), store.activeOn("g0"), "the running step's lock was free: its runner is dead");
         assertEquals(Optional.empty(), store.activeOn("g1"));
     }
+
+    /** Steps n1..n3 of unit "g0/x", then "g0/y" alone: an abort during the unit finishes it first. */
+    static Operation unitOp(String id) {
+        List<Step> steps = new ArrayList<>();
+        for (String k : List.of("g0/n1", "g0/n2", "g0/n3")) {
+            steps.add(Step.pending("g0", k.substring(3), new Action("toy", Map.of("key", k, Runner.UNIT, "g0/x")), ""));
+        }
+        steps.add(Step.pending("g0", "y", new Action("toy", Map.of("key", "g0/y")), ""));
+        return Operation.create(id, "toy", "shop", "test", System.currentTimeMillis(), steps);
+    }
+
+    @Test
+    void abortDuringAUnitFinishesTheUnitThenStops() throws Exception {
+        store.create(unitOp("op-20"));
+        toy.blockOn = "g0/n1";
+        CompletableFuture<Operation> run = CompletableFuture.supplyAsync(() -> {
+            try {
+                return runner().run("op-20");
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertTrue(toy.entered.await(20, TimeUnit.SECONDS));
+        Operation aborted = runner().abort("op-20", "operator asked");
+        assertEquals(Operation.State.ABORTED, aborted.state());
+        assertEquals(Optional.of("op-20"), store.activeOn("g0"));
+        toy.proceed.countDown();
+        Operation end = run.get(20, TimeUnit.SECONDS);
+        assertEquals(Operation.State.ABORTED, end.state());
+        assertEquals(List.of("g0/n1", "g0/n2", "g0/n3"), toy.acted, "the unit in progress ends, the next never starts");
+        assertEquals(Step.State.PENDING, end.steps().get(3).state());
+        assertEquals(Optional.empty(), store.activeOn("g0"));
+    }
+
+    @Test
+    void abortAfterTheRunnerDiedMidUnitFinishesTheUnitInTheAbortingProcess() throws Exception {
+        store.create(unitOp("op-21"));
+        toy.failures.set(1); // n1 fails: the operation pauses inside the unit, no runner left
+        Operation paused = runner().run("op-21");
+        assertEquals(Operation.State.PAUSED, paused.state());
+        assertEquals(0, Runner.unitInProgress(paused));
+        Runner r = runner();
+        Operation aborted = r.abort("op-21", "give up");
+        assertEquals(Optional.of("op-21"), store.activeOn("g0"), "a unit is in progress: not freed yet");
+        Operation end = r.finishAborted("op-21");
+        assertEquals(Operation.State.ABORTED, end.state());
+        assertTrue(end.steps().subList(0, 3).stream().allMatch(Step::finished), end.steps().toString());
+        assertEquals(Step.State.PENDING, end.steps().get(3).state());
+        assertFalse(toy.world.contains("g0/y"));
+        assertEquals(Optional.empty(), store.activeOn("g0"));
+        assertEquals(-1, Runner.unitInProgress(aborted.withStep(0, aborted.steps().get(0).ended(Step.State.PENDING, 0, 0,
+                "", ""))), "a unit not started is not in progress");
+    }
 }

@@ -12,7 +12,7 @@ public record ClusterConfig(String name, String database, Credentials credential
                             java.util.Optional<MonitorCredentials> monitor, PoolSettings pool,
                             ReadPolicy readPolicy, Map<String, GroupConfig> groups, Map<String, TableRule> tables,
                             List<List<String>> bindingTables, boolean fastPath, FailoverSettings failover,
-                            ProxySettings proxy, java.util.OptionalInt workerId,
+                            ProxySettings proxy, java.util.OptionalInt workerId, UpgradeSettings upgrade,
                             Map<String, MongoReplicaSetConfig> mongoReplicaSets) {
 
     /** A config without MongoDB replica sets. */
@@ -20,9 +20,9 @@ public record ClusterConfig(String name, String database, Credentials credential
                          java.util.Optional<MonitorCredentials> monitor, PoolSettings pool,
                          ReadPolicy readPolicy, Map<String, GroupConfig> groups, Map<String, TableRule> tables,
                          List<List<String>> bindingTables, boolean fastPath, FailoverSettings failover,
-                         ProxySettings proxy, java.util.OptionalInt workerId) {
+                         ProxySettings proxy, java.util.OptionalInt workerId, UpgradeSettings upgrade) {
         this(name, database, credentials, monitor, pool, readPolicy, groups, tables, bindingTables, fastPath, failover, proxy,
-                workerId, Map.of());
+                workerId, upgrade, Map.of());
     }
 
     public ClusterConfig {
@@ -30,6 +30,7 @@ public record ClusterConfig(String name, String database, Credentials credential
         groups = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(groups));
         tables = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(tables));
         bindingTables = bindingTables.stream().map(List::copyOf).toList();
+        upgrade = upgrade == null ? UpgradeSettings.DEFAULTS : upgrade;
     }
 
     public GroupConfig group(String groupName) {
@@ -43,7 +44,7 @@ public record ClusterConfig(String name, String database, Credentials credential
     /** The same config with other groups (the live topology after a failover); everything else unchanged. */
     public ClusterConfig withGroups(Map<String, GroupConfig> newGroups) {
         return new ClusterConfig(name, database, credentials, monitor, pool, readPolicy, newGroups, tables, bindingTables,
-                fastPath, failover, proxy, workerId, mongoReplicaSets);
+                fastPath, failover, proxy, workerId, upgrade, mongoReplicaSets);
     }
 
     /** The replica set {@code mongo.replicaSets.<name>}, if the config has one of that name. */

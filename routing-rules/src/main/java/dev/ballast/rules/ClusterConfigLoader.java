@@ -64,7 +64,7 @@ public final class ClusterConfigLoader {
 
     private ClusterConfig read(ConfigNode root) {
         root.onlyKeys(Set.of("name", "database", "flavour", "credentials", "monitor", "pool", "readPolicy", "groups",
-                "tables", "bindingTables", "fastPath", "failover", "proxy", "workerId", "mongo"));
+                "tables", "bindingTables", "fastPath", "failover", "proxy", "workerId", "upgrade", "mongo"));
         String name = matching(root, "name", CLUSTER_NAME, "letters, digits, '_', '.', '-' (at most 64)");
         String database = matching(root, "database", NAME, "a schema name: letters, digits, '_' (at most 64)");
         Flavour defaultFlavour = enumValue(root, "flavour", Flavour.MARIADB);
@@ -95,7 +95,33 @@ public final class ClusterConfigLoader {
             workerId = java.util.OptionalInt.of((int) root.number("workerId", 0, 1023, 0));
         }
         return new ClusterConfig(name, database, credentials, monitor, pool, readPolicy, groups, tables, binding,
-                root.bool("fastPath", true), failover, proxy, workerId, mongo(root.optionalChild("mongo"), groups));
+                root.bool("fastPath", true), failover, proxy, workerId, upgrade(root.optionalChild("upgrade")),
+                mongo(root.optionalChild("mongo"), groups));
+    }
+
+    private static UpgradeSettings upgrade(ConfigNode node) {
+        node.onlyKeys(Set.of("stopCommand", "installCommand", "startCommand", "postStartCommand", "postStartSql",
+                "commandTimeoutMs", "stopTimeoutMs", "startTimeoutMs", "drainTimeoutMs", "catchUpTimeoutMs"));
+        UpgradeSettings d = UpgradeSettings.DEFAULTS;
+        List<String> sql = new ArrayList<>();
+        if (node.has("postStartSql")) {
+            List<Object> items = node.list("postStartSql");
+            for (int i = 0; i < items.size(); i++) {
+                Object item = items.get(i);
+                if (!(item instanceof String text) || text.isBlank()) {
+                    throw new ConfigException(node.pathOf("postStartSql") + "[" + i + "]", "expected an SQL statement, found "
+                            + ConfigNode.describe(item));
+                }
+                sql.add(node.substitute(node.pathOf("postStartSql") + "[" + i + "]", text));
+            }
+        }
+        return new UpgradeSettings(node.string("stopCommand", d.stopCommand()), node.string("installCommand", d.installCommand()),
+                node.string("startCommand", d.startCommand()), node.string("postStartCommand", d.postStartCommand()), sql,
+                node.number("commandTimeoutMs", 1_000, 86_400_000, d.commandTimeoutMs()),
+                node.number("stopTimeoutMs", 1_000, 86_400_000, d.stopTimeoutMs()),
+                node.number("startTimeoutMs", 1_000, 86_400_000, d.startTimeoutMs()),
+                node.number("drainTimeoutMs", 0, 3_600_000, d.drainTimeoutMs()),
+                node.number("catchUpTimeoutMs", 1_000, 86_400_000, d.catchUpTimeoutMs()));
     }
 
     private static final Pattern REPLICA_SET_NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
@@ -211,7 +237,7 @@ public final class ClusterConfigLoader {
     private static FailoverSettings failover(ConfigNode node, Map<String, GroupConfig> groups) {
         node.onlyKeys(Set.of("zookeeper", "zkRoot", "zkSessionTimeoutMs", "zkConnectionTimeoutMs", "writeHoldMs", "admin",
                 "replication", "probeIntervalMs", "probeTimeoutMs", "applyTimeoutMs", "antiFlapWindowMs", "promotion", "acl",
-                "heartbeatPeriodMs", "deadAfterHeartbeats", "metrics"));
+                "heartbeatPeriodMs", "deadAfterHeartbeats", "metrics", "switchoverDrainMs"));
         FailoverSettings d = FailoverSettings.STATIC;
         Optional<String> zk = node.has("zookeeper") ? Optional.of(node.string("zookeeper")) : Optional.empty();
         String root = node.string("zkRoot", d.zkRoot());
@@ -256,7 +282,8 @@ public final class ClusterConfigLoader {
                 // interval of at least 50 ms; 60 s: beyond that slave_net_timeout (default 60 s) notices first anyway
                 node.number("heartbeatPeriodMs", 100, 60_000, d.heartbeatPeriodMs()),
                 (int) node.number("deadAfterHeartbeats", 2, 100, d.deadAfterHeartbeats()),
-                optionalEndpoint(node, "metrics"));
+                optionalEndpoint(node, "metrics"),
+                node.number("switchoverDrainMs", 0, 600_000, d.switchoverDrainMs()));
     }
 
     /** {@code failover.acl}: both credentials required; passwords are kept unresolved (see {@link Secret}). */

@@ -33,13 +33,16 @@ import java.util.Optional;
  *                            reachable replica is cut off
  * @param metrics             where the monitor answers {@code GET /metrics} (Prometheus text); empty = no endpoint
  *                            (the default: several monitors may share a host, and a fixed port would refuse the second)
+ * @param switchoverDrainMs   how long a planned switchover, new writes already held, waits for the transactions open on the
+ *                            old master to end before it makes that master read-only, default 1000 ms; a transaction
+ *                            still open then fails at its next write (error 1290) and is the client's to retry
  */
 public record FailoverSettings(Optional<String> zookeeper, String zkRoot, int zkSessionTimeoutMs,
                                int zkConnectionTimeoutMs, long writeHoldMs, Optional<Credentials> admin,
                                Optional<Credentials> replication, long probeIntervalMs, int probeTimeoutMs,
                                long applyTimeoutMs, long antiFlapWindowMs, Map<NodeAddress, String> promotion,
                                Optional<ZkAclSettings> acl, long heartbeatPeriodMs, int deadAfterHeartbeats,
-                               Optional<ProxySettings.Endpoint> metrics) {
+                               Optional<ProxySettings.Endpoint> metrics, long switchoverDrainMs) {
 
     public static final FailoverSettings STATIC = new FailoverSettings(Optional.empty(), "/ballast", 10_000, 3_000,
             5_000, Optional.empty(), Optional.empty(), 500, 1_000, 30_000, 600_000, Map.of(), Optional.empty(), 500, 3);
@@ -67,7 +70,7 @@ public record FailoverSettings(Optional<String> zookeeper, String zkRoot, int zk
                             int deadAfterHeartbeats) {
         this(zookeeper, zkRoot, zkSessionTimeoutMs, zkConnectionTimeoutMs, writeHoldMs, admin, replication, probeIntervalMs,
                 probeTimeoutMs, applyTimeoutMs, antiFlapWindowMs, promotion, acl, heartbeatPeriodMs, deadAfterHeartbeats,
-                Optional.empty());
+                Optional.empty(), 1_000);
     }
 
     /** The ZooKeeper path of this cluster's tree. */

@@ -124,6 +124,23 @@ public final class WriteLoad implements AutoCloseable {
         return longest / 1_000_000L;
     }
 
+    /** Where the longest gap of {@link #longestPauseMs} begins (nanoTime of the last acknowledgement before it). */
+    public long longestPauseStart(long fromNanos, long toNanos) {
+        List<Long> times = new ArrayList<>(successTimes.stream().filter(t -> t >= fromNanos && t <= toNanos).toList());
+        times.sort(null);
+        long previous = fromNanos;
+        long longest = 0;
+        long at = fromNanos;
+        for (long t : times) {
+            if (t - previous > longest) {
+                longest = t - previous;
+                at = previous;
+            }
+            previous = t;
+        }
+        return toNanos - previous > longest ? previous : at;
+    }
+
     public Set<Long> acked() {
         return Set.copyOf(acked);
     }

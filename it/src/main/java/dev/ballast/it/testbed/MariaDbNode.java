@@ -404,6 +404,30 @@ public final class MariaDbNode {
         startWith(startFlags);
     }
 
+    /**
+     * What an install step does to a stopped node: its next start runs {@code other}'s {@code mariadbd} on the same data
+     * directory, port and {@code server_id}.
+     *
+     * @throws IllegalStateException when the node runs (stop it first, as an operator's install would need)
+     */
+    public synchronized void install(MariaDbBinaries other) {
+        if (isRunning()) {
+            throw failure("runs: stop it before installing " + other.versionNumber(), null);
+        }
+        binaries = other;
+    }
+
+    /**
+     * Starts the node (not running) as a replica, whatever role it was created with: {@code read_only=ON}, semi-sync
+     * replica side on, master side off, replication started from its {@code master.info} (a former master that a
+     * switchover made a replica restarts as what it now is).
+     */
+    public synchronized void startAsReplica() {
+        if (!isRunning()) {
+            startWith(new Flags(true, false, true, false));
+        }
+    }
+
     /** The binaries this node runs (or last ran, or will run). */
     public MariaDbBinaries binaries() {
         return binaries;
