@@ -43,8 +43,20 @@ final class MonitorCommand implements Callable<Integer> {
             stop.countDown();
         }, "ballast-monitor-shutdown"));
         monitor.start();
+        // MongoDB replica sets: a watcher beside the failover monitor, publishing into the same health tree
+        org.apache.curator.framework.CuratorFramework mongoZk = c.mongoReplicaSets().isEmpty() ? null
+                : dev.ballast.topology.TopologyStore.connect(c);
+        dev.ballast.mongo.ReplicaSetWatcher watcher = mongoZk == null ? null : new dev.ballast.mongo.ReplicaSetWatcher(c,
+                dev.ballast.topology.TopologyStore.of(mongoZk, c), name, monitor.metrics().registry()).start();
+        if (watcher != null) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                watcher.close();
+                mongoZk.close();
+            }, "ballast-mongo-watcher-shutdown"));
+        }
         spec.commandLine().getOut().println("ballast monitor " + name + " watching cluster " + c.name() + " ("
-                + c.groups().size() + " groups) through ZooKeeper " + c.failover().zookeeper().orElse(""));
+                + c.groups().size() + " groups" + (watcher == null ? "" : ", " + c.mongoReplicaSets().size()
+                + " MongoDB replica sets") + ") through ZooKeeper " + c.failover().zookeeper().orElse(""));
         spec.commandLine().getOut().flush();
         stop.await();
         return BallastCli.OK;

@@ -25,7 +25,8 @@ import java.util.TreeSet;
 import java.util.concurrent.Callable;
 
 @Command(name = "status", sortOptions = false,
-        description = {"Shows each group as a tree: the master, each replica with its state (replicating, lagging, "
+        description = {"Shows each group (and each MongoDB replica set: member state, lag behind the primary, ping, config "
+                + "version, binary version) as a tree: the master, each replica with its state (replicating, lagging, "
                 + "connecting, stopped, wrong-master, unreachable, disputed …), lag in ms and GTID position as the "
                 + "monitors last probed them, each monitor's view where they disagree, and the last recoveries.",
                 "Lag: 0 when the replica had applied all the master had at the same monitor's probe; else its "
@@ -96,6 +97,17 @@ final class StatusCommand implements Callable<Integer> {
             }
             groups.add(StatusView.group(g.name(), t, configured, probes, c.readPolicy().maxReplicaLagMs()));
         }
+        List<StatusView.ReplicaSetView> replicaSets = new ArrayList<>();
+        for (dev.ballast.rules.MongoReplicaSetConfig rs : c.mongoReplicaSets().values()) {
+            List<String> members = rs.members().stream().map(NodeAddress::toString).toList();
+            Map<String, Map<String, String>> records = new LinkedHashMap<>();
+            for (String m : members) {
+                Map<String, String> r = store.health(m);
+                monitors.addAll(r.keySet());
+                records.put(m, r);
+            }
+            replicaSets.add(StatusView.replicaSet(rs.name(), members, records));
+        }
         List<StatusView.MaintenanceView> maintenance = new ArrayList<>();
         store.drained().values().forEach(m -> maintenance.add(new StatusView.MaintenanceView(m.node().toString(), m.reason(),
                 m.by(), m.sinceMillis())));
@@ -110,6 +122,6 @@ final class StatusCommand implements Callable<Integer> {
         }
         return new StatusView(c.name(), c.failover().zookeeper().orElse(""), System.currentTimeMillis(),
                 List.copyOf(monitors), groups, StatusView.recoveries(store.recoveries(), lastRecoveries), maintenance,
-                operations);
+                operations, replicaSets);
     }
 }

@@ -50,6 +50,38 @@ final class StatusTree {
                 }
             }
         }
+        for (StatusView.ReplicaSetView rs : v.replicaSets()) {
+            b.append('\n').append(bold("replica set " + rs.replicaSet())).append("  term ")
+                    .append(rs.term() == null ? "?" : rs.term()).append("  primary ")
+                    .append(rs.primary() == null ? paint("none", "31") : rs.primary()).append('\n');
+            int width = rs.members().stream().mapToInt(m -> m.address().length()).max().orElse(0);
+            for (int i = 0; i < rs.members().size(); i++) {
+                StatusView.MemberView m = rs.members().get(i);
+                boolean last = i == rs.members().size() - 1;
+                StringBuilder f = new StringBuilder(paint(pad(m.state(), 11), Set.of("primary", "secondary", "arbiter")
+                        .contains(m.state()) ? "32" : WARN.contains(m.state()) || m.state().equals("other") ? "33" : "31"));
+                if (m.lagMs() != null) {
+                    f.append(" lag ").append(m.lagMs()).append(" ms");
+                }
+                if (m.pingMs() != null) {
+                    f.append(" ping ").append(m.pingMs()).append(" ms");
+                }
+                if (m.configVersion() != null) {
+                    f.append(" config v").append(m.configVersion());
+                }
+                if (m.version() != null) {
+                    f.append(" mongod ").append(m.version());
+                }
+                if (m.detail() != null && !m.detail().isEmpty()) {
+                    f.append(" — ").append(m.detail());
+                }
+                if (m.disputed()) {
+                    f.append(" (monitors: ").append(m.monitors()).append(')');
+                }
+                b.append(last ? "└─ " : "├─ ").append(pad(m.address(), width + 2)).append(f.toString().stripTrailing())
+                        .append('\n');
+            }
+        }
         if (!v.maintenance().isEmpty()) {
             b.append('\n').append(bold("under maintenance")).append(" (no new reads; not failed over for being down)\n");
             for (StatusView.MaintenanceView m : v.maintenance()) {

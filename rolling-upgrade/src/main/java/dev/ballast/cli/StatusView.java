@@ -25,11 +25,83 @@ import java.util.Optional;
  * null when neither is known (unreachable, not replicating, or the master not probed).
  */
 record StatusView(String cluster, String zookeeper, long generatedAt, List<String> monitors, List<GroupView> groups,
-                  List<RecoveryView> recoveries, List<MaintenanceView> maintenance, List<OperationView> operations) {
+                  List<RecoveryView> recoveries, List<MaintenanceView> maintenance, List<OperationView> operations,
+                  List<ReplicaSetView> replicaSets) {
+
+    /** A view without MongoDB replica sets. */
+    StatusView(String cluster, String zookeeper, long generatedAt, List<String> monitors, List<GroupView> groups,
+               List<RecoveryView> recoveries, List<MaintenanceView> maintenance, List<OperationView> operations) {
+        this(cluster, zookeeper, generatedAt, monitors, groups, recoveries, maintenance, operations, List.of());
+    }
+
+    /** One MongoDB replica set as the monitors' watchers last saw it (records {@code kind: mongo} in health/). */
+    record ReplicaSetView(String replicaSet, Long term, String primary, List<MemberView> members) {
+    }
+
+    /**
+     * One member: state in lower case ({@code primary}, {@code secondary}, {@code arbiter}, {@code other},
+     * {@code down}, or {@code no-probe}), lag behind the primary, ping, config version and binary version from the
+     * newest record; {@code disputed} when the monitors' states differ.
+     */
+    record MemberView(String address, String state, Long lagMs, Long pingMs, Integer configVersion, String version,
+                      String detail, boolean disputed, Map<String, String> monitors) {
+    }
+
+    /** A replica set's view from each monitor's health record of each member (monitor id to JSON). */
+    static ReplicaSetView replicaSet(String name, List<String> members, Map<String, Map<String, String>> records) {
+        List<MemberView> out = new ArrayList<>();
+        Long term = null;
+        String primary = null;
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        for (String m : members) {
+            Map<String, String> byMonitor = records.getOrDefault(m, Map.of());
+            Map<String, String> states = new java.util.TreeMap<>();
+            JsonNode newest = null;
+            for (Map.Entry<String, String> e : byMonitor.entrySet()) {
+                try {
+                    JsonNode r = json.readTree(e.getValue());
+                    states.put(e.getKey(), r.path("state").asText("?").toLowerCase(java.util.Locale.ROOT));
+                    if (newest == null || r.path("at").asLong() > newest.path("at").asLong()) {
+                        newest = r;
+                    }
+                } catch (Exception unreadable) {
+                    states.put(e.getKey(), "unreadable");
+                }
+            }
+            if (newest == null) {
+                out.add(new MemberView(m, "no-probe", null, null, null, null,
+                        "no monitor has published a record of it: is a monitor running?", false, states));
+                continue;
+            }
+            String state = newest.path("state").asText("?").toLowerCase(java.util.Locale.ROOT);
+            if (state.equals("primary")) {
+                primary = m;
+            }
+            if (newest.path("term").asLong(-1) >= 0) {
+                term = term == null ? newest.path("term").asLong() : Math.max(term, newest.path("term").asLong());
+            }
+            boolean disputed = states.values().stream().distinct().count() > 1;
+            long lag = newest.path("lagMs").asLong(-1);
+            long ping = newest.path("pingMs").asLong(-1);
+            int config = newest.path("configVersion").asInt(-1);
+            StringBuilder detail = new StringBuilder(newest.path("error").asText(""));
+            if (newest.path("hidden").asBoolean()) {
+                detail.append(detail.isEmpty() ? "" : "; ").append("hidden");
+            }
+            if (newest.path("priority").asDouble(1) == 0 && !newest.path("arbiter").asBoolean()) {
+                detail.append(detail.isEmpty() ? "" : "; ").append("priority 0");
+            }
+            out.add(new MemberView(m, disputed ? "disputed" : state, lag < 0 ? null : lag, ping < 0 ? null : ping,
+                    config < 0 ? null : config, newest.path("version").asText("").isEmpty() ? null
+                    : newest.path("version").asText(), detail.toString(), disputed, states));
+        }
+        return new ReplicaSetView(name, term, primary, out);
+    }
+
 
     StatusView(String cluster, String zookeeper, long generatedAt, List<String> monitors, List<GroupView> groups,
                List<RecoveryView> recoveries) {
-        this(cluster, zookeeper, generatedAt, monitors, groups, recoveries, List.of(), List.of());
+        this(cluster, zookeeper, generatedAt, monitors, groups, recoveries, List.of(), List.of(), List.of());
     }
 
     /** A node under a maintenance mark ({@code ballast drain}, or an upgrade step): data planes send it no reads. */

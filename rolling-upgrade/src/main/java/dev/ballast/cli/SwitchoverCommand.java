@@ -18,7 +18,11 @@ import java.util.concurrent.Callable;
                 + "writes), read_only on the master, the candidate applies everything, promotion, the old master and the "
                 + "other replicas become replicas of the new one, next epoch. If anything fails before the promotion the "
                 + "old master is made writable again and nothing moved (exit 1); a --to node that may not be promoted is "
-                + "refused before anything changes (exit 3)."})
+                + "refused before anything changes (exit 3).",
+                "A MongoDB replica set (mongo.replicaSets.<name>) as --group: the other electable secondaries are frozen "
+                + "(replSetFreeze), the primary steps down with a catch-up period (replSetStepDown), the new primary is "
+                + "confirmed by its term and electionId, the others are unfrozen. A --to member that is an arbiter, hidden, "
+                + "has priority 0, is down or does not catch up within catchUpSecs is refused (exit 3)."})
 final class SwitchoverCommand implements Callable<Integer> {
 
     @Mixin
@@ -33,7 +37,8 @@ final class SwitchoverCommand implements Callable<Integer> {
     @Mixin
     ConfigOption config;
 
-    @Option(names = "--group", required = true, paramLabel = "GROUP", description = "The replica group whose master moves.")
+    @Option(names = "--group", required = true, paramLabel = "GROUP", description = "The replica group whose master moves, "
+            + "or the MongoDB replica set whose primary moves.")
     String group;
 
     @Option(names = "--to", paramLabel = "HOST:PORT", description = "The replica to promote. Default: the most advanced "
@@ -42,15 +47,34 @@ final class SwitchoverCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ClusterConfig c = config.loadWithZooKeeper();
+        ClusterConfig c = config.load();
+        if (c.mongoReplicaSet(group).isPresent()) {
+            return mongo(c.mongoReplicaSet(group).get());
+        }
         if (!c.groups().containsKey(group)) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "Invalid value for option '--group': "
-                    + "cluster " + c.name() + " has no group '" + group + "' (groups: " + String.join(", ", c.groups().keySet()) + ")");
+                    + "cluster " + c.name() + " has no group '" + group + "' (groups: " + String.join(", ", c.groups().keySet())
+                    + (c.mongoReplicaSets().isEmpty() ? "" : "; MongoDB replica sets: "
+                    + String.join(", ", c.mongoReplicaSets().keySet())) + ")");
         }
+        c = config.loadWithZooKeeper();
         try (ZooKeeperSession zk = root.zookeeper(c)) {
             Switchover.Result r = new Switchover(c, zk.store(), Operator.name()).run(group, Optional.ofNullable(to));
             spec.commandLine().getOut().println("switched over group " + group + " from " + r.before().master() + " to "
                     + r.after().master() + " (epoch " + r.after().epoch() + ", writes held " + r.writePauseMs() + " ms)");
+        }
+        return BallastCli.OK;
+    }
+
+    private int mongo(dev.ballast.rules.MongoReplicaSetConfig rs) throws dev.ballast.failover.RefusedException {
+        try (dev.ballast.mongo.ReplicaSetProbe probe = new dev.ballast.mongo.ReplicaSetProbe(rs)) {
+            dev.ballast.mongo.MongoSwitchover.Result r = new dev.ballast.mongo.MongoSwitchover(rs, probe)
+                    .run(Optional.ofNullable(to).map(NodeAddress::toString));
+            spec.commandLine().getOut().println("switched over replica set " + rs.name() + " from " + r.from() + " to "
+                    + r.to() + " (term " + r.termBefore() + " -> " + r.termAfter() + ", no primary for " + r.noPrimaryMs()
+                    + " ms)");
+        } catch (dev.ballast.mongo.MongoRefusedException e) {
+            throw new dev.ballast.failover.RefusedException(e.getMessage());
         }
         return BallastCli.OK;
     }

@@ -13,9 +13,20 @@ public record ClusterConfig(String name, String database, Credentials credential
                             ReadPolicy readPolicy, Map<String, GroupConfig> groups, Map<String, TableRule> tables,
                             List<List<String>> bindingTables, boolean fastPath, FailoverSettings failover,
                             ProxySettings proxy, java.util.OptionalInt workerId, UpgradeSettings upgrade,
-                            SchemaSettings schema) {
+                            SchemaSettings schema, Map<String, MongoReplicaSetConfig> mongoReplicaSets) {
+
+    /** A config without MongoDB replica sets. */
+    public ClusterConfig(String name, String database, Credentials credentials,
+                         java.util.Optional<MonitorCredentials> monitor, PoolSettings pool,
+                         ReadPolicy readPolicy, Map<String, GroupConfig> groups, Map<String, TableRule> tables,
+                         List<List<String>> bindingTables, boolean fastPath, FailoverSettings failover,
+                         ProxySettings proxy, java.util.OptionalInt workerId, UpgradeSettings upgrade) {
+        this(name, database, credentials, monitor, pool, readPolicy, groups, tables, bindingTables, fastPath, failover, proxy,
+                workerId, upgrade, null, Map.of());
+    }
 
     public ClusterConfig {
+        mongoReplicaSets = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(mongoReplicaSets));
         groups = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(groups));
         tables = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(tables));
         bindingTables = bindingTables.stream().map(List::copyOf).toList();
@@ -34,7 +45,12 @@ public record ClusterConfig(String name, String database, Credentials credential
     /** The same config with other groups (the live topology after a failover); everything else unchanged. */
     public ClusterConfig withGroups(Map<String, GroupConfig> newGroups) {
         return new ClusterConfig(name, database, credentials, monitor, pool, readPolicy, newGroups, tables, bindingTables,
-                fastPath, failover, proxy, workerId, upgrade, schema);
+                fastPath, failover, proxy, workerId, upgrade, schema, mongoReplicaSets);
+    }
+
+    /** The replica set {@code mongo.replicaSets.<name>}, if the config has one of that name. */
+    public Optional<MongoReplicaSetConfig> mongoReplicaSet(String replicaSetName) {
+        return Optional.ofNullable(mongoReplicaSets.get(replicaSetName));
     }
 
     public Optional<TableRule> table(String tableName) {

@@ -64,7 +64,7 @@ public final class ClusterConfigLoader {
 
     private ClusterConfig read(ConfigNode root) {
         root.onlyKeys(Set.of("name", "database", "flavour", "credentials", "monitor", "pool", "readPolicy", "groups",
-                "tables", "bindingTables", "fastPath", "failover", "proxy", "workerId", "upgrade", "schema"));
+                "tables", "bindingTables", "fastPath", "failover", "proxy", "workerId", "upgrade", "schema", "mongo"));
         String name = matching(root, "name", CLUSTER_NAME, "letters, digits, '_', '.', '-' (at most 64)");
         String database = matching(root, "database", NAME, "a schema name: letters, digits, '_' (at most 64)");
         Flavour defaultFlavour = enumValue(root, "flavour", Flavour.MARIADB);
@@ -96,7 +96,7 @@ public final class ClusterConfigLoader {
         }
         return new ClusterConfig(name, database, credentials, monitor, pool, readPolicy, groups, tables, binding,
                 root.bool("fastPath", true), failover, proxy, workerId, upgrade(root.optionalChild("upgrade")),
-                schema(root.optionalChild("schema")));
+                schema(root.optionalChild("schema")), mongo(root.optionalChild("mongo"), groups));
     }
 
     private static UpgradeSettings upgrade(ConfigNode node) {
@@ -122,6 +122,116 @@ public final class ClusterConfigLoader {
                 node.number("startTimeoutMs", 1_000, 86_400_000, d.startTimeoutMs()),
                 node.number("drainTimeoutMs", 0, 3_600_000, d.drainTimeoutMs()),
                 node.number("catchUpTimeoutMs", 1_000, 86_400_000, d.catchUpTimeoutMs()));
+    }
+
+    private static final Pattern REPLICA_SET_NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+
+    /** {@code mongo.replicaSets.<name>}: MongoDB replica sets beside the MySQL groups. */
+    private static Map<String, MongoReplicaSetConfig> mongo(ConfigNode node, Map<String, GroupConfig> groups) {
+        node.onlyKeys(Set.of("replicaSets"));
+        Map<String, MongoReplicaSetConfig> sets = new LinkedHashMap<>();
+        ConfigNode all = node.optionalChild("replicaSets");
+        Map<NodeAddress, String> seen = new HashMap<>();
+        groups.values().forEach(g -> {
+            seen.put(g.master(), "group " + g.name());
+            g.replicas().forEach(r -> seen.put(r, "group " + g.name()));
+        });
+        for (String name : all.keys()) {
+            String path = all.pathOf(name);
+            if (!REPLICA_SET_NAME.matcher(name).matches()) {
+                throw new ConfigException(path, "'" + name + "' is not a replica set name; expected letters, digits, '_', '-'"
+                        + " (at most 64), the replSetName the members run with");
+            }
+            if (groups.containsKey(name)) {
+                throw new ConfigException(path, "'" + name + "' is also a MySQL group (groups." + name + "); the CLI's --group"
+                        + " must name one or the other: rename one of them");
+            }
+            ConfigNode rs = all.child(name);
+            rs.onlyKeys(Set.of("members", "user", "password", "authSource", "readPreference", "maxStalenessSeconds",
+                    "writeConcern", "writeConcernTimeoutMs", "connectTimeoutMs", "serverSelectionTimeoutMs",
+                    "heartbeatFrequencyMs", "stepDownSecs", "catchUpSecs", "upgrade"));
+            List<NodeAddress> members = new ArrayList<>();
+            List<Object> listed = rs.list("members");
+            if (listed.isEmpty()) {
+                throw new ConfigException(rs.pathOf("members"), "is empty; list the replica set's members as host:port");
+            }
+            for (int i = 0; i < listed.size(); i++) {
+                String memberPath = rs.pathOf("members") + "[" + i + "]";
+                Object item = listed.get(i);
+                if (item == null || item instanceof Map<?, ?> || item instanceof List<?>) {
+                    throw new ConfigException(memberPath, "expected host:port, found " + ConfigNode.describe(item));
+                }
+                NodeAddress address;
+                try {
+                    address = NodeAddress.parse(rs.substitute(memberPath, String.valueOf(item)));
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(memberPath, e.getMessage());
+                }
+                String other = seen.putIfAbsent(address, "replica set " + name);
+                if (other != null) {
+                    throw new ConfigException(memberPath, address + " is already a member of " + other
+                            + "; a server belongs to one group or replica set");
+                }
+                members.add(address);
+            }
+            Optional<String> user = rs.has("user") ? Optional.of(rs.string("user")) : Optional.empty();
+            Optional<Secret> password = rs.has("password") ? Optional.of(rs.secret("password")) : Optional.empty();
+            if (password.isPresent() && user.isEmpty()) {
+                throw new ConfigException(rs.pathOf("password"), "set without " + rs.pathOf("user") + "; set the user too");
+            }
+            String readPreference = rs.string("readPreference", "primary");
+            if (!MongoReplicaSetConfig.READ_PREFERENCES.contains(readPreference)) {
+                throw new ConfigException(rs.pathOf("readPreference"), "'" + readPreference + "' is not one of "
+                        + String.join(", ", MongoReplicaSetConfig.READ_PREFERENCES));
+            }
+            java.util.OptionalLong staleness = java.util.OptionalLong.empty();
+            if (rs.has("maxStalenessSeconds")) {
+                if (readPreference.equals("primary")) {
+                    throw new ConfigException(rs.pathOf("maxStalenessSeconds"), "set with readPreference primary, which reads"
+                            + " no secondary; remove it or choose a readPreference that reads secondaries");
+                }
+                long value = rs.number("maxStalenessSeconds", Long.MIN_VALUE, Long.MAX_VALUE, 0);
+                if (value < 90) {
+                    throw new ConfigException(rs.pathOf("maxStalenessSeconds"), value + " is below 90, the MongoDB driver's "
+                            + "minimum (heartbeat frequency + idle write period); use 90 or more");
+                }
+                staleness = java.util.OptionalLong.of(value);
+            }
+            String writeConcern = rs.string("writeConcern", "majority").trim();
+            if (!writeConcern.equals("majority")) {
+                int w;
+                try {
+                    w = Integer.parseInt(writeConcern);
+                } catch (NumberFormatException e) {
+                    w = -1;
+                }
+                if (w < 0 || w > 50) {
+                    throw new ConfigException(rs.pathOf("writeConcern"), "'" + writeConcern + "' is not majority or a number"
+                            + " of members 0..50");
+                }
+            }
+            ConfigNode up = rs.optionalChild("upgrade");
+            up.onlyKeys(Set.of("stop", "install", "start"));
+            MongoReplicaSetConfig.UpgradeCommands commands = new MongoReplicaSetConfig.UpgradeCommands(
+                    up.has("stop") ? Optional.of(up.string("stop")) : Optional.empty(),
+                    up.has("install") ? Optional.of(up.string("install")) : Optional.empty(),
+                    up.has("start") ? Optional.of(up.string("start")) : Optional.empty());
+            int catchUp = (int) rs.number("catchUpSecs", 0, 3_600, 10);
+            int stepDown = (int) rs.number("stepDownSecs", 10, 86_400, 60);
+            if (stepDown <= catchUp) {
+                throw new ConfigException(rs.pathOf("stepDownSecs"), stepDown + " is not more than catchUpSecs " + catchUp
+                        + "; replSetStepDown needs the step-down period longer than the catch-up period");
+            }
+            sets.put(name, new MongoReplicaSetConfig(name, members, user, password, rs.string("authSource", "admin"),
+                    readPreference, staleness, writeConcern,
+                    rs.number("writeConcernTimeoutMs", 0, 3_600_000, 0),
+                    (int) rs.number("connectTimeoutMs", 100, 600_000, 2_000),
+                    (int) rs.number("serverSelectionTimeoutMs", 100, 600_000, 10_000),
+                    (int) rs.number("heartbeatFrequencyMs", 500, 600_000, 1_000),
+                    stepDown, catchUp,
+                    commands));
+        }
+        return sets;
     }
 
     private static FailoverSettings failover(ConfigNode node, Map<String, GroupConfig> groups) {

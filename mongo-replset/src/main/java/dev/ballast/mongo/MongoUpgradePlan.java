@@ -1,0 +1,149 @@
+package dev.ballast.mongo;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The plan of a rolling binary upgrade of one replica set, a pure function of one look at it ({@link #plan}): every
+ * secondary (and arbiter) not yet on the target version, one at a time — stop, install, start with the user's
+ * commands, then wait until it is SECONDARY (ARBITER), runs the target version and has caught up with the primary —
+ * then the primary steps down to an upgraded electable secondary, then the old primary the same way. Members already on
+ * the target version get no step, so planning again after an interruption plans only what is left.
+ *
+ * <p>Refused (before anything changes): no primary, a member down or of unknown version, a target older than a member
+ * (a downgrade), a jump of more than one release series (MongoDB upgrades one major release at a time, with the
+ * featureCompatibilityVersion of the old one), or no electable secondary to hand the primary to. Raising
+ * featureCompatibilityVersion is its own step ({@link #checkFeatureCompatibility}).
+ */
+public final class MongoUpgradePlan {
+
+    public static final String STOP = "mongo-stop";
+    public static final String INSTALL = "mongo-install";
+    public static final String START = "mongo-start";
+    public static final String AWAIT = "mongo-await-secondary";
+    public static final String STEP_DOWN = "mongo-step-down";
+
+    /** One step as plain data; the rolling-upgrade module turns it into an engine step. */
+    public record PlannedStep(String replicaSet, String member, String action, Map<String, String> parameters,
+                              String precondition) {
+        public PlannedStep {
+            parameters = Map.copyOf(parameters);
+        }
+    }
+
+    private MongoUpgradePlan() {
+    }
+
+    public static List<PlannedStep> plan(ReplicaSetStatus status, String targetVersion) {
+        String rs = status.name();
+        String at = "[replicaSet=" + rs + "] refusing upgrade to " + targetVersion + ": ";
+        MemberStatus primary = status.primary().orElseThrow(() -> new MongoRefusedException(at + "no primary now; wait for "
+                + "the election (ballast status)"));
+        for (MemberStatus m : status.members()) {
+            if (!m.reachable()) {
+                throw new MongoRefusedException(at + "member " + m.member() + " is down (" + m.error() + "); an upgrade "
+                        + "takes one member down at a time, so every member must be up first");
+            }
+            if (m.version().isEmpty()) {
+                throw new MongoRefusedException(at + "member " + m.member() + " did not report its version (buildInfo)");
+            }
+            int c = compareVersions(m.version(), targetVersion);
+            if (c > 0) {
+                throw new MongoRefusedException(at + "member " + m.member() + " runs " + m.version() + ", newer than the "
+                        + "target: downgrades are not planned");
+            }
+            if (c < 0 && series(targetVersion) - series(m.version()) > 1) {
+                throw new MongoRefusedException(at + "member " + m.member() + " runs " + m.version() + "; MongoDB upgrades "
+                        + "one release series at a time: upgrade to " + nextSeries(m.version()) + " first");
+            }
+        }
+        List<MemberStatus> secondaries = status.members().stream()
+                .filter(m -> !m.isPrimary() && compareVersions(m.version(), targetVersion) < 0).toList();
+        List<PlannedStep> steps = new ArrayList<>();
+        for (MemberStatus m : secondaries) {
+            member(steps, rs, m, targetVersion);
+        }
+        if (compareVersions(primary.version(), targetVersion) < 0) {
+            Optional<MemberStatus> heir = status.members().stream()
+                    .filter(m -> !m.isPrimary() && !m.arbiter() && !m.hidden() && m.priority() > 0)
+                    .max((a, b) -> Double.compare(a.priority(), b.priority()));
+            if (heir.isEmpty()) {
+                throw new MongoRefusedException(at + "no secondary can take over from the primary " + primary.member()
+                        + " (arbiters, hidden and priority-0 members cannot be primary); add an electable member first");
+            }
+            steps.add(new PlannedStep(rs, heir.get().member(), STEP_DOWN, Map.of("from", primary.member(),
+                    "to", heir.get().member()), heir.get().member() + " is an upgraded SECONDARY caught up with the primary "
+                    + primary.member()));
+            member(steps, rs, primary, targetVersion);
+        }
+        return steps;
+    }
+
+    private static void member(List<PlannedStep> steps, String rs, MemberStatus m, String version) {
+        Map<String, String> p = Map.of("version", version);
+        String state = m.arbiter() ? "ARBITER" : "SECONDARY";
+        steps.add(new PlannedStep(rs, m.member(), STOP, p, m.member() + " is not the primary; the others are up"));
+        steps.add(new PlannedStep(rs, m.member(), INSTALL, p, m.member() + " is stopped"));
+        steps.add(new PlannedStep(rs, m.member(), START, p, m.member() + " has " + version + " installed"));
+        steps.add(new PlannedStep(rs, m.member(), AWAIT, Map.of("version", version, "state", state), m.member()
+                + " answers as " + state + " on " + version + (m.arbiter() ? "" : ", caught up with the primary")));
+    }
+
+    /**
+     * Raising featureCompatibilityVersion to {@code fcv}: refused while any member runs binaries older than it (or is down:
+     * its version is unknown).
+     */
+    public static void checkFeatureCompatibility(ReplicaSetStatus status, String fcv) {
+        for (MemberStatus m : status.members()) {
+            if (!m.reachable() || m.version().isEmpty()) {
+                throw new MongoRefusedException("[replicaSet=" + status.name() + " member=" + m.member() + "] refusing "
+                        + "featureCompatibilityVersion " + fcv + ": its binary version is unknown (it is down); start it");
+            }
+            if (compareVersions(majorMinor(m.version()), fcv) < 0) {
+                throw new MongoRefusedException("[replicaSet=" + status.name() + " member=" + m.member() + "] refusing "
+                        + "featureCompatibilityVersion " + fcv + ": it runs " + m.version() + "; finish the rolling upgrade "
+                        + "of every member first");
+            }
+        }
+    }
+
+    static String majorMinor(String version) {
+        String[] p = version.split("\\.");
+        return p.length >= 2 ? p[0] + "." + p[1] : version;
+    }
+
+    /** Release series in order: 4.0, 4.2, 4.4, 5.0, 6.0, 7.0, 8.0 ... as one number each (x.y -> 10x + y/2 roughly). */
+    static int series(String version) {
+        String[] p = version.split("\\.");
+        int major = Integer.parseInt(p[0].replaceAll("\\D.*", ""));
+        int minor = p.length > 1 ? Integer.parseInt(p[1].replaceAll("\\D.*", "")) : 0;
+        // since 5.0 one series per major version; before, 4.0, 4.2, 4.4 were three
+        return major >= 5 ? 3 * 4 + (major - 5) + 1 + 2 : major * 3 + minor / 2;
+    }
+
+    static String nextSeries(String version) {
+        String[] p = version.split("\\.");
+        int major = Integer.parseInt(p[0].replaceAll("\\D.*", ""));
+        int minor = p.length > 1 ? Integer.parseInt(p[1].replaceAll("\\D.*", "")) : 0;
+        if (major == 4 && minor < 4) {
+            return "4." + (minor + 2);
+        }
+        return major == 4 ? "5.0" : (major + 1) + ".0";
+    }
+
+    /** Compares dotted versions numerically (7.0.14 > 7.0.9). */
+    public static int compareVersions(String a, String b) {
+        String[] x = a.split("\\.");
+        String[] y = b.split("\\.");
+        for (int i = 0; i < Math.max(x.length, y.length); i++) {
+            int p = i < x.length ? Integer.parseInt(x[i].replaceAll("\\D.*", "0")) : 0;
+            int q = i < y.length ? Integer.parseInt(y[i].replaceAll("\\D.*", "0")) : 0;
+            if (p != q) {
+                return Integer.compare(p, q);
+            }
+        }
+        return 0;
+    }
+}
