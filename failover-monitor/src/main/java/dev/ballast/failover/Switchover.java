@@ -41,6 +41,9 @@ public final class Switchover {
 
     private static final Logger log = LoggerFactory.getLogger(Switchover.class);
 
+    /** More than InnoDB's 100 ms during which reads of INNODB_TRX get the same cached snapshot. */
+    static final long TRX_SNAPSHOT_IDLE_MS = 110;
+
     /** How a switchover ended, with the time clients' writes were held (from SWITCHING to the new epoch). */
     public record Result(GroupTopology before, GroupTopology after, long writePauseMs, String auditPath) {
     }
@@ -126,12 +129,14 @@ public final class Switchover {
                 if (open == 0 || System.nanoTime() >= deadline) {
                     if (open > 0) {
                         log.warn("{} {} transaction(s) of {} still open on the master after failover.switchoverDrainMs={}"
-                                + " ms: they fail at their next write", ctx, open, config.credentials().user(),
-                                config.failover().switchoverDrainMs());
+                                + " ms: they fail at their next write; {}", ctx, open, config.credentials().user(),
+                                config.failover().switchoverDrainMs(), openTransactions(master));
                     }
                     return open;
                 }
-                Thread.sleep(5);
+                // InnoDB refreshes its INNODB_TRX snapshot only when nobody read it for 100 ms
+                // (CACHE_MIN_IDLE_TIME_US): polling faster would read the same stale snapshot until the deadline.
+                Thread.sleep(TRX_SNAPSHOT_IDLE_MS);
             }
         } catch (SQLException e) {
             log.warn("{} cannot see the transactions open on the master ({}); grant PROCESS to failover.admin so that a"
@@ -141,6 +146,26 @@ public final class Switchover {
             Thread.currentThread().interrupt();
             return -1;
         }
+    }
+
+    /** The application's open transactions on {@code master}, one line each, for the log. */
+    private String openTransactions(Connection master) {
+        String sql = "SELECT p.ID, t.trx_state, t.trx_started, t.trx_rows_modified, p.COMMAND, p.STATE, p.INFO"
+                + " FROM information_schema.INNODB_TRX t JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id"
+                + " WHERE p.USER = ?";
+        StringBuilder b = new StringBuilder();
+        try (java.sql.PreparedStatement ps = master.prepareStatement(sql)) {
+            ps.setString(1, config.credentials().user());
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    b.append(String.format("[thread %d %s since %s, %d rows, %s %s: %s]", rs.getLong(1), rs.getString(2),
+                            rs.getString(3), rs.getLong(4), rs.getString(5), rs.getString(6), rs.getString(7)));
+                }
+            }
+        } catch (SQLException e) {
+            b.append("(cannot list them: ").append(e.getMessage()).append(')');
+        }
+        return b.toString();
     }
 
     private Result locked(String group, Optional<NodeAddress> to, NodeConnections nodes, String ctx) throws SwitchoverException {
