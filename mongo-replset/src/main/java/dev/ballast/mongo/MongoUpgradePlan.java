@@ -16,6 +16,10 @@ import java.util.Optional;
  * (a downgrade), a jump of more than one release series (MongoDB upgrades one major release at a time, with the
  * featureCompatibilityVersion of the old one), or no electable secondary to hand the primary to. Raising
  * featureCompatibilityVersion is its own step ({@link #checkFeatureCompatibility}).
+ *
+ * <p>The target is written as the operator means it: a member is at {@code 7.0} when its version starts with those
+ * numbers ({@code 7.0.14} is at {@code 7.0}, and so is not a downgrade), at {@code 7.0.14} only when it is that release
+ * ({@link #compareToTarget}).
  */
 public final class MongoUpgradePlan {
 
@@ -47,12 +51,13 @@ public final class MongoUpgradePlan {
                         + "takes one member down at a time, so every member must be up first");
             }
             if (m.version().isEmpty()) {
-                throw new MongoRefusedException(at + "member " + m.member() + " did not report its version (buildInfo)");
+                throw new MongoRefusedException(at + "member " + m.member() + " did not report its version (buildInfo); "
+                        + "check that the configured user may run buildInfo there, and plan again");
             }
-            int c = compareVersions(m.version(), targetVersion);
+            int c = compareToTarget(m.version(), targetVersion);
             if (c > 0) {
                 throw new MongoRefusedException(at + "member " + m.member() + " runs " + m.version() + ", newer than the "
-                        + "target: downgrades are not planned");
+                        + "target: downgrades are not planned; choose a target of at least " + m.version());
             }
             if (c < 0 && series(targetVersion) - series(m.version()) > 1) {
                 throw new MongoRefusedException(at + "member " + m.member() + " runs " + m.version() + "; MongoDB upgrades "
@@ -60,12 +65,12 @@ public final class MongoUpgradePlan {
             }
         }
         List<MemberStatus> secondaries = status.members().stream()
-                .filter(m -> !m.isPrimary() && compareVersions(m.version(), targetVersion) < 0).toList();
+                .filter(m -> !m.isPrimary() && compareToTarget(m.version(), targetVersion) < 0).toList();
         List<PlannedStep> steps = new ArrayList<>();
         for (MemberStatus m : secondaries) {
             member(steps, rs, m, targetVersion);
         }
-        if (compareVersions(primary.version(), targetVersion) < 0) {
+        if (compareToTarget(primary.version(), targetVersion) < 0) {
             Optional<MemberStatus> heir = status.members().stream()
                     .filter(m -> !m.isPrimary() && !m.arbiter() && !m.hidden() && m.priority() > 0)
                     .max((a, b) -> Double.compare(a.priority(), b.priority()));
@@ -133,13 +138,41 @@ public final class MongoUpgradePlan {
         return major == 4 ? "5.0" : (major + 1) + ".0";
     }
 
+    /**
+     * Compares {@code version} with {@code target} on the target's numbers only: negative older, 0 at the target,
+     * positive newer. {@code 7.0.14} is at {@code 7.0} and at {@code 7}; it is newer than {@code 7.0.2}.
+     */
+    public static int compareToTarget(String version, String target) {
+        String[] x = version.split("\\.");
+        String[] y = target.split("\\.");
+        for (int i = 0; i < y.length; i++) {
+            int p = i < x.length ? leadingNumber(x[i]) : 0;
+            int q = leadingNumber(y[i]);
+            if (p != q) {
+                return Integer.compare(p, q);
+            }
+        }
+        return 0;
+    }
+
+    /** The digits a version part starts with ({@code "14-rc1"} is 14), 0 when none. */
+    private static int leadingNumber(String part) {
+        String digits = part.replaceAll("\\D.*", "");
+        return digits.isEmpty() ? 0 : Integer.parseInt(digits);
+    }
+
+    /** True when {@code version} is at {@code target} ({@link #compareToTarget} is 0). */
+    public static boolean reaches(String version, String target) {
+        return !version.isEmpty() && compareToTarget(version, target) == 0;
+    }
+
     /** Compares dotted versions numerically (7.0.14 > 7.0.9). */
     public static int compareVersions(String a, String b) {
         String[] x = a.split("\\.");
         String[] y = b.split("\\.");
         for (int i = 0; i < Math.max(x.length, y.length); i++) {
-            int p = i < x.length ? Integer.parseInt(x[i].replaceAll("\\D.*", "0")) : 0;
-            int q = i < y.length ? Integer.parseInt(y[i].replaceAll("\\D.*", "0")) : 0;
+            int p = i < x.length ? leadingNumber(x[i]) : 0;
+            int q = i < y.length ? leadingNumber(y[i]) : 0;
             if (p != q) {
                 return Integer.compare(p, q);
             }

@@ -61,6 +61,20 @@ class MongoUpgradePlanTest {
     }
 
     @Test
+    void aTargetOfTwoNumbersIsReachedByEveryReleaseOfThatSeries() {
+        ReplicaSetStatus mixed = rs(m("a:1", "PRIMARY", "6.0.19"), m("b:1", "SECONDARY", "7.0.14"),
+                m("c:1", "SECONDARY", "6.0.19"));
+        assertEquals(describe(MongoUpgradePlan.plan(mixed, "7.0.14")), describe(MongoUpgradePlan.plan(mixed, "7.0")),
+                "b:1 on 7.0.14 is at 7.0: not a downgrade, no steps");
+        assertEquals(List.of(), MongoUpgradePlan.plan(rs(m("a:1", "PRIMARY", "7.0.14"), m("b:1", "SECONDARY", "7.0.2")), "7"));
+        assertTrue(MongoUpgradePlan.compareToTarget("7.0.14", "7.0.2") > 0);
+        assertTrue(MongoUpgradePlan.compareToTarget("7.0.2", "7.0.14") < 0);
+        assertTrue(MongoUpgradePlan.reaches("7.0.14-rc1", "7.0.14"));
+        assertTrue(!MongoUpgradePlan.reaches("", "7.0"));
+        assertTrue(MongoUpgradePlan.compareVersions("7.0.14-rc1", "7.0.20") < 0, "a suffix is not a digit");
+    }
+
+    @Test
     void arbitersHiddenAndPriorityZeroMembersAreUpgradedButNeverTakeOver() {
         List<MongoUpgradePlan.PlannedStep> plan = MongoUpgradePlan.plan(rs(m("a:1", "PRIMARY", "6.0.19"),
                 with(m("b:1", "SECONDARY", "6.0.19"), 0, true, false), with(m("c:1", "SECONDARY", "6.0.19"), 1, false, true),
@@ -77,8 +91,11 @@ class MongoUpgradePlanTest {
                 .contains("no primary now"));
         MemberStatus down = new MemberStatus("b:1", false, "DOWN", -1, 0, -1, -1, -1, "", 1, false, false, "", "refused");
         assertTrue(refusal(rs(m("a:1", "PRIMARY", "6.0.1"), down), "7.0.14").contains("member b:1 is down (refused)"));
-        assertTrue(refusal(rs(m("a:1", "PRIMARY", "7.0.14"), m("b:1", "SECONDARY", "8.0.1")), "7.0.14")
-                .contains("downgrades are not planned"));
+        assertEquals("[replicaSet=rs0] refusing upgrade to 7.0.14: member b:1 runs 8.0.1, newer than the target: "
+                + "downgrades are not planned; choose a target of at least 8.0.1",
+                refusal(rs(m("a:1", "PRIMARY", "7.0.14"), m("b:1", "SECONDARY", "8.0.1")), "7.0.14"));
+        assertTrue(refusal(rs(m("a:1", "PRIMARY", "7.0.14"), m("b:1", "SECONDARY", "")), "7.0.14")
+                .contains("member b:1 did not report its version (buildInfo); check that the configured user may run"));
         assertEquals("[replicaSet=rs0] refusing upgrade to 7.0.14: member a:1 runs 5.0.30; MongoDB upgrades one release "
                 + "series at a time: upgrade to 6.0 first", refusal(rs(m("a:1", "PRIMARY", "5.0.30"),
                 m("b:1", "SECONDARY", "6.0.1")), "7.0.14"));
