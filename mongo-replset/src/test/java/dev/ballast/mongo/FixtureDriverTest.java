@@ -1,9 +1,11 @@
 package dev.ballast.mongo;
 
+import com.mongodb.MongoCommandException;
 import com.mongodb.ReadPreference;
 import com.mongodb.client.ClientSession;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoDatabase;
 import dev.ballast.mongo.fixture.ReplicaSetFixture;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.bson.Document;
@@ -17,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The real MongoDB sync driver against the replica-set fixture: it must take the fixture for a replica set. */
@@ -75,6 +78,26 @@ class FixtureDriverTest {
             assertNotEquals(old, now);
             assertTrue(rs.term() > term);
             assertEquals(2, orders.countDocuments());
+        }
+    }
+
+    @Test
+    void featureCompatibilityVersionIsReadAndOnA70PrimaryChangedOnlyWithConfirm() {
+        try (MongoClient client = BallastMongo.client(Fixtures.config(rs), "rs0")) {
+            MongoDatabase admin = client.getDatabase("admin");
+            Document fcv = admin.runCommand(new Document("getParameter", 1).append("featureCompatibilityVersion", 1));
+            assertEquals("7.0", fcv.get("featureCompatibilityVersion", Document.class).getString("version"));
+            MongoCommandException e = assertThrows(MongoCommandException.class,
+                    () -> admin.runCommand(new Document("setFeatureCompatibilityVersion", "6.0")));
+            assertTrue(e.getErrorMessage().contains("'confirm: true'"), e.getErrorMessage());
+            assertEquals("7.0", rs.featureCompatibilityVersion(), "refused: unchanged");
+            admin.runCommand(new Document("setFeatureCompatibilityVersion", "6.0").append("confirm", true));
+            assertEquals("6.0", rs.featureCompatibilityVersion());
+            rs.member(2).version("6.0.19");
+            e = assertThrows(MongoCommandException.class, () -> admin.runCommand(
+                    new Document("setFeatureCompatibilityVersion", "7.0").append("confirm", true)));
+            assertTrue(e.getErrorMessage().contains("member " + rs.member(2).host() + " runs binary 6.0.19"), e.getErrorMessage());
+            assertEquals("6.0", rs.featureCompatibilityVersion());
         }
     }
 
