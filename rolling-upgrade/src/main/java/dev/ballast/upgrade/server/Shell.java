@@ -12,12 +12,13 @@ import java.util.concurrent.TimeUnit;
 /**
  * Runs one of the operator's commands ({@code upgrade.stopCommand} ...) with {@code /bin/sh -c}, bounded in time. The
  * output goes to a file, not a pipe, so a command that starts a server in the background returns when the shell does
- * (a pipe would stay open as long as the server holds it).
+ * (a pipe would stay open as long as the server holds it). Shared by the MariaDB upgrade and the MongoDB one
+ * ({@code dev.ballast.upgrade.mongo}).
  */
-final class Shell {
+public final class Shell {
 
     /** How a command ended: its exit status and the last lines of its output. */
-    record Outcome(int exitStatus, String tail) {
+    public record Outcome(int exitStatus, String tail) {
     }
 
     private Shell() {
@@ -26,7 +27,7 @@ final class Shell {
     /**
      * @throws IllegalStateException naming the command, the node, the status or the timeout, and the output's tail
      */
-    static Outcome run(String what, String command, NodeAddress node, String version, long timeoutMs)
+    public static Outcome run(String what, String command, NodeAddress node, String version, long timeoutMs)
             throws IOException, InterruptedException {
         Path out = Files.createTempFile("ballast-upgrade-", ".out");
         try {
