@@ -289,7 +289,8 @@ record StatusView(String cluster, String zookeeper, long generatedAt, List<Strin
                 return null;
             }
         }
-        return topology.path("master").asText(null);
+        // a MongoDB record (mongo-switchover, mongo-upgrade) names the replica set's primary
+        return topology.path("master").asText(topology.path("primary").asText(null));
     }
 
     private static String firstText(JsonNode o, String... keys) {

@@ -1,8 +1,14 @@
 package dev.ballast.cli;
 
+import dev.ballast.failover.RefusedException;
 import dev.ballast.failover.Switchover;
+import dev.ballast.mongo.MongoRefusedException;
+import dev.ballast.mongo.MongoSwitchover;
+import dev.ballast.mongo.ReplicaSetProbe;
 import dev.ballast.rules.ClusterConfig;
+import dev.ballast.rules.MongoReplicaSetConfig;
 import dev.ballast.rules.NodeAddress;
+import dev.ballast.upgrade.mongo.MongoAudit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -22,7 +28,8 @@ import java.util.concurrent.Callable;
                 "A MongoDB replica set (mongo.replicaSets.<name>) as --group: the other electable secondaries are frozen "
                 + "(replSetFreeze), the primary steps down with a catch-up period (replSetStepDown), the new primary is "
                 + "confirmed by its term and electionId, the others are unfrozen. A --to member that is an arbiter, hidden, "
-                + "has priority 0, is down or does not catch up within catchUpSecs is refused (exit 3)."})
+                + "has priority 0, is down or does not catch up within catchUpSecs is refused (exit 3). Recorded in the audit "
+                + "log (recoveries/) when the config has failover.zookeeper."})
 final class SwitchoverCommand implements Callable<Integer> {
 
     @Mixin
@@ -49,7 +56,7 @@ final class SwitchoverCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ClusterConfig c = config.load();
         if (c.mongoReplicaSet(group).isPresent()) {
-            return mongo(c.mongoReplicaSet(group).get());
+            return mongo(c, c.mongoReplicaSet(group).get());
         }
         if (!c.groups().containsKey(group)) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "Invalid value for option '--group': "
@@ -66,15 +73,22 @@ final class SwitchoverCommand implements Callable<Integer> {
         return BallastCli.OK;
     }
 
-    private int mongo(dev.ballast.rules.MongoReplicaSetConfig rs) throws dev.ballast.failover.RefusedException {
-        try (dev.ballast.mongo.ReplicaSetProbe probe = new dev.ballast.mongo.ReplicaSetProbe(rs)) {
-            dev.ballast.mongo.MongoSwitchover.Result r = new dev.ballast.mongo.MongoSwitchover(rs, probe)
-                    .run(Optional.ofNullable(to).map(NodeAddress::toString));
+    /** With failover.zookeeper the switchover is recorded in the audit log (recoveries/); without, it runs all the same. */
+    private int mongo(ClusterConfig c, MongoReplicaSetConfig rs) throws RefusedException {
+        Optional<String> target = Optional.ofNullable(to).map(NodeAddress::toString);
+        Optional<ZooKeeperSession> zk = c.failover().zookeeper().isPresent() ? Optional.of(root.zookeeper(c))
+                : Optional.empty();
+        try (ReplicaSetProbe probe = new ReplicaSetProbe(rs)) {
+            MongoSwitchover.Result r = zk.isPresent()
+                    ? MongoAudit.switchover(zk.get().store(), rs, probe, Operator.name(), target, Optional.empty())
+                    : new MongoSwitchover(rs, probe).run(target);
             spec.commandLine().getOut().println("switched over replica set " + rs.name() + " from " + r.from() + " to "
                     + r.to() + " (term " + r.termBefore() + " -> " + r.termAfter() + ", no primary for " + r.noPrimaryMs()
-                    + " ms)");
-        } catch (dev.ballast.mongo.MongoRefusedException e) {
-            throw new dev.ballast.failover.RefusedException(e.getMessage());
+                    + " ms)" + (zk.isEmpty() ? "; no audit record: the config has no failover.zookeeper" : ""));
+        } catch (MongoRefusedException e) {
+            throw new RefusedException(e.getMessage());
+        } finally {
+            zk.ifPresent(ZooKeeperSession::close);
         }
         return BallastCli.OK;
     }
