@@ -41,8 +41,8 @@ final class FcvCommand implements Callable<Integer> {
             description = "The MongoDB replica set (mongo.replicaSets.<name>).")
     String group;
 
-    @Option(names = "--version", required = true, paramLabel = "MAJOR.MINOR",
-            description = "The featureCompatibilityVersion to set, e.g. 7.0.")
+    @Option(names = "--version", required = true, paramLabel = "VERSION",
+            description = "The featureCompatibilityVersion to set, e.g. 7.0 (major and minor only).")
     String version;
 
     @Override

@@ -79,6 +79,10 @@ class BallastCliUsageTest {
             assertEquals(0, run(verb, "--help"), verb);
             assertTrue(out.toString(StandardCharsets.UTF_8).startsWith("Usage: ballast " + verb), verb);
         }
+        assertEquals(0, run("upgrade", "fcv", "--help"));
+        assertTrue(out.toString(StandardCharsets.UTF_8).startsWith("Usage: ballast upgrade fcv"), out.toString());
+        assertEquals(2, run("upgrade", "fcv", "--config", "c.yaml", "--group", "rs0"));
+        assertTrue(err().contains("Missing required option: '--version=VERSION'"), err());
         assertEquals(0, run("version"));
         String v = out.toString(StandardCharsets.UTF_8);
         assertTrue(v.startsWith("ballast ") && !v.contains("${") && v.lines().findFirst().orElseThrow().matches("ballast \\d+\\.\\d+.*"), v);
