@@ -15,7 +15,8 @@ import java.util.Optional;
  * <p>Refused (before anything changes): no primary, a member down or of unknown version, a target older than a member
  * (a downgrade), a jump of more than one release series (MongoDB upgrades one major release at a time, with the
  * featureCompatibilityVersion of the old one), or no electable secondary to hand the primary to. Raising
- * featureCompatibilityVersion is its own step ({@link #checkFeatureCompatibility}).
+ * featureCompatibilityVersion is its own step ({@link #checkFeatureCompatibility}); an upgrade into a newer series is
+ * refused while the FCV is below the series the members leave, when the caller knows it.
  *
  * <p>The target is written as the operator means it: a member is at {@code 7.0} when its version starts with those
  * numbers ({@code 7.0.14} is at {@code 7.0}, and so is not a downgrade), at {@code 7.0.14} only when it is that release
@@ -41,6 +42,32 @@ public final class MongoUpgradePlan {
     }
 
     public static List<PlannedStep> plan(ReplicaSetStatus status, String targetVersion) {
+        return plan(status, targetVersion, Optional.empty());
+    }
+
+    /**
+     * Like {@link #plan(ReplicaSetStatus, String)}, and when the set's featureCompatibilityVersion is known: an upgrade
+     * into a newer release series is refused unless the FCV is at the series the members leave (MongoDB's
+     * prerequisite: a 7.0 binary starts on data of FCV 6.0, not 5.0).
+     */
+    public static List<PlannedStep> plan(ReplicaSetStatus status, String targetVersion, Optional<String> fcv) {
+        List<PlannedStep> steps = planMembers(status, targetVersion);
+        if (fcv.isPresent() && !steps.isEmpty()) {
+            for (MemberStatus m : status.members()) {
+                String leaves = majorMinor(m.version());
+                if (series(leaves) < series(targetVersion) && compareVersions(fcv.get(), leaves) < 0) {
+                    throw new MongoRefusedException("[replicaSet=" + status.name() + "] refusing upgrade to " + targetVersion
+                            + ": its featureCompatibilityVersion is " + fcv.get() + ", and member " + m.member() + " leaves "
+                            + m.version() + ": MongoDB starts a binary of the next release series only on data of FCV "
+                            + leaves + "; set it first ('ballast upgrade fcv --group " + status.name() + " --version "
+                            + leaves + "') and plan again");
+                }
+            }
+        }
+        return steps;
+    }
+
+    private static List<PlannedStep> planMembers(ReplicaSetStatus status, String targetVersion) {
         String rs = status.name();
         String at = "[replicaSet=" + rs + "] refusing upgrade to " + targetVersion + ": ";
         MemberStatus primary = status.primary().orElseThrow(() -> new MongoRefusedException(at + "no primary now; wait for "

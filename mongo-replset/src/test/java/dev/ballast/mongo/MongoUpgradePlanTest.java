@@ -3,6 +3,7 @@ package dev.ballast.mongo;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -103,6 +104,22 @@ class MongoUpgradePlanTest {
                 .contains("upgrade to 4.4 first"));
         assertTrue(refusal(rs(m("a:1", "PRIMARY", "6.0.1"), with(m("b:1", "SECONDARY", "6.0.1"), 0, false, false),
                 with(m("c:1", "SECONDARY", "6.0.1"), 1, false, true)), "7.0.14").contains("no secondary can take over"));
+    }
+
+    @Test
+    void anUpgradeIntoTheNextSeriesNeedsTheFeatureCompatibilityVersionOfTheSeriesItLeaves() {
+        ReplicaSetStatus s = rs(m("a:1", "PRIMARY", "6.0.19"), m("b:1", "SECONDARY", "6.0.19"), m("c:1", "SECONDARY", "6.0.19"));
+        assertEquals(13, MongoUpgradePlan.plan(s, "7.0.14", Optional.of("6.0")).size());
+        assertEquals(13, MongoUpgradePlan.plan(s, "7.0.14", Optional.empty()).size(), "unknown: not checked");
+        assertEquals("[replicaSet=rs0] refusing upgrade to 7.0.14: its featureCompatibilityVersion is 5.0, and member a:1 "
+                + "leaves 6.0.19: MongoDB starts a binary of the next release series only on data of FCV 6.0; set it first "
+                + "('ballast upgrade fcv --group rs0 --version 6.0') and plan again",
+                assertThrows(MongoRefusedException.class, () -> MongoUpgradePlan.plan(s, "7.0.14", Optional.of("5.0")))
+                        .getMessage());
+        assertEquals(13, MongoUpgradePlan.plan(s, "6.0.20", Optional.of("5.0")).size(), "within a series the FCV does not"
+                + " matter");
+        assertEquals(List.of(), MongoUpgradePlan.plan(rs(m("a:1", "PRIMARY", "7.0.14")), "7.0", Optional.of("6.0")),
+                "nothing to do: nothing to check");
     }
 
     @Test

@@ -168,7 +168,8 @@ final class UpgradeCommand implements Runnable {
                     + " abort " + active.get() + "'; nothing was changed");
         }
         try {
-            return MongoUpgrade.plan(a.status(), version, rs, c.upgrade());
+            ReplicaSetStatus status = a.status();
+            return MongoUpgrade.plan(status, a.featureCompatibilityVersion(status), version, rs, c.upgrade());
         } catch (MongoRefusedException e) {
             throw new RefusedException(e.getMessage() + "; nothing was changed");
         }

@@ -276,7 +276,8 @@ class MongoUpgradeCommandTest {
         assertEquals(0, run("upgrade", "status"), err());
         assertTrue(out().contains("mongo-up-1  mongo-upgrade  DONE  13/13 steps"), out());
         assertEquals(0, run("upgrade", "plan", "--group", "rs0", "--to-version", "7.0.14"), err());
-        assertEquals("nothing to upgrade: every member of replica set rs0 runs 7.0.14\n", out());
+        assertEquals("nothing to upgrade: every member of replica set rs0 runs 7.0.14\nfeatureCompatibilityVersion: 6.0;"
+                + " once every member runs 7.0.14, raise it with 'ballast upgrade fcv --group rs0 --version 7.0'\n", out());
     }
 
     /** Thrown by the wrapped start action: the runner's process "dies" after acting, before the step is recorded. */
@@ -294,7 +295,8 @@ class MongoUpgradeCommandTest {
              MongoUpgradeActions actions = new MongoUpgradeActions(cluster, set, TopologyStore.of(dying, cluster), "test")) {
             assertTrue(TopologyStore.of(dying, cluster).awaitConnected(10_000));
             OperationStore store = OperationStore.of(dying, cluster);
-            MongoUpgrade plan = MongoUpgrade.plan(actions.status(), "7.0.14", set, cluster.upgrade());
+            MongoUpgrade plan = MongoUpgrade.plan(actions.status(), java.util.Optional.of("6.0"), "7.0.14", set,
+                    cluster.upgrade());
             store.create(Operation.create("mongo-up-2", MongoUpgrade.KIND, cluster.name(), "test", System.currentTimeMillis(),
                     plan.steps()));
             Map<String, StepAction> byName = new HashMap<>(actions.actions());
@@ -366,6 +368,15 @@ class MongoUpgradeCommandTest {
                 + " upgrade to 6.0 first"), err());
         rs.member(2).version("6.0.19");
 
+        try (MongoClient mongo = BallastMongo.client(cluster, "rs0")) {
+            mongo.getDatabase("admin").runCommand(new Document("setFeatureCompatibilityVersion", "5.0"));
+            assertEquals(3, run("upgrade", "start", "--group", "rs0", "--to-version", "7.0.14", "--yes"));
+            assertTrue(err().contains("its featureCompatibilityVersion is 5.0, and member " + host(0) + " leaves 6.0.19:"
+                    + " MongoDB starts a binary of the next release series only on data of FCV 6.0; set it first ('ballast"
+                    + " upgrade fcv --group rs0 --version 6.0')"), err());
+            mongo.getDatabase("admin").runCommand(new Document("setFeatureCompatibilityVersion", "6.0"));
+        }
+
         assertEquals(2, run("upgrade", "plan", "--group", "g0", "--group", "rs0", "--to-version", "7.0.14"));
         assertTrue(err().contains("rs0 is a MongoDB replica set, upgraded on its own: give it as the only --group"), err());
         assertEquals(2, run("upgrade", "plan", "--group", "rs9", "--to-version", "7.0.14"));
@@ -378,6 +389,8 @@ class MongoUpgradeCommandTest {
 
         assertEquals(0, run("upgrade", "plan", "--group", "rs0", "--to-version", "7.0"), err());
         assertTrue(out().startsWith("upgrade of replica set rs0 to 7.0: 13 steps\n"), out());
+        assertTrue(out().endsWith("\nfeatureCompatibilityVersion: 6.0; once every member runs 7.0, raise it with 'ballast"
+                + " upgrade fcv --group rs0 --version 7.0'\n"), out());
         assertTrue(out().contains("rs0 " + host(1) + " mongo-install: " + control.command("install")
                 .replace("{host}", "127.0.0.1").replace("{port}", Integer.toString(rs.member(1).port()))
                 .replace("{version}", "7.0")), out());

@@ -78,8 +78,12 @@ public final class MongoFeatureCompatibility {
         return new Result(name, primary.member(), before, after, !after.equals(before), confirm);
     }
 
-    /** The member's featureCompatibilityVersion; during a change, "6.0 (upgrading to 7.0)". */
     private String read(String member) {
+        return read(probe, member);
+    }
+
+    /** The member's featureCompatibilityVersion ({@code getParameter}); during a change, "6.0 (changing to 7.0)". */
+    public static String read(ReplicaSetProbe probe, String member) {
         Document reply = probe.command(member, new Document("getParameter", 1).append("featureCompatibilityVersion", 1));
         Document fcv = reply.get("featureCompatibilityVersion", Document.class);
         if (fcv == null || fcv.getString("version") == null) {

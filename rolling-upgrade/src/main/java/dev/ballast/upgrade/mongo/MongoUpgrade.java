@@ -25,7 +25,7 @@ import java.util.Optional;
  * takes over). A member's {@code mongo-stop … mongo-await-secondary} share a {@link Runner#UNIT}: an abort in the
  * middle finishes them, so the member serves again.
  */
-public record MongoUpgrade(String replicaSet, String target, Commands commands, List<Step> steps) {
+public record MongoUpgrade(String replicaSet, String target, Optional<String> fcv, Commands commands, List<Step> steps) {
 
     /** The operation kind stored with a MongoDB upgrade. */
     public static final String KIND = "mongo-upgrade";
@@ -86,15 +86,16 @@ public record MongoUpgrade(String replicaSet, String target, Commands commands, 
     }
 
     /**
-     * Plans the upgrade of {@code status}'s replica set to {@code target}.
+     * Plans the upgrade of {@code status}'s replica set to {@code target}; {@code fcv} is its featureCompatibilityVersion
+     * when known (an upgrade into the next release series needs it at the series the members leave).
      *
      * @throws dev.ballast.mongo.MongoRefusedException naming the member and the way out, when the set is not fit for it
      */
-    public static MongoUpgrade plan(ReplicaSetStatus status, String target, MongoReplicaSetConfig rs,
+    public static MongoUpgrade plan(ReplicaSetStatus status, Optional<String> fcv, String target, MongoReplicaSetConfig rs,
                                     UpgradeSettings settings) {
         Commands commands = Commands.of(rs, settings);
         List<Step> steps = new ArrayList<>();
-        for (MongoUpgradePlan.PlannedStep p : MongoUpgradePlan.plan(status, target)) {
+        for (MongoUpgradePlan.PlannedStep p : MongoUpgradePlan.plan(status, target, fcv)) {
             Map<String, String> params = new LinkedHashMap<>(p.parameters());
             params.put("version", target);
             switch (p.action()) {
@@ -112,15 +113,21 @@ public record MongoUpgrade(String replicaSet, String target, Commands commands, 
             }
             steps.add(Step.pending(p.replicaSet(), p.member(), new Action(p.action(), params), p.precondition()));
         }
-        return new MongoUpgrade(status.name(), target, commands, steps);
+        return new MongoUpgrade(status.name(), target, fcv, commands, steps);
+    }
+
+    private static String series(String version) {
+        String[] p = version.split("\\.");
+        return p.length >= 2 ? p[0] + "." + p[1] : p[0] + ".0";
     }
 
     /** The plan as an operator reads it: one line per step with its command, or that every member is there. */
     public String describe() {
         StringBuilder b = new StringBuilder();
         if (steps.isEmpty()) {
-            return b.append("nothing to upgrade: every member of replica set ").append(replicaSet).append(" runs ")
-                    .append(target).append('\n').toString();
+            b.append("nothing to upgrade: every member of replica set ").append(replicaSet).append(" runs ")
+                    .append(target).append('\n');
+            return fcvLine(b).toString();
         }
         b.append("upgrade of replica set ").append(replicaSet).append(" to ").append(target).append(": ")
                 .append(steps.size()).append(" steps\n");
@@ -139,6 +146,14 @@ public record MongoUpgrade(String replicaSet, String target, Commands commands, 
             }
             b.append('\n');
         }
-        return b.toString();
+        return fcvLine(b).toString();
+    }
+
+    /** The FCV now, and the command that raises it once the binaries are there. */
+    private StringBuilder fcvLine(StringBuilder b) {
+        fcv.ifPresent(v -> b.append("featureCompatibilityVersion: ").append(v).append(v.equals(series(target)) ? "\n"
+                : "; once every member runs " + target + ", raise it with 'ballast upgrade fcv --group " + replicaSet
+                + " --version " + series(target) + "'\n"));
+        return b;
     }
 }

@@ -79,6 +79,18 @@ public final class MongoUpgradeActions implements AutoCloseable {
         return probe.probe();
     }
 
+    /**
+     * The set's featureCompatibilityVersion as its primary reports it; empty without a primary or when it cannot be
+     * read (then the plan does not check it).
+     */
+    public Optional<String> featureCompatibilityVersion(ReplicaSetStatus s) {
+        try {
+            return s.primary().map(p -> MongoFeatureCompatibility.read(probe, p.member()));
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
     @Override
     public void close() {
         probe.close();
