@@ -42,7 +42,9 @@ public record MongoReplicaSetConfig(String name, List<NodeAddress> members, Opti
 
     /**
      * Shell command templates of a rolling upgrade, run with {@code sh -c} on the host of the CLI; {@code {host}},
-     * {@code {port}} and {@code {version}} are replaced. Empty = the upgrade cannot run (the plan still shows).
+     * {@code {port}}, {@code {node}} and {@code {version}} are replaced. Empty = the cluster's {@code upgrade.stopCommand}
+     * (installCommand, startCommand) is used; when that is empty too, {@code ballast upgrade start} is refused (the plan
+     * still shows).
      */
     public record UpgradeCommands(Optional<String> stop, Optional<String> install, Optional<String> start) {
         public static final UpgradeCommands NONE = new UpgradeCommands(Optional.empty(), Optional.empty(), Optional.empty());
