@@ -143,6 +143,22 @@ class BallastCliTest {
         }
         assertEquals("stopped", nodes.get(2).get("state").asText(), out());
         stopped.execute("START SLAVE SQL_THREAD");
+
+        // a running data source registers under planes/: status lists it with the schema version it has loaded
+        try (dev.ballast.jdbc.BallastDataSource ds = new dev.ballast.jdbc.BallastDataSource(bed.config())) {
+            assertEquals(0, run("status", "--config", config.toString()), err());
+            String withPlane = out();
+            System.out.println("STATUS TREE WITH A DATA PLANE\n" + withPlane);
+            String process = java.lang.management.ManagementFactory.getRuntimeMXBean().getName();
+            assertTrue(withPlane.contains("data planes (schema version 0)"), withPlane);
+            assertTrue(withPlane.lines().anyMatch(l -> l.contains(process) && l.contains("schema version 0")), withPlane);
+            assertEquals(0, run("status", "--config", config.toString(), "--json"), err());
+            JsonNode planes = new ObjectMapper().readTree(out()).get("dataPlanes");
+            assertEquals(1, planes.size(), out());
+            assertEquals(process, planes.get(0).get("process").asText());
+        }
+        assertEquals(0, run("status", "--config", config.toString(), "--json"), err());
+        assertEquals(0, new ObjectMapper().readTree(out()).get("dataPlanes").size(), "closed: its entry is gone " + out());
     }
 
     @Test

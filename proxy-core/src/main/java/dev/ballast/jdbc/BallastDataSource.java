@@ -60,6 +60,8 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
         final String keyGenerator;
         final AlgorithmConfiguration snowflake;
         final ExecutorService followers;
+        /** this data plane's entry under {@code planes/} (the schema version it has loaded); null without ZooKeeper */
+        final dev.ballast.topology.PlaneRegistration registration;
         final java.util.concurrent.CopyOnWriteArrayList<Generation> users = new java.util.concurrent.CopyOnWriteArrayList<>();
         volatile boolean closed;
 
@@ -112,6 +114,9 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
                 throw e;
             }
             this.topology = createdTopology;
+            long loadedSchema = createdTopology.schemaVersion().version();
+            this.registration = createdTopology.zookeeper().map(zk -> dev.ballast.topology.PlaneRegistration.start(zk,
+                    config.name(), config.failover().clusterPath(config.name()), loadedSchema, 2_000)).orElse(null);
             this.router = createdRouter;
             this.workers = createdWorkers;
             this.keyGenerator = registered;
@@ -126,8 +131,15 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
                 followers.execute(this::reprobe);
             });
             createdTopology.addSchemaListener(v -> followers.execute(() -> {
+                List<String> failures = new ArrayList<>();
                 for (Generation g : users) {
-                    g.reload(v.version(), v.tables(), v.atMillis());
+                    String failure = g.reload(v.version(), v.tables(), v.atMillis());
+                    if (!failure.isEmpty()) {
+                        failures.add(failure);
+                    }
+                }
+                if (registration != null && !closed) {
+                    registration.loaded(v.version(), String.join("; ", failures));
                 }
             }));
         }
@@ -175,6 +187,9 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
             }
             if (workers != null) {
                 workers.close(); // before the ZooKeeper client it uses
+            }
+            if (registration != null) {
+                registration.close();
             }
             topology.close();
             router.close();
@@ -244,10 +259,16 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
             }
         }
 
-        /** Reloads the changed tables' metadata (on the base's followers' thread: it reads the servers). */
-        void reload(long version, List<String> tables, long bumpedAt) {
-            if (closed || reload == null) {
-                return;
+        /**
+         * Reloads the changed tables' metadata (on the base's followers' thread: it reads the servers). Returns why it
+         * failed, or "" when it reloaded (or this generation is closed).
+         */
+        String reload(long version, List<String> tables, long bumpedAt) {
+            if (closed) {
+                return "";
+            }
+            if (reload == null) {
+                return "this data source cannot reload ShardingSphere's metadata (not built by Ballast's context builder)";
             }
             long start = System.nanoTime();
             try {
@@ -258,9 +279,11 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
                         result.templatesForgotten(),
                         result.unknown().isEmpty() ? "" : "; not in the config, ignored: " + result.unknown(),
                         result.missing().isEmpty() ? "" : "; not on the servers: " + result.missing());
+                return "";
             } catch (SQLException | RuntimeException e) {
                 log.warn("[cluster={}] schema version {}: reloading {} failed: {}; statements through ShardingSphere see the "
                         + "old definition until the next bump", config.name(), version, tables, e.toString());
+                return "reloading " + tables + ": " + e;
             }
         }
 

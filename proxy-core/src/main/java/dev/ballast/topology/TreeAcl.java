@@ -30,6 +30,8 @@ import java.util.Optional;
  *   <li>{@code zkRoot}, {@code zkRoot/<cluster>} and everything below: admin ALL, reader READ;</li>
  *   <li>{@code <cluster>/workers}: admin ALL, reader READ + CREATE + DELETE (data planes lease worker ids there);</li>
  *   <li>a lease {@code <cluster>/workers/<child>}, created by a data plane: reader ALL;</li>
+ *   <li>{@code <cluster>/planes} and a data plane's registration below it (the schema version it has loaded), the same
+ *       as {@code workers} and a lease;</li>
  * </ul>
  * plus world READ on each when {@code failover.acl.worldReadable} is true. Deleting a node needs DELETE on its parent, so
  * a protected {@code zkRoot} keeps the cluster's node from being deleted, and a protected cluster node its children.
@@ -47,11 +49,14 @@ public final class TreeAcl implements ACLProvider {
 
     /** The child of the cluster's node under which data planes create their leases. */
     public static final String WORKERS = "workers";
+    /** The child of the cluster's node under which running data planes register (see {@link PlaneRegistration}). */
+    public static final String PLANES = "planes";
 
     private final String cluster;
     private final String zkRoot;
     private final String clusterPath;
     private final String workersPath;
+    private final String planesPath;
     private final ZkRole role;
     private final List<ACL> tree;
     private final List<ACL> workers;
@@ -62,6 +67,7 @@ public final class TreeAcl implements ACLProvider {
         this.zkRoot = failover.zkRoot();
         this.clusterPath = failover.clusterPath(cluster);
         this.workersPath = clusterPath + "/" + WORKERS;
+        this.planesPath = clusterPath + "/" + PLANES;
         this.role = role;
         List<ACL> worldRead = world ? List.of(new ACL(ZooDefs.Perms.READ, ZooDefs.Ids.ANYONE_ID_UNSAFE)) : List.of();
         this.lease = concat(List.of(new ACL(ZooDefs.Perms.ALL, reader)), worldRead);
@@ -114,10 +120,10 @@ public final class TreeAcl implements ACLProvider {
 
     @Override
     public List<ACL> getAclForPath(String path) {
-        if (path.startsWith(workersPath + "/")) {
+        if (dataPlaneOwned(path)) {
             return lease;
         }
-        if (path.equals(workersPath)) {
+        if (path.equals(workersPath) || path.equals(planesPath)) {
             return workers;
         }
         if (path.equals(zkRoot) || path.equals(clusterPath) || path.startsWith(clusterPath + "/")) {
@@ -147,13 +153,15 @@ public final class TreeAcl implements ACLProvider {
         int changed = 0;
         int skipped = 0;
         try {
-            if (client.checkExists().forPath(workersPath) == null) {
-                try {
-                    client.create().creatingParentsIfNeeded().forPath(workersPath);
-                } catch (KeeperException.NodeExistsException raced) {
-                    // another control plane created it meanwhile
-                } catch (KeeperException.NoAuthException e) {
-                    throw protectedElsewhere(e.getPath() == null ? zkRoot : e.getPath(), e); // the node that refused
+            for (String dir : List.of(workersPath, planesPath)) {
+                if (client.checkExists().forPath(dir) == null) {
+                    try {
+                        client.create().creatingParentsIfNeeded().forPath(dir);
+                    } catch (KeeperException.NodeExistsException raced) {
+                        // another control plane created it meanwhile
+                    } catch (KeeperException.NoAuthException e) {
+                        throw protectedElsewhere(e.getPath() == null ? zkRoot : e.getPath(), e); // the node that refused
+                    }
                 }
             }
             Deque<String> pending = new ArrayDeque<>();
@@ -172,7 +180,7 @@ public final class TreeAcl implements ACLProvider {
                 } catch (KeeperException.NoNodeException gone) {
                     // an ephemeral node that ended meanwhile
                 } catch (KeeperException.NoAuthException e) {
-                    if (!path.startsWith(workersPath + "/")) {
+                    if (!dataPlaneOwned(path)) {
                         throw protectedElsewhere(path, e);
                     }
                 }
@@ -192,8 +200,8 @@ public final class TreeAcl implements ACLProvider {
                 } catch (KeeperException.NoNodeException gone) {
                     // an ephemeral node that ended meanwhile
                 } catch (KeeperException.NoAuthException e) {
-                    if (path.startsWith(workersPath + "/")) {
-                        skipped++; // a data plane's lease, its own to protect
+                    if (dataPlaneOwned(path)) {
+                        skipped++; // a data plane's lease or registration, its own to protect
                     } else {
                         throw protectedElsewhere(path, e);
                     }
@@ -208,6 +216,11 @@ public final class TreeAcl implements ACLProvider {
             log.info("[cluster={}] ZooKeeper tree {} secured: ACL set on {} of {} nodes", cluster, clusterPath, changed, checked);
         }
         return new Secured(checked, changed, skipped);
+    }
+
+    /** A lease or a registration: created by a data plane, which only it (and the control plane) may change. */
+    private boolean dataPlaneOwned(String path) {
+        return path.startsWith(workersPath + "/") || path.startsWith(planesPath + "/");
     }
 
     private TopologyStore.TopologyException protectedElsewhere(String path, Exception e) {

@@ -9,6 +9,7 @@ import dev.ballast.schema.SchemaException;
 import dev.ballast.schema.SchemaPlan;
 import dev.ballast.schema.SchemaVersions;
 import dev.ballast.schema.Strategy;
+import dev.ballast.schema.ZkSchemaVersions;
 import dev.ballast.upgrade.Operation;
 import dev.ballast.upgrade.OperationException;
 import dev.ballast.upgrade.Progress;
@@ -54,29 +55,15 @@ public final class SchemaCommand implements Runnable {
     }
 
     /**
-     * How apply tells the data planes: {@code TopologyStore#bumpSchemaVersion} (the schema version znode, built on the
-     * branch that makes data planes reload). Called by reflection until that branch is merged; a build without it
-     * fails the sync step, so apply never reports DONE without the version bump.
+     * How apply tells the data planes: the schema version znode ({@code TopologyStore#bumpSchemaVersion}), which every
+     * running data source and proxy watches to reload the changed tables' metadata.
      */
-    static SchemaVersions versions(ZooKeeperSession zk) {
-        return tables -> {
-            java.lang.reflect.Method bump;
-            try {
-                bump = zk.store().getClass().getMethod("bumpSchemaVersion", java.util.List.class);
-            } catch (NoSuchMethodException e) {
-                throw new SchemaException("this ballast has no schema version znode (TopologyStore#bumpSchemaVersion):"
-                        + " running data planes do not learn about the change; restart them, or use a build with it");
-            }
-            try {
-                bump.invoke(zk.store(), tables);
-            } catch (java.lang.reflect.InvocationTargetException e) {
-                throw e.getCause() instanceof Exception x ? x : e;
-            }
-        };
+    static SchemaVersions versions(ClusterConfig c, ZooKeeperSession zk) {
+        return new ZkSchemaVersions(zk.client(), c, Operator.name() + " (ballast schema)");
     }
 
     static SchemaChange change(ClusterConfig c, ZooKeeperSession zk, PrintWriter out) {
-        return new SchemaChange(c, zk.client(), versions(zk), line -> {
+        return new SchemaChange(c, zk.client(), versions(c, zk), line -> {
             out.println(line);
             out.flush();
         }, LOCK_TIMEOUT_MS);

@@ -120,8 +120,18 @@ final class StatusCommand implements Callable<Integer> {
                         op.map(o -> o.state().name()).orElse("missing"), op.map(dev.ballast.upgrade.Operation::reason).orElse("")));
             });
         }
+        List<StatusView.DataPlaneView> planes = new ArrayList<>();
+        try {
+            for (dev.ballast.topology.PlaneRegistration.Plane p : dev.ballast.topology.PlaneRegistration.list(store.client(),
+                    c.failover().clusterPath(c.name()))) {
+                planes.add(new StatusView.DataPlaneView(p.name(), p.process(), p.main(), p.schemaVersion(), p.failure()));
+            }
+        } catch (Exception e) {
+            planes.add(new StatusView.DataPlaneView("?", "", "", -1, "cannot list the data planes: " + e));
+        }
+        long schemaVersion = store.schemaVersion().map(dev.ballast.topology.SchemaVersion::version).orElse(0L);
         return new StatusView(c.name(), c.failover().zookeeper().orElse(""), System.currentTimeMillis(),
                 List.copyOf(monitors), groups, StatusView.recoveries(store.recoveries(), lastRecoveries), maintenance,
-                operations, replicaSets);
+                operations, replicaSets, schemaVersion, planes);
     }
 }

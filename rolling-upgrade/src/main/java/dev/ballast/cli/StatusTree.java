@@ -97,6 +97,16 @@ final class StatusTree {
                         .append('\n');
             }
         }
+        if (!v.dataPlanes().isEmpty()) {
+            b.append('\n').append(bold("data planes")).append(" (schema version ").append(v.schemaVersion()).append(")\n");
+            for (StatusView.DataPlaneView d : v.dataPlanes()) {
+                boolean behind = d.schemaVersion() < v.schemaVersion();
+                b.append("  ").append(d.name()).append("  ").append(d.process())
+                        .append(d.main().isEmpty() ? "" : "  " + d.main()).append("  schema version ").append(d.schemaVersion())
+                        .append(behind ? "  " + paint("BEHIND", "31") : "")
+                        .append(d.failure().isEmpty() ? "" : "  (" + d.failure().replace('\n', ' ') + ")").append('\n');
+            }
+        }
         b.append('\n').append(bold("last recoveries")).append(v.recoveries().isEmpty() ? "  none\n" : " (oldest first)\n");
         for (StatusView.RecoveryView r : v.recoveries()) {
             b.append("  ").append(r.id()).append("  ").append(r.startedAt() == null ? "?" : TIME.format(Instant.ofEpochMilli(r.startedAt())))

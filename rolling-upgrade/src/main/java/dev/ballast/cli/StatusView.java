@@ -26,7 +26,18 @@ import java.util.Optional;
  */
 record StatusView(String cluster, String zookeeper, long generatedAt, List<String> monitors, List<GroupView> groups,
                   List<RecoveryView> recoveries, List<MaintenanceView> maintenance, List<OperationView> operations,
-                  List<ReplicaSetView> replicaSets) {
+                  List<ReplicaSetView> replicaSets, long schemaVersion, List<DataPlaneView> dataPlanes) {
+
+    /** A view without the schema version and the data planes. */
+    StatusView(String cluster, String zookeeper, long generatedAt, List<String> monitors, List<GroupView> groups,
+               List<RecoveryView> recoveries, List<MaintenanceView> maintenance, List<OperationView> operations,
+               List<ReplicaSetView> replicaSets) {
+        this(cluster, zookeeper, generatedAt, monitors, groups, recoveries, maintenance, operations, replicaSets, 0, List.of());
+    }
+
+    /** A running data plane registered under {@code planes/}: which process, and the schema version it has loaded. */
+    record DataPlaneView(String name, String process, String main, long schemaVersion, String failure) {
+    }
 
     /** A view without MongoDB replica sets. */
     StatusView(String cluster, String zookeeper, long generatedAt, List<String> monitors, List<GroupView> groups,

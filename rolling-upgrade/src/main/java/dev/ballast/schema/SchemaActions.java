@@ -277,8 +277,8 @@ public final class SchemaActions {
             }
             long ms = (System.nanoTime() - start) / 1_000_000;
             String table = step.action().parameter("table");
-            versions.bump(List.of(table));
-            return "every replica applied it in " + ms + " ms; schema version bumped for " + table;
+            String planes = versions.bump(List.of(table));
+            return "every replica applied it in " + ms + " ms; " + planes;
         }
     }
 }

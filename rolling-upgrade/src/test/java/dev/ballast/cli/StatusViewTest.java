@@ -151,4 +151,17 @@ class StatusViewTest {
         String tree = new StatusTree(false).render(new StatusView("shop", "zk:2181", 0, List.of(), List.of(), list));
         assertTrue(tree.contains("127.0.0.1:3311 → ? (candidate 127.0.0.1:3312)  started"), tree);
     }
+
+    @Test
+    void dataPlanesAreListedWithTheirSchemaVersionAndThoseBehindAreMarked() {
+        StatusView v = new StatusView("shop", "zk:2181", 0, List.of(), List.of(), List.of(), List.of(), List.of(), List.of(), 4,
+                List.of(new StatusView.DataPlaneView("p-0000000001", "11@app1", "com.shop.Main", 4, ""),
+                        new StatusView.DataPlaneView("p-0000000002", "12@app2", "dev.ballast.cli.BallastCli", 3,
+                                "reloading schema version 4 failed: boom")));
+        String tree = new StatusTree(false).render(v);
+        assertTrue(tree.contains("data planes (schema version 4)"), tree);
+        assertTrue(tree.contains("p-0000000001  11@app1  com.shop.Main  schema version 4\n"), tree);
+        assertTrue(tree.contains("p-0000000002  12@app2  dev.ballast.cli.BallastCli  schema version 3  BEHIND  (reloading"
+                + " schema version 4 failed: boom)"), tree);
+    }
 }

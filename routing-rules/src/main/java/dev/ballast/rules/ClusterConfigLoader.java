@@ -430,8 +430,9 @@ public final class ClusterConfigLoader {
     }
 
     private static SchemaSettings schema(ConfigNode node) {
-        node.onlyKeys(Set.of("maxLagMs"));
-        return new SchemaSettings(node.number("maxLagMs", 0, 86_400_000, SchemaSettings.DEFAULTS.maxLagMs()));
+        node.onlyKeys(Set.of("maxLagMs", "reloadWaitMs"));
+        return new SchemaSettings(node.number("maxLagMs", 0, 86_400_000, SchemaSettings.DEFAULTS.maxLagMs()),
+                node.number("reloadWaitMs", 0, 600_000, SchemaSettings.DEFAULTS.reloadWaitMs()));
     }
 
     private static ReadPolicy readPolicy(ConfigNode node) {

@@ -15,6 +15,9 @@ import dev.ballast.schema.SchemaDiff;
 import dev.ballast.schema.SchemaException;
 import dev.ballast.schema.SchemaPlan;
 import dev.ballast.schema.Strategy;
+import dev.ballast.schema.ZkSchemaVersions;
+import dev.ballast.proxy.ProxyServer;
+import org.mariadb.jdbc.MariaDbDataSource;
 import dev.ballast.topology.TopologyStore;
 import dev.ballast.upgrade.Operation;
 import dev.ballast.upgrade.OperationStore;
@@ -67,6 +70,7 @@ class SchemaChangeTest {
     ZooKeeperBed zk;
     CuratorFramework client;
     BallastDataSource ds;
+    ProxyServer proxy;
     Path dir;
     final List<String> figures = Collections.synchronizedList(new ArrayList<>());
 
@@ -94,11 +98,15 @@ class SchemaChangeTest {
         client.blockUntilConnected(10, TimeUnit.SECONDS);
         TopologyStore.of(client, config(1000)).bootstrap(config(1000));
         ds = new BallastDataSource(config(1000));
+        proxy = new ProxyServer(config(1000)).start();
     }
 
     @AfterAll
     void stop() {
         figures.forEach(f -> System.out.println("FIGURE " + f));
+        if (proxy != null) {
+            proxy.close();
+        }
         if (ds != null) {
             ds.close();
         }
@@ -117,6 +125,7 @@ class SchemaChangeTest {
         return ClusterYaml.forBed("shop", bed).with(TABLES)
                 .with("readPolicy:\n  probeIntervalMs: 100\n  maxReplicaLagMs: 1000\n")
                 .with("schema:\n  maxLagMs: " + maxLagMs + "\n")
+                .with(ClusterYaml.proxySection("px", "px_pw", false))
                 .with("failover:\n  zookeeper: " + zk.connectString() + "\n  admin:\n    user: " + TestBedUsers.ADMIN_USER
                         + "\n    password: " + TestBedUsers.ADMIN_PASSWORD + "\n  replication:\n    user: "
                         + TestBedUsers.REPL_USER + "\n    password: " + TestBedUsers.REPL_PASSWORD + "\n");
@@ -144,7 +153,12 @@ class SchemaChangeTest {
     final List<List<String>> bumped = Collections.synchronizedList(new ArrayList<>());
 
     SchemaChange change(long maxLagMs) {
-        return new SchemaChange(config(maxLagMs), client, bumped::add, line -> System.out.println("notice: " + line), 15_000);
+        // the real schema version znode: the running data source and proxy reload, and apply waits for them
+        ZkSchemaVersions real = new ZkSchemaVersions(client, config(maxLagMs), "SchemaChangeTest");
+        return new SchemaChange(config(maxLagMs), client, tables -> {
+            bumped.add(tables);
+            return real.bump(tables);
+        }, line -> System.out.println("notice: " + line), 15_000);
     }
 
     /** 4 writers and 4 readers through jdbc:ballast while {@code body} runs; the lag every 100 ms of every replica. */
@@ -194,13 +208,26 @@ class SchemaChangeTest {
             }, "reader-" + w));
         }
         List<Long> lags = Collections.synchronizedList(new ArrayList<>());
-        HealthProbe probe = new HealthProbe(liveConfig());
-        probe.start();
+        // the probe follows the topology in ZooKeeper: after a rolling change's switchover it measures the new master's
+        // replicas, not the old master's
+        java.util.concurrent.atomic.AtomicReference<HealthProbe> probes = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<String> probed = new java.util.concurrent.atomic.AtomicReference<>();
+        ClusterConfig first = liveConfig();
+        probed.set(first.groups().toString());
+        probes.set(new HealthProbe(first));
+        probes.get().start();
         Thread sampler = new Thread(() -> {
             while (!stop.get()) {
+                ClusterConfig now = liveConfig();
+                if (!now.groups().toString().equals(probed.get())) {
+                    HealthProbe fresh = new HealthProbe(now);
+                    fresh.start();
+                    probes.getAndSet(fresh).close();
+                    probed.set(now.groups().toString());
+                }
                 long max = 0;
                 for (String g : List.of("g0", "g1")) {
-                    for (ReplicaStatus r : probe.group(g).replicas().values()) {
+                    for (ReplicaStatus r : probes.get().group(g).replicas().values()) {
                         max = Math.max(max, r.lagMillis());
                     }
                 }
@@ -227,7 +254,7 @@ class SchemaChangeTest {
                 t.join(30_000);
             }
             sampler.join(5_000);
-            probe.close();
+            probes.get().close();
             List<Long> sorted = new ArrayList<>(lags);
             Collections.sort(sorted);
             String line = String.format("%s: %d ms, %d queries, %d failed, replica lag p50 %d ms, p99 %d ms, max %d ms"
@@ -287,6 +314,26 @@ class SchemaChangeTest {
             assertEquals(Operation.State.DONE, op.state(), op.reason());
             assertEquals(List.of(), o.errors());
             assertTrue(bumped.contains(List.of("t_item")), "schema version bumped after the statement: " + bumped);
+            // apply has returned: a running BallastDataSource and a running proxy use the new column at once (first
+            // attempt; ShardingSphere refuses an INSERT naming a column it has not loaded)
+            long viaDs = nextId.incrementAndGet();
+            long viaProxy = nextId.incrementAndGet();
+            try (Connection c = ds.getConnection(); java.sql.Statement st = c.createStatement()) {
+                assertEquals(1, st.executeUpdate("INSERT INTO t_item (id, k, pad, note) VALUES (" + viaDs + ", 1, 'p', 'ds')"));
+            }
+            try (Connection c = new MariaDbDataSource("jdbc:mariadb://127.0.0.1:" + proxy.port() + "/" + bed.database()
+                    + "?user=px&password=px_pw&connectTimeout=60000").getConnection(); java.sql.Statement st = c.createStatement()) {
+                assertEquals(1, st.executeUpdate("INSERT INTO t_item (id, k, pad, note) VALUES (" + viaProxy + ", 1, 'p', 'px')"));
+                try (ResultSet rs = st.executeQuery("SELECT /* ballast:master */ note FROM t_item WHERE id = " + viaDs)) {
+                    assertTrue(rs.next());
+                    assertEquals("ds", rs.getString(1));
+                }
+            }
+            String sync = op.steps().stream().map(Step::output).filter(out -> out.contains("schema version")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no step reports the schema version: " + op.steps()));
+            assertTrue(sync.contains("2 data planes reloaded [t_item]"), "the data source and the proxy reported the reload: "
+                    + sync);
+            figures.add("instant ADD COLUMN: " + sync);
             SchemaDiff.Report diff = sc.diff();
             assertTrue(diff.clean(), diff.render());
             for (ReplicaGroupBed g : bed.groups()) {

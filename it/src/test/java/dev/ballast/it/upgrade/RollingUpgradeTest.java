@@ -39,6 +39,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -200,13 +201,30 @@ class RollingUpgradeTest {
         Process cli = cli(cliLog, "upgrade", "start", "--config", configFile.toString(), "--to-version", TARGET, "--yes",
                 "--id", id);
         for (int k = 0; k < kills; k++) {
-            long afterMs = 4_000 + random.nextInt(20_000);
+            // kill at a random moment of the running operation: wait until the CLI has recorded it (its start-up and
+            // pre-flight change nothing), then 2-20 s more
+            long recordedAfter = awaitRecorded(config, id, cli, started);
+            long afterMs = 2_000 + random.nextInt(18_000);
             if (cli.waitFor(afterMs, TimeUnit.MILLISECONDS)) {
                 break; // finished before the kill: nothing left to kill
             }
             cli.destroyForcibly(); // SIGKILL to the CLI this test started, by its PID
             cli.waitFor(10, TimeUnit.SECONDS);
-            Operation at = operation(config, id);
+            Optional<Operation> recorded = findOperation(config, id);
+            if (recorded.isEmpty()) {
+                // Killed during its start-up or pre-flight, before the operation was recorded: nothing was changed,
+                // and an operator starts it again.
+                System.out.println("UPGRADE-TEST: killed the CLI (kill -9) after " + afterMs + " ms (seed " + seed
+                        + ") before it recorded operation " + id + "; starting it again");
+                try (CuratorFramework client = TopologyStore.connect(config)) {
+                    assertEquals(Map.of(), TopologyStore.of(client, config).drained(),
+                            "nothing is under maintenance before the operation exists");
+                }
+                cli = cli(cliLog, "upgrade", "start", "--config", configFile.toString(), "--to-version", TARGET, "--yes",
+                        "--id", id);
+                continue;
+            }
+            Operation at = recorded.get();
             System.out.println("UPGRADE-TEST: killed the CLI (kill -9) after " + afterMs + " ms (seed " + seed + ") at step "
                     + (at.next() + 1) + "/" + at.steps().size() + " " + (at.next() >= 0 ? at.steps().get(at.next()).describe()
                     + " " + at.steps().get(at.next()).state() : ""));
@@ -349,6 +367,7 @@ class RollingUpgradeTest {
         try (CuratorFramework client = TopologyStore.connect(config)) {
             TopologyStore store = TopologyStore.of(client, config);
             Map<String, Long> since = new HashMap<>();
+            Map<String, Long> lastSeen = new HashMap<>();
             while (running.get()) {
                 Set<String> now = new HashSet<>();
                 store.drained().keySet().forEach(n -> now.add(n.toString()));
@@ -358,8 +377,13 @@ class RollingUpgradeTest {
                 }
                 for (String n : new ArrayList<>(since.keySet())) {
                     if (!now.contains(n)) {
-                        windows.computeIfAbsent(n, x -> new ArrayList<>()).add(new long[]{since.remove(n), t});
+                        // the window ends at the last poll that saw the mark: it was removed somewhere between that poll
+                        // and this one, and data planes may have heard of it before this poll did
+                        windows.computeIfAbsent(n, x -> new ArrayList<>()).add(new long[]{since.remove(n), lastSeen.get(n)});
                     }
+                }
+                for (String n : now) {
+                    lastSeen.put(n, t);
                 }
                 Thread.sleep(50);
             }
@@ -389,6 +413,23 @@ class RollingUpgradeTest {
     private MariaDbNode node(String address) {
         return bed.nodes().stream().filter(n -> n.address().equals(address)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no node " + address + " in " + bed.describe()));
+    }
+
+    /** Waits (at most 60 s, or until the CLI ends) until operation {@code id} is in ZooKeeper; prints how long it took. */
+    private static long awaitRecorded(ClusterConfig config, String id, Process cli, long sinceNanos) throws Exception {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (System.nanoTime() < deadline && cli.isAlive() && findOperation(config, id).isEmpty()) {
+            Thread.sleep(200);
+        }
+        long ms = (System.nanoTime() - sinceNanos) / 1_000_000;
+        System.out.println("UPGRADE-TEST: operation " + id + " recorded (or the CLI ended) " + ms + " ms after the start");
+        return ms;
+    }
+
+    private static Optional<Operation> findOperation(ClusterConfig config, String id) {
+        try (CuratorFramework client = TopologyStore.connect(config)) {
+            return OperationStore.of(client, config).read(id).map(OperationStore.Versioned::operation);
+        }
     }
 
     private static Operation operation(ClusterConfig config, String id) {
