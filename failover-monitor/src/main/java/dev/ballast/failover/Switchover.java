@@ -44,6 +44,10 @@ public final class Switchover {
     /** More than InnoDB's 100 ms during which reads of INNODB_TRX get the same cached snapshot. */
     static final long TRX_SNAPSHOT_IDLE_MS = 110;
 
+    /** How often an operation's switchover step runs a switchover that gave way to open transactions, and the pause. */
+    public static final int GIVE_WAY_ATTEMPTS = 5;
+    public static final long GIVE_WAY_PAUSE_MS = 3_000;
+
     /** How a switchover ended, with the time clients' writes were held (from SWITCHING to the new epoch). */
     public record Result(GroupTopology before, GroupTopology after, long writePauseMs, String auditPath) {
     }
@@ -109,6 +113,34 @@ public final class Switchover {
     }
 
     /**
+     * {@link #run}, and again each time it gave way to transactions still open on the master, at most {@code attempts}
+     * times with {@code pauseMs} between: what an operation's switchover step does. Each attempt that gave way is added
+     * to {@code gaveWay} (writes held, why).
+     *
+     * @throws SwitchoverException the last attempt's, when every attempt gave way or one failed otherwise
+     */
+    public Result runGivingWay(String group, Optional<NodeAddress> to, int attempts, long pauseMs, List<String> gaveWay)
+            throws SwitchoverException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return run(group, to);
+            } catch (TransactionsOpenException e) {
+                gaveWay.add("attempt " + attempt + " gave way after holding writes " + e.heldMs() + " ms");
+                if (attempt >= attempts) {
+                    throw e;
+                }
+                log.info("{}; trying again in {} ms ({} of {})", e.getMessage(), pauseMs, attempt + 1, attempts);
+                try {
+                    Thread.sleep(pauseMs);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /**
      * New writes are held (phase SWITCHING); transactions the application opened on the master before that may still
      * write. Waits up to {@code failover.switchoverDrainMs} until none of the application user's is open, so that
      * read_only does not fail them (error 1290 at their next write). Returns how many were still open (0 when all
@@ -129,8 +161,8 @@ public final class Switchover {
                 if (open == 0 || System.nanoTime() >= deadline) {
                     if (open > 0) {
                         log.warn("{} {} transaction(s) of {} still open on the master after failover.switchoverDrainMs={}"
-                                + " ms: they fail at their next write; {}", ctx, open, config.credentials().user(),
-                                config.failover().switchoverDrainMs(), openTransactions(master));
+                                + " ms {}", ctx, open, config.credentials().user(), config.failover().switchoverDrainMs(),
+                                openTransactions(master));
                     }
                     return open;
                 }
@@ -207,6 +239,24 @@ public final class Switchover {
             audit.step("publishSwitching");
             int stillOpen = awaitTransactionsEnd(master, ctx);
             audit.step("openTransactionsEnded").text("transactionsStillOpen", Integer.toString(stillOpen));
+            if (stillOpen > 0 && config.failover().switchoverDrainMs() > 0) {
+                // Fencing now would fail those transactions (1290 at their next write), and SET GLOBAL read_only would
+                // wait for them to end, holding every write meanwhile. A planned switchover gives way instead: nothing
+                // changed, writes go on, and it can be run again (a transaction stuck in a lock wait across two groups
+                // ends by innodb_lock_wait_timeout).
+                String open = openTransactions(master);
+                if (!store.compareAndSet(before.withPhase(GroupTopology.Phase.SERVING), version)) {
+                    log.error("{} could not set the phase back to SERVING (topology changed meanwhile)", ctx);
+                }
+                long held = (System.nanoTime() - pauseStart) / 1_000_000L;
+                String why = stillOpen + " transaction(s) of " + config.credentials().user() + " still open on "
+                        + before.master() + " after failover.switchoverDrainMs=" + config.failover().switchoverDrainMs()
+                        + " ms " + open;
+                fail(audit, path, why + "; gave way (writes held " + held + " ms)");
+                throw new TransactionsOpenException(ctx + " switchover to " + candidate + " gave way: " + why + "; nothing "
+                        + "changed (" + before.master() + " is still master, writes were held " + held + " ms and go on);"
+                        + " run it again, or end those transactions first", held);
+            }
             String masterPosition;
             try {
                 dialect.fence(master);
@@ -449,6 +499,24 @@ public final class Switchover {
             store.updateRecovery(path, audit.toJson());
         } catch (RuntimeException e) {
             log.debug("audit: {}", e.toString());
+        }
+    }
+
+    /**
+     * The switchover gave way to transactions still open on the master after {@code failover.switchoverDrainMs}: nothing
+     * changed and it may be run again.
+     */
+    public static final class TransactionsOpenException extends SwitchoverException {
+        private final long heldMs;
+
+        public TransactionsOpenException(String message, long heldMs) {
+            super(message);
+            this.heldMs = heldMs;
+        }
+
+        /** How long writes were held before the switchover gave way. */
+        public long heldMs() {
+            return heldMs;
         }
     }
 

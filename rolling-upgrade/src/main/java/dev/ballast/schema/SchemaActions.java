@@ -88,9 +88,14 @@ public final class SchemaActions {
 
             @Override
             public String act(Operation op, Step step) throws Exception {
-                dev.ballast.failover.Switchover.Result r = switchover.run(step.group(), java.util.Optional.empty());
+                List<String> gaveWay = new java.util.ArrayList<>();
+                dev.ballast.failover.Switchover.Result r = switchover.runGivingWay(step.group(), java.util.Optional.empty(),
+                        dev.ballast.failover.Switchover.GIVE_WAY_ATTEMPTS, dev.ballast.failover.Switchover.GIVE_WAY_PAUSE_MS,
+                        gaveWay);
                 return "switched over from " + r.before().master() + " to " + r.after().master() + ", writes held "
-                        + r.writePauseMs() + " ms [epoch " + r.after().epoch() + "]"; // the drain/undrain checks read the epoch
+                        + r.writePauseMs() + " ms" + (gaveWay.isEmpty() ? "" : " (before: " + String.join("; ", gaveWay)
+                        + ", to transactions open on the master)")
+                        + " [epoch " + r.after().epoch() + "]"; // the drain/undrain checks read the epoch
             }
         };
     }

@@ -34,8 +34,10 @@ import java.util.Optional;
  * @param metrics             where the monitor answers {@code GET /metrics} (Prometheus text); empty = no endpoint
  *                            (the default: several monitors may share a host, and a fixed port would refuse the second)
  * @param switchoverDrainMs   how long a planned switchover, new writes already held, waits for the transactions open on the
- *                            old master to end before it makes that master read-only, default 1000 ms; a transaction
- *                            still open then fails at its next write (error 1290) and is the client's to retry
+ *                            old master to end before it makes that master read-only, default 700 ms (so that a
+ *                            switchover holds writes under a second); when some are still open then, the switchover
+ *                            gives way (nothing changes, writes go on) and may be run again; 0 = do not wait: open
+ *                            transactions fail at their next write (error 1290)
  * @param followConfig        whether data planes (BallastDataSource, proxy) take the cluster config published in
  *                            ZooKeeper ({@code ballast config push}, {@code <cluster>/config}) over their file, at start
  *                            and whenever a new version is pushed, default false (the file's config, fixed)
@@ -84,7 +86,7 @@ public record FailoverSettings(Optional<String> zookeeper, String zkRoot, int zk
                             int deadAfterHeartbeats) {
         this(zookeeper, zkRoot, zkSessionTimeoutMs, zkConnectionTimeoutMs, writeHoldMs, admin, replication, probeIntervalMs,
                 probeTimeoutMs, applyTimeoutMs, antiFlapWindowMs, promotion, acl, heartbeatPeriodMs, deadAfterHeartbeats,
-                Optional.empty(), 1_000, false);
+                Optional.empty(), 700, false);
     }
 
     /** The ZooKeeper path of this cluster's tree. */

@@ -260,6 +260,45 @@ class FailoverChaosTest {
         assertTrue(max <= 1_000, "write pause " + max + " ms > 1 s: " + pauses);
     }
 
+    /**
+     * A transaction left open on the master: the switchover waits failover.switchoverDrainMs, then gives way (nothing
+     * changes, writes go on, the transaction can still commit) instead of failing it or holding writes until it ends.
+     */
+    @Test
+    void switchoverGivesWayToATransactionLeftOpenAndSucceedsOnceItEnded() throws Exception {
+        start(2);
+        bed.startMonitor("m1", "  antiFlapWindowMs: 0");
+        GroupTopology before = bed.topology();
+        load = WriteLoad.start(ds, 2, 60);
+        FailoverBed.await("writes", Duration.ofSeconds(30), () -> load.acked().size() > 50);
+        try (Connection open = bed.master().connect(bed.bed().database())) {
+            open.setAutoCommit(false);
+            try (Statement st = open.createStatement()) {
+                st.executeUpdate("INSERT INTO t_ack (id, writer) VALUES (42, 42)");
+            }
+            long from = System.nanoTime();
+            Switchover.TransactionsOpenException gaveWay = org.junit.jupiter.api.Assertions.assertThrows(
+                    Switchover.TransactionsOpenException.class,
+                    () -> new Switchover(bed.config(), bed.store(), "test").run("g0", Optional.empty()));
+            System.out.println("SWITCHOVER gave way: " + gaveWay.getMessage());
+            assertTrue(gaveWay.getMessage().contains("1 transaction(s) of app still open"), gaveWay.getMessage());
+            assertTrue(gaveWay.heldMs() < 1_000, "writes held " + gaveWay.heldMs() + " ms");
+            assertEquals(before, bed.topology(), "nothing changed");
+            assertFalse(bed.master().state().readOnly(), "the master is still writable");
+            long writes = load.acked().size();
+            FailoverBed.await("writes go on", Duration.ofSeconds(10), () -> load.acked().size() > writes + 20);
+            assertEquals(List.of(), load.failuresBetween(from, System.nanoTime()), "no client error");
+            open.commit(); // the transaction it gave way to is whole
+        }
+        Switchover.Result r = new Switchover(bed.config(), bed.store(), "test").run("g0", Optional.empty());
+        assertEquals(before.epoch() + 1, r.after().epoch());
+        load.stop();
+        assertEquals(List.of(), load.failures(), "no client error at all");
+        assertAllAcknowledgedOnMaster();
+        assertEquals("1", bed.node(r.after().master()).query("SELECT COUNT(*) AS c FROM " + bed.bed().database()
+                + ".t_ack WHERE id = 42").get(0).get("c"), "the committed transaction replicated to the new master");
+    }
+
     /** Anti-flapping: a second dead master within the window is left alone until the last failover is acknowledged. */
     @Test
     void secondFailoverWithinTheWindowWaitsForAnAcknowledgement() throws Exception {

@@ -552,9 +552,12 @@ public final class ServerUpgradeActions {
 
         @Override
         public String act(Operation op, Step step) throws Exception {
-            Switchover.Result r = new Switchover(config, store, by).run(step.group(), Optional.empty());
+            java.util.List<String> gaveWay = new java.util.ArrayList<>();
+            Switchover.Result r = new Switchover(config, store, by).runGivingWay(step.group(), Optional.empty(),
+                    Switchover.GIVE_WAY_ATTEMPTS, Switchover.GIVE_WAY_PAUSE_MS, gaveWay);
             return "switched over from " + r.before().master() + " to " + r.after().master() + ", writes held "
-                    + r.writePauseMs() + " ms" + epoch(r.after());
+                    + r.writePauseMs() + " ms" + (gaveWay.isEmpty() ? "" : " (before: " + String.join("; ", gaveWay)
+                    + ", to transactions open on the master)") + epoch(r.after());
         }
     }
 
