@@ -650,7 +650,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         String first = w.isEmpty() ? "" : w.get(0);
         switch (first) {
             case "USE" -> {
-                useDatabase(w.size() > 1 ? w.get(1) : "");
+                // the name as written: USE `db` is a name in backquotes, which Sql.words leaves out
+                int at = sql.toUpperCase(Locale.ROOT).indexOf("USE", Sql.skipSpace(sql, 0)) + 3;
+                useDatabase(sql.substring(at).replace(";", ""));
                 return;
             }
             case "SET" -> {
