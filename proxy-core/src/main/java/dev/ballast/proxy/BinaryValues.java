@@ -207,7 +207,7 @@ final class BinaryValues {
                     }
                 }
                 case Columns.T_DATE -> {
-                    LocalDate d = rs.getObject(col, LocalDate.class);
+                    LocalDate d = localDate(rs, col);
                     isNull = d == null;
                     if (!isNull) {
                         b.writeByte(4);
@@ -217,7 +217,7 @@ final class BinaryValues {
                     }
                 }
                 case Columns.T_DATETIME, Columns.T_TIMESTAMP -> {
-                    LocalDateTime t = rs.getObject(col, LocalDateTime.class);
+                    LocalDateTime t = localDateTime(rs, col);
                     isNull = t == null;
                     if (!isNull) {
                         int micros = t.getNano() / 1000;
@@ -327,6 +327,47 @@ final class BinaryValues {
         b.writeByte(t.seconds());
         if (t.micros() != 0) {
             b.writeIntLE(t.micros());
+        }
+    }
+
+    /**
+     * A DATETIME value. Not every result set converts to java.time types on request: ShardingSphere's merged result of
+     * a SHOW statement answers getObject(col, LocalDateTime.class) with "Not supported yet." and holds LocalDateTime
+     * values that getTimestamp cannot cast, so the value it holds is converted here.
+     */
+    private static LocalDateTime localDateTime(ResultSet rs, int col) throws SQLException {
+        try {
+            return rs.getObject(col, LocalDateTime.class);
+        } catch (SQLException e) {
+            Object v = rs.getObject(col);
+            if (v == null || v instanceof LocalDateTime) {
+                return (LocalDateTime) v;
+            }
+            if (v instanceof java.sql.Timestamp t) {
+                return t.toLocalDateTime();
+            }
+            if (v instanceof LocalDate d) {
+                return d.atStartOfDay();
+            }
+            return LocalDateTime.parse(v.toString().trim().replace(' ', 'T'));
+        }
+    }
+
+    private static LocalDate localDate(ResultSet rs, int col) throws SQLException {
+        try {
+            return rs.getObject(col, LocalDate.class);
+        } catch (SQLException e) {
+            Object v = rs.getObject(col);
+            if (v == null || v instanceof LocalDate) {
+                return (LocalDate) v;
+            }
+            if (v instanceof java.sql.Date d) {
+                return d.toLocalDate();
+            }
+            if (v instanceof LocalDateTime t) {
+                return t.toLocalDate();
+            }
+            return LocalDate.parse(v.toString().trim().substring(0, 10));
         }
     }
 }

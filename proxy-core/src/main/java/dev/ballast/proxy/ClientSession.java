@@ -52,10 +52,14 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
      * end of the rows, so every binary result set came back empty.
      */
     static final int SERVER_CAPABILITIES = CLIENT_LONG_PASSWORD | CLIENT_FOUND_ROWS | CLIENT_LONG_FLAG | CLIENT_CONNECT_WITH_DB
-            | CLIENT_PROTOCOL_41 | CLIENT_TRANSACTIONS | CLIENT_SECURE_CONNECTION | CLIENT_MULTI_RESULTS
+            | CLIENT_PROTOCOL_41 | CLIENT_TRANSACTIONS | CLIENT_SECURE_CONNECTION | CLIENT_MULTI_STATEMENTS | CLIENT_MULTI_RESULTS
             | CLIENT_PS_MULTI_RESULTS | CLIENT_PLUGIN_AUTH | CLIENT_CONNECT_ATTRS | CLIENT_PLUGIN_AUTH_LENENC
             | CLIENT_DEPRECATE_EOF;
-    static final int STATUS_IN_TRANS = SessionState.STATUS_IN_TRANS, STATUS_AUTOCOMMIT = SessionState.STATUS_AUTOCOMMIT;
+    static final int STATUS_IN_TRANS = SessionState.STATUS_IN_TRANS, STATUS_AUTOCOMMIT = SessionState.STATUS_AUTOCOMMIT,
+            STATUS_MORE_RESULTS_EXISTS = 0x0008;
+    static final int CURSOR_TYPE_READ_ONLY = 1;
+    /** COM_SET_OPTION's options */
+    static final int MULTI_STATEMENTS_ON = 0, MULTI_STATEMENTS_OFF = 1;
 
     private enum Phase { HANDSHAKE, AUTH_SWITCH, COMMAND, CLOSED }
 
@@ -76,6 +80,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     /** the response being built; touched by one thread at a time (the event loop during authentication, then workers) */
     private ByteBuf out;
     private int clientCapabilities;
+    /** the client asked for CLIENT_MULTI_STATEMENTS (or turned it on with COM_SET_OPTION) */
+    private boolean multiStatements;
+    /** SERVER_MORE_RESULTS_EXISTS while a statement of a multi-statement query that is not the last one is answered */
+    private int moreResults;
+    /** the response of the command running now holds an error packet: a multi-statement query stops there */
+    private boolean errorSent;
     private boolean tlsActive;
     private ProxySettings.ProxyUser user;
     private String userName = "";
@@ -406,6 +416,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         Wire.need(p, 4);
         int caps = p.readIntLE();
         clientCapabilities = caps;
+        multiStatements = (caps & CLIENT_MULTI_STATEMENTS) != 0;
         if ((caps & CLIENT_PROTOCOL_41) == 0) {
             error(1251, "08004", "Client does not support the 4.1 protocol; upgrade the client");
             flushOut();
@@ -538,7 +549,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             } else if (c instanceof Command.InitDb i) {
                 useDatabase(i.database());
             } else if (c instanceof Command.Query q) {
-                query(q.sql());
+                queries(q.sql());
             } else if (c instanceof Command.FieldList f) {
                 fieldList(f.table());
             } else if (c instanceof Command.Prepare p) {
@@ -558,8 +569,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                     s.longDataTooLarge = false;
                     ok(0, 0);
                 }
-            } else if (c instanceof Command.SetOption) {
-                endOfResult();
+            } else if (c instanceof Command.SetOption o) {
+                setOption(o.option());
+            } else if (c instanceof Command.Fetch f) {
+                // no execute opens a cursor here: its whole result went with the execute, without SERVER_STATUS_CURSOR_EXISTS
+                error(1421, "HY000", "The statement (" + f.statementId() + ") has no open cursor: the Ballast proxy opens no "
+                        + "server-side cursors and sends a cursor's whole result with COM_STMT_EXECUTE");
             } else if (c instanceof Command.Unknown u) {
                 error(1047, "08S01", "Unknown command 0x" + Integer.toHexString(u.code()));
             }
@@ -582,6 +597,45 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * COM_QUERY: one statement, or with CLIENT_MULTI_STATEMENTS each statement of the text in turn, every result but
+     * the last flagged SERVER_MORE_RESULTS_EXISTS. As the server does, the first error ends the batch: the statements
+     * after it are not run, and the error is the last packet of the response.
+     */
+    private void queries(String sql) throws SQLException {
+        if (!multiStatements || !Sql.severalStatements(sql)) {
+            query(sql);
+            return;
+        }
+        List<String> statements = Sql.statements(sql);
+        errorSent = false;
+        try {
+            for (int i = 0; i < statements.size() && !errorSent; i++) {
+                moreResults = i < statements.size() - 1 ? STATUS_MORE_RESULTS_EXISTS : 0;
+                try {
+                    query(statements.get(i));
+                } catch (SQLException e) {
+                    error(e);
+                }
+                if (out != null && out.readableBytes() >= 64 * 1024) {
+                    flushOut();
+                    awaitWritable();
+                }
+            }
+        } finally {
+            moreResults = 0;
+        }
+    }
+
+    private void setOption(int option) {
+        if (option == MULTI_STATEMENTS_ON || option == MULTI_STATEMENTS_OFF) {
+            multiStatements = option == MULTI_STATEMENTS_ON;
+            endOfResult();
+        } else {
+            error(1047, "08S01", "Unknown option " + option + " of COM_SET_OPTION");
+        }
+    }
+
     private void useDatabase(String name) {
         String db = name.trim().replace("`", "");
         if (db.equalsIgnoreCase(config.database())) {
@@ -596,7 +650,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         String first = w.isEmpty() ? "" : w.get(0);
         switch (first) {
             case "USE" -> {
-                useDatabase(w.size() > 1 ? w.get(1) : "");
+                // the name as written: USE `db` is a name in backquotes, which Sql.words leaves out
+                int at = sql.toUpperCase(Locale.ROOT).indexOf("USE", Sql.skipSpace(sql, 0)) + 3;
+                useDatabase(sql.substring(at).replace(";", ""));
                 return;
             }
             case "SET" -> {
@@ -901,7 +957,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         ByteBuf p = x.payload().duplicate();
         p.skipBytes(1 + 4);
         int id = x.statementId();
-        p.readUnsignedByte(); // cursor flags: no cursors, results are sent at once
+        if ((p.readUnsignedByte() & CURSOR_TYPE_READ_ONLY) != 0) {
+            // No cursor is opened: the whole result follows now, and without SERVER_STATUS_CURSOR_EXISTS in its status
+            // the client reads it as a plain result (the protocol lets a server decline a cursor; MySQL does so for
+            // statements that return no rows).
+            server.cursorRequested();
+        }
         p.readIntLE(); // iteration count, always 1
         Prepared s = state.prepared(id);
         if (s == null) {
@@ -1066,7 +1127,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
 
     private int status() {
-        return state.status();
+        return state.status() | moreResults;
     }
 
     private void ok(long affected, long insertId) {
@@ -1117,6 +1178,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
     /** Appends one of the proxy's own replies to this command's response, with the next sequence id. */
     private void reply(Reply r) {
+        if (r instanceof Reply.Err) {
+            errorSent = true;
+        }
         if (out == null) {
             out = ctx.alloc().buffer(256);
         }

@@ -10,7 +10,7 @@ sealed interface Command {
 
     int COM_QUIT = 0x01, COM_INIT_DB = 0x02, COM_QUERY = 0x03, COM_FIELD_LIST = 0x04, COM_PING = 0x0e,
             COM_STMT_PREPARE = 0x16, COM_STMT_EXECUTE = 0x17, COM_STMT_SEND_LONG_DATA = 0x18, COM_STMT_CLOSE = 0x19,
-            COM_STMT_RESET = 0x1a, COM_SET_OPTION = 0x1b, COM_RESET_CONNECTION = 0x1f;
+            COM_STMT_RESET = 0x1a, COM_SET_OPTION = 0x1b, COM_STMT_FETCH = 0x1c, COM_RESET_CONNECTION = 0x1f;
 
     /** the sequence id of the command's packet; replies continue from it */
     int sequence();
@@ -65,6 +65,10 @@ sealed interface Command {
     record SetOption(int sequence, int option) implements Command {
     }
 
+    /** COM_STMT_FETCH: {@code rows} more rows of the statement's open cursor. */
+    record Fetch(int sequence, int statementId, long rows) implements Command {
+    }
+
     record Unknown(int sequence, int code) implements Command {
     }
 
@@ -109,6 +113,11 @@ sealed interface Command {
                 case COM_STMT_RESET -> {
                     Wire.need(p, 5);
                     yield new ResetStatement(seq, p.skipBytes(1).readIntLE());
+                }
+                case COM_STMT_FETCH -> {
+                    Wire.need(p, 9);
+                    p.skipBytes(1);
+                    yield new Fetch(seq, p.readIntLE(), p.readUnsignedIntLE());
                 }
                 case COM_SET_OPTION -> new SetOption(seq, p.readableBytes() >= 3 ? p.getUnsignedShortLE(p.readerIndex() + 1) : 0);
                 default -> new Unknown(seq, code);

@@ -70,6 +70,7 @@ public final class ProxyServer implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final Counter accepted;
     private final Counter refused;
+    private final Counter cursorRequests;
     /** System.nanoTime() when draining began, 0 while serving */
     private volatile long drainingSince;
 
@@ -97,6 +98,9 @@ public final class ProxyServer implements AutoCloseable {
                 .description("Client connections open now").tags("cluster", config.name()).register(registry);
         this.accepted = Counter.builder("ballast.proxy.connections.accepted")
                 .description("Client connections accepted").tags("cluster", config.name()).register(registry);
+        this.cursorRequests = Counter.builder("ballast.proxy.cursor.requests")
+                .description("COM_STMT_EXECUTE asking for a read-only cursor, answered with the whole result and no cursor")
+                .tags("cluster", config.name()).register(registry);
         this.refused = Counter.builder("ballast.proxy.connections.refused")
                 .description("Client connections refused at proxy.maxConnections (error 1040)")
                 .tags("cluster", config.name()).register(registry);
@@ -136,6 +140,15 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     /** What GET /metrics shows. */
+    /** Executes that asked for a cursor (each answered with its whole result, no cursor opened). */
+    public long cursorRequests() {
+        return (long) cursorRequests.count();
+    }
+
+    void cursorRequested() {
+        cursorRequests.increment();
+    }
+
     public PrometheusMeterRegistry meterRegistry() {
         return registry;
     }

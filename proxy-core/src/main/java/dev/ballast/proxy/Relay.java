@@ -254,6 +254,16 @@ final class Relay implements Backend.Listener {
         } else {
             return false;
         }
+        if (command instanceof Command.Query && Sql.severalStatements(text)) {
+            // the relay's server connections do not ask for CLIENT_MULTI_STATEMENTS; the JDBC path has no such transaction
+            error(1235, "42000", "[cluster=" + cluster + "] several statements in one query are not supported inside a "
+                    + "transaction the proxy relays; send them one at a time, or set proxy.relay: false");
+            lastSequence = 0;
+            this.command = command;
+            this.done = done;
+            finish();
+            return true;
+        }
         String first = "";
         Boolean autocommit = null;
         if (text != null) {

@@ -94,6 +94,55 @@ final class Sql {
         return out;
     }
 
+    /**
+     * The statements of a multi-statement text (CLIENT_MULTI_STATEMENTS), split at each {@code ;} outside quotes,
+     * backquotes and comments, without the {@code ;}; pieces holding nothing but space and comments are left out. A
+     * statement that creates a stored program with a {@code BEGIN … END} body is not split further: the rest of the
+     * text is that one statement, since its body's {@code ;} belong to it.
+     */
+    static java.util.List<String> statements(String sql) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        int n = sql.length();
+        int start = 0;
+        int i = 0;
+        while (i <= n) {
+            if (i < n) {
+                int skipped = skipQuotedOrComment(sql, i);
+                if (skipped != i) {
+                    i = skipped;
+                    continue;
+                }
+            }
+            if (i == n || sql.charAt(i) == ';') {
+                String piece = sql.substring(start, i);
+                if (skipSpace(piece, 0) < piece.length()) {
+                    if (isStoredProgram(piece) && i < n) {
+                        out.add(sql.substring(start));
+                        return out;
+                    }
+                    out.add(piece);
+                }
+                start = i + 1;
+            }
+            i++;
+        }
+        return out;
+    }
+
+    /** Whether the text may hold more than one statement: cheap, no lexing unless it has a {@code ;} before its end. */
+    static boolean severalStatements(String sql) {
+        int semicolon = sql.indexOf(';');
+        return semicolon >= 0 && semicolon < sql.stripTrailing().length() - 1 && statements(sql).size() > 1;
+    }
+
+    private static boolean isStoredProgram(String statement) {
+        java.util.List<String> w = words(statement, 64);
+        if (w.isEmpty() || !w.get(0).equals("CREATE") || !w.contains("BEGIN")) {
+            return false;
+        }
+        return w.contains("PROCEDURE") || w.contains("FUNCTION") || w.contains("TRIGGER") || w.contains("EVENT");
+    }
+
     /** How many {@code ?} placeholders, outside quotes and comments. */
     static int placeholders(String sql) {
         int count = 0;

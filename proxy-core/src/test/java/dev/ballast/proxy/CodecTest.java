@@ -60,6 +60,18 @@ class CodecTest {
     }
 
     @Test
+    void aFetchCarriesItsStatementAndRowCountAndAShortOneIsAProtocolError() {
+        ByteBuf payload = Unpooled.buffer().writeByte(Command.COM_STMT_FETCH).writeIntLE(3).writeIntLE(0xFFFFFFFF);
+        ByteBuf wire = Unpooled.buffer();
+        Codec.frame(wire, 0, payload);
+        Command.Fetch f = assertInstanceOf(Command.Fetch.class, command(wire));
+        assertEquals(3, f.statementId());
+        assertEquals(0xFFFFFFFFL, f.rows(), "the row count is unsigned");
+        ByteBuf shortOne = Unpooled.buffer().writeByte(Command.COM_STMT_FETCH).writeIntLE(3);
+        assertThrows(Wire.ProtocolException.class, () -> Command.decode(new Packet(0, shortOne)));
+    }
+
+    @Test
     void anExecuteKeepsItsWholePayloadForTheRelayUntilReleased() {
         ByteBuf payload = Unpooled.buffer();
         payload.writeByte(Command.COM_STMT_EXECUTE).writeIntLE(5).writeByte(0).writeIntLE(1);

@@ -26,6 +26,37 @@ class ProxyTextTest {
     }
 
     @Test
+    void aMultiStatementTextSplitsAtSemicolonsOutsideQuotesAndComments() {
+        assertEquals(List.of("SELECT 1", " SELECT 2"), Sql.statements("SELECT 1; SELECT 2;"));
+        assertEquals(List.of("INSERT INTO t VALUES ('a;b', \"c;d\", 'it''s;', 'x\\';y')", " SELECT `we;ird` FROM t"),
+                Sql.statements("INSERT INTO t VALUES ('a;b', \"c;d\", 'it''s;', 'x\\';y'); SELECT `we;ird` FROM t"));
+        assertEquals(List.of("SELECT 1 /* a; b */", " -- c; d\n SELECT 2 # e; f\n"),
+                Sql.statements("SELECT 1 /* a; b */; -- c; d\n SELECT 2 # e; f\n"));
+        // nothing but space and comments between two semicolons is no statement
+        assertEquals(List.of("SELECT 1", " SELECT 2"), Sql.statements("SELECT 1; ; /* nothing */ ; SELECT 2; -- end"));
+        assertEquals(List.of("SELECT /*!50000 1; */ 2"), Sql.statements("SELECT /*!50000 1; */ 2"));
+        assertEquals(List.of(), Sql.statements("  ; -- only a comment"));
+        // an unterminated quote runs to the end, as the server would read it (and refuse it)
+        assertEquals(List.of("SELECT 'a; b"), Sql.statements("SELECT 'a; b"));
+    }
+
+    @Test
+    void aStoredProgramBodyIsNotSplit() {
+        String body = "CREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END";
+        assertEquals(List.of("SELECT 1", " " + body), Sql.statements("SELECT 1; " + body));
+        assertEquals(List.of("CREATE TABLE t (begin INT)", " SELECT 2"), Sql.statements("CREATE TABLE t (begin INT); SELECT 2"));
+    }
+
+    @Test
+    void onlyATextWithASecondStatementCountsAsSeveral() {
+        assertFalse(Sql.severalStatements("SELECT 1"));
+        assertFalse(Sql.severalStatements("SELECT 1;  "));
+        assertFalse(Sql.severalStatements("SELECT ';'"));
+        assertFalse(Sql.severalStatements("SELECT 1; -- trailing comment"));
+        assertTrue(Sql.severalStatements("SELECT 1;SELECT 2"));
+    }
+
+    @Test
     void theFirstKeywordFollowsAHintInAnySpelling() {
         for (String hint : new String[]{"/* ballast:master */", "/*ballast:master*/", "/* BALLAST:MASTER */", "/*  ballast : master */"}) {
             assertEquals("SELECT", Sql.firstKeyword(hint + " SELECT 1 FROM t"), hint);
