@@ -159,11 +159,6 @@ public final class Switchover {
                     open = rs.getInt(1);
                 }
                 if (open == 0 || System.nanoTime() >= deadline) {
-                    if (open > 0) {
-                        log.warn("{} {} transaction(s) of {} still open on the master after failover.switchoverDrainMs={}"
-                                + " ms {}", ctx, open, config.credentials().user(), config.failover().switchoverDrainMs(),
-                                openTransactions(master));
-                    }
                     return open;
                 }
                 // InnoDB refreshes its INNODB_TRX snapshot only when nobody read it for 100 ms
@@ -239,7 +234,10 @@ public final class Switchover {
             audit.step("publishSwitching");
             int stillOpen = awaitTransactionsEnd(master, ctx);
             audit.step("openTransactionsEnded").text("transactionsStillOpen", Integer.toString(stillOpen));
-            if (stillOpen > 0 && config.failover().switchoverDrainMs() > 0) {
+            if (stillOpen > 0 && config.failover().switchoverDrainMs() == 0) {
+                log.warn("{} {} transaction(s) of {} open on {}: with failover.switchoverDrainMs=0 they fail at their next"
+                        + " write {}", ctx, stillOpen, config.credentials().user(), before.master(), openTransactions(master));
+            } else if (stillOpen > 0) {
                 // Fencing now would fail those transactions (1290 at their next write), and SET GLOBAL read_only would
                 // wait for them to end, holding every write meanwhile. A planned switchover gives way instead: nothing
                 // changed, writes go on, and it can be run again (a transaction stuck in a lock wait across two groups
@@ -253,6 +251,7 @@ public final class Switchover {
                         + before.master() + " after failover.switchoverDrainMs=" + config.failover().switchoverDrainMs()
                         + " ms " + open;
                 fail(audit, path, why + "; gave way (writes held " + held + " ms)");
+                log.warn("{} {}; the switchover gave way (writes held {} ms)", ctx, why, held);
                 throw new TransactionsOpenException(ctx + " switchover to " + candidate + " gave way: " + why + "; nothing "
                         + "changed (" + before.master() + " is still master, writes were held " + held + " ms and go on);"
                         + " run it again, or end those transactions first", held);

@@ -255,7 +255,12 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
             if (now.version() > schemaBase) {
                 // bumped while ShardingSphere loaded: one bump's tables, or every table when several were missed
                 List<String> tables = now.version() == schemaBase + 1 ? now.tables() : List.copyOf(config.tables().keySet());
-                base.followers.execute(() -> reload(now.version(), tables, now.atMillis()));
+                base.followers.execute(() -> {
+                    String failure = reload(now.version(), tables, now.atMillis());
+                    if (base.registration != null) {
+                        base.registration.loaded(now.version(), failure);
+                    }
+                });
             }
         }
 
