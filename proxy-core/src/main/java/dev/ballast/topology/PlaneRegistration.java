@@ -67,7 +67,9 @@ public final class PlaneRegistration implements AutoCloseable {
         PlaneRegistration r = new PlaneRegistration(client, cluster, clusterPath, schemaVersion);
         r.node.start();
         try {
-            if (!r.node.waitForInitialCreate(waitMs, TimeUnit.MILLISECONDS)) {
+            // not connected: no wait (start-up must not stall on ZooKeeper); the node is created once it is
+            long wait = client.getZookeeperClient().isConnected() ? waitMs : 0;
+            if (!r.node.waitForInitialCreate(wait, TimeUnit.MILLISECONDS)) {
                 log.warn("[cluster={}] this data plane is not registered under {} yet (ZooKeeper slow or refusing; with"
                         + " failover.acl the monitor creates that node when it starts): 'ballast schema apply' cannot wait"
                         + " for it to reload changed tables", cluster, planesPath(clusterPath));
