@@ -22,7 +22,7 @@ import java.util.Map;
  * what the extra network hop alone costs here. The proxy runs in this JVM, on the same two cores as every server and
  * sysbench. Prints a Markdown table.
  *
- * <pre>bin/bench-proxy [--seconds N] [--rounds N] [--table-size N] [--out FILE]</pre>
+ * <pre>bin/bench-proxy [--seconds N] [--rounds N] [--table-size N] [--out FILE] [--only CONTENDER,...] [--tests TEST[/THREADS],...]</pre>
  */
 public final class ProxyBenchmark {
 
@@ -52,14 +52,19 @@ public final class ProxyBenchmark {
         int rounds = 2;
         int tableSize = 10_000;
         Path out = null;
+        List<String> only = null; // contenders to run (direct, tcp-forward, proxy-1g, proxy-2g); all when null
+        List<String> tests = null; // e.g. oltp_read_write or oltp_read_write/4; all four cells when null
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--seconds" -> seconds = Integer.parseInt(args[++i]);
                 case "--table-size" -> tableSize = Integer.parseInt(args[++i]);
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
+                case "--only" -> only = List.of(args[++i].split(","));
+                case "--tests" -> tests = List.of(args[++i].split(","));
                 default -> {
-                    System.err.println("usage: bin/bench-proxy [--seconds N] [--rounds N] [--table-size N] [--out FILE]");
+                    System.err.println("usage: bin/bench-proxy [--seconds N] [--rounds N] [--table-size N] [--out FILE]"
+                            + " [--only CONTENDER,...] [--tests TEST[/THREADS],...]");
                     System.exit(2);
                 }
             }
@@ -67,6 +72,9 @@ public final class ProxyBenchmark {
         List<Row> rows = new ArrayList<>();
         String[][] runs = {{"oltp_point_select", "4"}, {"oltp_point_select", "16"}, {"oltp_read_write", "4"}, {"oltp_read_write", "16"}};
         for (String[] r : runs) {
+            if (tests != null && !tests.contains(r[0]) && !tests.contains(r[0] + "/" + r[1])) {
+                continue;
+            }
             rows.add(new Row(r[0], Integer.parseInt(r[1]), new LinkedHashMap<>(), new LinkedHashMap<>()));
         }
         long started = System.nanoTime();
@@ -110,6 +118,13 @@ public final class ProxyBenchmark {
                 running.add(p2);
                 contenders.add(new Contender("proxy-2g", new Sysbench("127.0.0.1", p2.port(), "sb", "sb_pw", bed.database()),
                         ProxyBenchmark::cpuMicros, true));
+                if (only != null) {
+                    List<String> names = only;
+                    contenders.removeIf(c -> !names.contains(c.name()));
+                    if (contenders.stream().noneMatch(Contender::ownsTable)) {
+                        throw new IllegalArgumentException("--only " + only + ": tcp-forward needs direct (it uses its table)");
+                    }
+                }
                 measure(contenders, rows, tableSize, seconds, rounds);
                 for (var e : Map.of("proxy-1g", p1, "proxy-2g", p2).entrySet()) {
                     long[] relay = e.getValue().relayCounts();
@@ -121,7 +136,9 @@ public final class ProxyBenchmark {
                 }
             }
         }
-        String report = report(rows, seconds, rounds, tableSize, (System.nanoTime() - started) / 1_000_000_000L, forwarder);
+        long total = (System.nanoTime() - started) / 1_000_000_000L;
+        String report = only != null || tests != null ? partialReport(rows, seconds, rounds, total)
+                : report(rows, seconds, rounds, tableSize, total, forwarder);
         System.out.println(report);
         if (out != null) {
             Files.writeString(out, report);
@@ -197,6 +214,21 @@ public final class ProxyBenchmark {
                 c.sysbench().run("oltp_read_write", "cleanup", 1, tableSize, 1, 300);
             }
         }
+    }
+
+    /** A cell per line, for runs of some contenders or tests only (no ratios: the baselines may be missing). */
+    static String partialReport(List<Row> rows, int seconds, int rounds, long totalSeconds) {
+        StringBuilder b = new StringBuilder("| sysbench test | threads | contender | tps | p95 ms | CPU µs per transaction, user + system | errors |\n"
+                + "|---|---:|---|---:|---:|---|---:|\n");
+        for (Row r : rows) {
+            for (var e : r.results().entrySet()) {
+                double[] c = r.cpuMicros().get(e.getKey());
+                b.append(String.format("| %s | %d | %s | %,.0f | %.2f | %.0f + %.0f | %d |%n", r.test(), r.threads(), e.getKey(),
+                        e.getValue().tps(), e.getValue().p95Ms(), c[0], c[1], e.getValue().errors()));
+            }
+        }
+        b.append(String.format("%n%d rounds of %d s per cell; whole run %d s.%n", rounds, seconds, totalSeconds));
+        return b.toString();
     }
 
     static String report(List<Row> rows, int seconds, int rounds, int tableSize, long totalSeconds, String forwarder) {
