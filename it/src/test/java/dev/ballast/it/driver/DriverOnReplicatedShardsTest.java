@@ -75,6 +75,10 @@ class DriverOnReplicatedShardsTest {
                 shardingColumn: at
                 tablesPerGroup: 2
                 algorithm: {type: interval, start: 2026-01-01, unit: month, amount: 3}
+              t_moment:
+                shardingColumn: id
+                tablesPerGroup: 2
+                algorithm: {type: hash-mod}
               t_user:
                 group: g1
               t_region:
@@ -105,6 +109,7 @@ class DriverOnReplicatedShardsTest {
                     "CREATE TABLE t_account (id BIGINT PRIMARY KEY, balance INT NOT NULL)",
                     "CREATE TABLE t_ring (k VARCHAR(40) PRIMARY KEY, v INT NOT NULL)",
                     "CREATE TABLE t_event (id INT PRIMARY KEY, at DATETIME NOT NULL)",
+                    "CREATE TABLE t_moment (id INT PRIMARY KEY, at DATETIME(6) NOT NULL, ts TIMESTAMP(3) NULL, t TIME(6) NULL)",
                     "CREATE TABLE t_user (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL)",
                     "CREATE TABLE t_region (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL)")) {
                 s.execute(ddl);
@@ -321,6 +326,75 @@ class DriverOnReplicatedShardsTest {
             users.add(user);
         }
         assertPlacement("t_order", "user_id", users);
+    }
+
+    /**
+     * MariaDB 10.x greets with "5.5.5-10.11…", which Connector/J reads as MySQL 5.5 (no fractional seconds) and would
+     * truncate every temporal parameter to whole seconds. Every way a value goes out keeps its fraction: the fast path,
+     * ShardingSphere (a batch, a multi-row insert), text statements, and jdbc:ballast: URLs. Read back from the masters.
+     */
+    @Test
+    void fractionsOfASecondReachTheServer() throws Exception {
+        LocalDateTime at = LocalDateTime.of(2026, 12, 5, 9, 30, 1, 123_456_000);
+        java.sql.Timestamp ts = java.sql.Timestamp.valueOf(LocalDateTime.of(2026, 12, 5, 9, 30, 2, 250_000_000));
+        java.sql.Time t = new java.sql.Time(java.sql.Timestamp.valueOf("1970-01-01 10:11:12.345").getTime());
+        try (Connection c = ds.getConnection()) {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO t_moment (id, at, ts, t) VALUES (?, ?, ?, ?)")) {
+                ps.setInt(1, 1); // one row: the fast path
+                ps.setObject(2, at);
+                ps.setTimestamp(3, ts);
+                ps.setTime(4, t);
+                ps.executeUpdate();
+                for (int id = 2; id <= 3; id++) { // a batch: ShardingSphere
+                    ps.setInt(1, id);
+                    ps.setObject(2, at);
+                    ps.setTimestamp(3, ts);
+                    ps.setTime(4, t);
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO t_moment (id, at, ts) VALUES (?, ?, ?), (?, ?, ?)")) {
+                for (int i = 0; i < 2; i++) { // two rows, two shards
+                    ps.setInt(3 * i + 1, 4 + i);
+                    ps.setObject(3 * i + 2, at);
+                    ps.setTimestamp(3 * i + 3, ts);
+                }
+                ps.executeUpdate();
+            }
+        }
+        try (Connection c = DriverManager.getConnection(url); PreparedStatement ps =
+                c.prepareStatement("INSERT INTO t_moment (id, at, ts) VALUES (?, ?, ?)")) {
+            ps.setInt(1, 6);
+            ps.setObject(2, at);
+            ps.setTimestamp(3, ts);
+            ps.executeUpdate();
+        }
+        TableRule.Sharded rule = (TableRule.Sharded) config.tables().get("t_moment");
+        var function = rule.algorithm().newFunction(rule.dataNodes());
+        for (int id = 1; id <= 6; id++) {
+            DataNode node = rule.dataNodes().get(function.shardOf(id));
+            MariaDbNode master = bed.groups().get(Integer.parseInt(node.group().substring(1))).master();
+            try (Connection c = master.connect(TestBed.DATABASE); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT CAST(at AS CHAR), CAST(ts AS CHAR), CAST(t AS CHAR) FROM "
+                         + node.table() + " WHERE id = " + id)) {
+                assertTrue(rs.next(), "row " + id + " on " + node);
+                assertEquals("2026-12-05 09:30:01.123456", rs.getString(1), "row " + id);
+                assertEquals("2026-12-05 09:30:02.250", rs.getString(2), "row " + id);
+                if (id <= 3) {
+                    assertEquals("10:11:12.345000", rs.getString(3), "row " + id);
+                }
+            }
+        }
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT id, at FROM t_moment ORDER BY id")) { // every shard, merged
+            int n = 0;
+            while (rs.next()) {
+                n++;
+                assertEquals(at, rs.getObject(2, LocalDateTime.class), "row " + rs.getInt(1));
+            }
+            assertEquals(6, n);
+        }
     }
 
     /** Each value is found on exactly the data node that the table's algorithm names, by asking every master directly. */

@@ -128,6 +128,10 @@ public final class NodeDataSource implements DataSource {
         h.addDataSourceProperty("maintainTimeStats", "false");
         h.addDataSourceProperty("tcpKeepAlive", "true");
         p.jdbcProperties().forEach(h::addDataSourceProperty);
+        // MariaDB 10.x's "5.5.5-" version prefix would make Connector/J drop fractions of a second (see the class)
+        Object own = h.getDataSourceProperties().get(MariaDbFractionalSeconds.PROPERTY);
+        h.addDataSourceProperty(MariaDbFractionalSeconds.PROPERTY, MariaDbFractionalSeconds.class.getName()
+                + (own == null || own.toString().isBlank() ? "" : "," + own));
         return h;
     }
 
