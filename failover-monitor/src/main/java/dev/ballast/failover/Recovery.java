@@ -192,9 +192,11 @@ final class Recovery {
             return end(audit, path, ctx, false, before, "lost leadership before promoting", dialect, null);
         }
 
-        // 5. promote
+        // 5. promote (semi-sync master only when a replica is to follow: alone it would hold every commit for the timeout)
+        boolean followed = plan.verdicts().stream()
+                .anyMatch(v -> !v.node().equals(candidate) && v.standing() != Verdict.Standing.UNUSABLE);
         try {
-            dialect.promote(nodes.of(candidate));
+            dialect.promote(nodes.of(candidate), followed);
         } catch (SQLException e) {
             nodes.discard(candidate);
             return end(audit, path, ctx, false, before, "promoting " + candidate + ": " + e.getMessage(), dialect, before);
@@ -223,7 +225,17 @@ final class Recovery {
                 notRepointed.add(v.node());
             }
         }
-        audit.step("repoint").text("repointed", repointed.toString()).text("notRepointed", notRepointed.toString());
+        if (followed && repointed.isEmpty()) {
+            try {
+                dialect.semiSyncMaster(nodes.of(candidate), false);
+                followed = false;
+            } catch (SQLException e) {
+                log.warn("{} no replica follows {}, and turning its semi-sync master side off failed (each commit waits "
+                        + "rpl_semi_sync_master_timeout until the server gives up on semi-sync): {}", ctx, candidate, e.getMessage());
+            }
+        }
+        audit.step("repoint").text("repointed", repointed.toString()).text("notRepointed", notRepointed.toString())
+                .text("semiSync", followed ? "on" : "off: no replica follows the new master ('ballast rejoin' turns it on again)");
         // 7. publish the next epoch: from here on clients write to the candidate
         GroupTopology published = after;
         for (NodeAddress n : notRepointed) {

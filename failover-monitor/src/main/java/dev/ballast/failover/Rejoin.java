@@ -100,6 +100,14 @@ public final class Rejoin {
             } catch (SQLException e) {
                 throw new Switchover.SwitchoverException(ctx + " repointing to " + t.master() + ": " + e.getMessage(), e);
             }
+            // a master left without replicas by a failover runs without semi-sync; a replica follows it again now
+            try (Connection m = nodes.connect(t.master())) {
+                dialect.semiSyncMaster(m, true);
+                audit.text("semiSync", "on at " + t.master());
+            } catch (SQLException e) {
+                throw new Switchover.SwitchoverException(ctx + " replicates from " + t.master() + " now, but turning the "
+                        + "master's semi-sync on failed: " + e.getMessage() + "; run rejoin again", e);
+            }
             GroupTopology after = t.withReplica(node);
             if (!store.compareAndSet(after, seen.version())) {
                 throw new Switchover.SwitchoverException(ctx + " replicates from " + t.master() + " now, but the topology "

@@ -266,7 +266,7 @@ public final class Switchover {
                             + config.failover().applyTimeoutMs() + " ms");
                 }
                 audit.step("candidateCaughtUp");
-                dialect.promote(target);
+                dialect.promote(target, true); // the old master follows it
                 audit.step("promote");
             } catch (SQLException e) {
                 rollBack(dialect, master, before, version, ctx);

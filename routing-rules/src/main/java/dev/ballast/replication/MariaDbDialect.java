@@ -167,13 +167,20 @@ final class MariaDbDialect implements ServerDialect {
     }
 
     @Override
-    public void promote(Connection c) throws SQLException {
+    public void promote(Connection c, boolean followed) throws SQLException {
         SqlSteps.ignoringNotReplica(c, "STOP SLAVE");
         try (Statement s = c.createStatement()) {
             s.execute("RESET SLAVE ALL");
             s.execute("SET GLOBAL rpl_semi_sync_slave_enabled = OFF");
-            s.execute("SET GLOBAL rpl_semi_sync_master_enabled = ON");
+            s.execute("SET GLOBAL rpl_semi_sync_master_enabled = " + (followed ? "ON" : "OFF"));
             s.execute("SET GLOBAL read_only = OFF");
+        }
+    }
+
+    @Override
+    public void semiSyncMaster(Connection c, boolean on) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("SET GLOBAL rpl_semi_sync_master_enabled = " + (on ? "ON" : "OFF"));
         }
     }
 

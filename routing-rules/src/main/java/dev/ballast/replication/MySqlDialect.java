@@ -144,7 +144,7 @@ final class MySqlDialect implements ServerDialect {
     }
 
     @Override
-    public void promote(Connection c) throws SQLException {
+    public void promote(Connection c, boolean followed) throws SQLException {
         SqlSteps.ignoringNotReplica(c, "STOP REPLICA");
         try (Statement s = c.createStatement()) {
             s.execute("RESET REPLICA ALL");
@@ -166,6 +166,11 @@ final class MySqlDialect implements ServerDialect {
                     + SqlSteps.seconds(heartbeatPeriodMs));
             s.execute("START REPLICA");
         }
+    }
+
+    /** Semi-sync on MySQL is the user's (its plugin is not managed here): nothing to do. */
+    @Override
+    public void semiSyncMaster(Connection c, boolean on) {
     }
 
     @Override

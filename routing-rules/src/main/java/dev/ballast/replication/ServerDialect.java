@@ -75,8 +75,18 @@ public interface ServerDialect {
      */
     boolean awaitApplied(Connection c, String position, long timeoutMs) throws SQLException;
 
-    /** Makes the server a master: replication off and forgotten, semi-sync master side on, writable. */
-    void promote(Connection c) throws SQLException;
+    /**
+     * Makes the server a master: replication off and forgotten, writable, and the semi-sync master side on when
+     * {@code followed} (a replica will replicate from it). Without one, a semi-sync master would hold every commit for the
+     * whole {@code rpl_semi_sync_master_timeout} waiting for an acknowledgement no replica can send.
+     */
+    void promote(Connection c, boolean followed) throws SQLException;
+
+    /**
+     * Turns the semi-sync master side on or off: on once a replica follows the master again (a rejoin), off when the last
+     * one could not be made to follow it. A server family whose semi-sync Ballast does not manage ignores it.
+     */
+    void semiSyncMaster(Connection c, boolean on) throws SQLException;
 
     /**
      * Points a replica at {@code master} by GTID with a heartbeat every {@code heartbeatPeriodMs} and starts it (a node

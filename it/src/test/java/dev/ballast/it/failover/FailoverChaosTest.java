@@ -112,6 +112,43 @@ class FailoverChaosTest {
         assertTrue(max <= 5_000, "max kill -> first write " + max + " ms > 5 s: " + millis);
     }
 
+    /**
+     * One replica: promoted, it has no replica to acknowledge its commits, so it must not be a semi-sync master (each
+     * commit would wait rpl_semi_sync_master_timeout, 10 s by default, before the server gives up on semi-sync). Once the
+     * old master rejoins as its replica, semi-sync is on again and acknowledges commits.
+     */
+    @Test
+    void aMasterLeftWithoutReplicasCommitsAtOnceAndRejoinTurnsSemiSyncBackOn() throws Exception {
+        start(1);
+        bed.startMonitor("m1", "  antiFlapWindowMs: 0");
+        GroupTopology before = bed.topology();
+        MariaDbNode master = bed.node(before.master());
+        master.crash();
+        FailoverBed.await("a new epoch", Duration.ofSeconds(30), () -> bed.topology().epoch() > before.epoch());
+        MariaDbNode promoted = bed.node(bed.topology().master());
+        assertEquals("0", promoted.query("SELECT @@rpl_semi_sync_master_enabled AS v").get(0).get("v"),
+                "semi-sync master on a master no replica follows");
+        long t0 = System.nanoTime();
+        promoted.execute("INSERT INTO " + bed.bed().database() + ".t_ack (id, writer) VALUES (-1, 0)");
+        long commitMs = (System.nanoTime() - t0) / 1_000_000L;
+        assertTrue(commitMs < MariaDbNode.SEMI_SYNC_MASTER_TIMEOUT_MS, "a commit on the promoted master took " + commitMs
+                + " ms: it waited for a semi-sync acknowledgement");
+        FailoverBed.await("the failover's audit record says semi-sync is off", Duration.ofSeconds(10), () ->
+                bed.store().recoveries().stream().anyMatch(r -> r[1].contains("\"kind\":\"failover\"")
+                        && r[1].contains("\"state\":\"done\"") && r[1].contains("\"semiSync\":\"off")));
+
+        master.restartAsReplicaOf(promoted);
+        new Rejoin(bed.config(), bed.store(), "test").run("g0", dev.ballast.rules.NodeAddress.parse(master.address()));
+        assertEquals("1", promoted.query("SELECT @@rpl_semi_sync_master_enabled AS v").get(0).get("v"),
+                "semi-sync master after the rejoin");
+        FailoverBed.await("the rejoined replica acknowledges as semi-sync", Duration.ofSeconds(20), () ->
+                "1".equals(promoted.query("SHOW STATUS LIKE 'Rpl_semi_sync_master_clients'").get(0).get("Value")));
+        long yes = Long.parseLong(promoted.query("SHOW STATUS LIKE 'Rpl_semi_sync_master_yes_tx'").get(0).get("Value"));
+        promoted.execute("INSERT INTO " + bed.bed().database() + ".t_ack (id, writer) VALUES (-2, 0)");
+        assertEquals(yes + 1, Long.parseLong(promoted.query("SHOW STATUS LIKE 'Rpl_semi_sync_master_yes_tx'").get(0).get("Value")),
+                "the commit after the rejoin was acknowledged by the replica");
+    }
+
     /** Scenario 2: SIGSTOP the master; it is replaced, and once it resumes no write lands on it. */
     @Test
     void hungMasterIsReplacedAndGetsNoWriteWhenItResumes() throws Exception {

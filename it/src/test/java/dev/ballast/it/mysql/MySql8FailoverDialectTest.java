@@ -321,8 +321,8 @@ class MySql8FailoverDialectTest {
         NodeAddress newMaster = candidate.address(); // alias:3306, what the other replica resolves
         try (Connection c = candidate.admin()) {
             assertTrue(DIALECT.awaitApplied(c, received.toString(), 120_000), candidate + " applies " + received);
-            DIALECT.promote(c);
-            DIALECT.promote(c); // repeatable: a resumed recovery runs it again
+            DIALECT.promote(c, true);
+            DIALECT.promote(c, true); // repeatable: a resumed recovery runs it again
         }
         try (Connection c = other.admin()) {
             DIALECT.replicateFrom(c, newMaster, REPLICATION, false, 500);
