@@ -29,6 +29,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -43,7 +44,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * splitting and failover as the JDBC driver gives them. Netty event loops handle the sockets; statements run on
  * {@code proxy.workerThreads} worker threads, so a slow statement or a stalled client never blocks the others. The proxy
  * keeps no state beyond its clients' sessions: run several behind a load balancer. {@code GET /health} on
- * {@code proxy.health} answers 200 only when every group has a reachable master (503 otherwise), and 404 while the proxy
+ * {@code proxy.health} answers 200 while every group has a reachable master, 503 once a master has been unreachable for
+ * longer than {@code failover.writeHoldMs} when a failover monitor can replace it (writes are held that long, and every
+ * proxy sees the same dead master: taking them all out would only cut their clients) or at once without one, and 404 while the proxy
  * drains ({@link #drainAndClose()}: HAProxy's {@code http-check disable-on-404} then sends it no new client and leaves its
  * sessions alone).
  */
@@ -63,6 +66,8 @@ public final class ProxyServer implements AutoCloseable {
     private EventLoopGroup io;
     private Channel channel;
     private HttpServer health;
+    /** per group, when /health first saw its master unreachable (System.nanoTime), until it is reachable again */
+    private final Map<String, Long> unreachableSince = new ConcurrentHashMap<>();
     private final SslContext sslContext;
     /** the relay's own server connections; null when proxy.relay is off */
     private final Backends backends;
@@ -219,15 +224,29 @@ public final class ProxyServer implements AutoCloseable {
         return health == null ? -1 : health.getAddress().getPort();
     }
 
-    /** {@code OK ...} when every group has a reachable master, {@code DRAINING ...} while draining, else what is wrong. */
+    /**
+     * {@code OK ...} when every group has a reachable master, or one unreachable for at most {@code failover.writeHoldMs}
+     * where a failover monitor can replace it; {@code DRAINING ...} while draining; else {@code FAIL} and what is wrong.
+     */
     String healthText() {
         StringBuilder b = new StringBuilder();
         boolean ok = true;
+        long now = System.nanoTime();
+        long graceMs = ds.topology().dynamic() ? config.failover().writeHoldMs() : 0;
         for (String group : config.groups().keySet()) {
             GroupHealth g = ds.health(group);
             String master = ds.topology().get(group).master().toString();
-            b.append(group).append(": master ").append(master).append(g.masterReachable() ? " reachable" : " UNREACHABLE").append('\n');
-            ok &= g.masterReachable();
+            b.append(group).append(": master ").append(master);
+            if (g.masterReachable()) {
+                unreachableSince.remove(group);
+                b.append(" reachable\n");
+                continue;
+            }
+            long forMs = (now - unreachableSince.computeIfAbsent(group, x -> now)) / 1_000_000L;
+            boolean held = forMs < graceMs;
+            ok &= held;
+            b.append(" UNREACHABLE for ").append(forMs).append(" ms").append(held
+                    ? " (writes are held for a failover up to failover.writeHoldMs " + graceMs + " ms)" : "").append('\n');
         }
         String state = drainingSince != 0 ? "DRAINING since " + (System.nanoTime() - drainingSince) / 1_000_000L + " ms\n"
                 : ok ? "OK\n" : "FAIL\n";

@@ -76,4 +76,52 @@ class ProxyFailoverTest {
         System.out.printf("PROXY FAILOVER: first acknowledged insert through the proxy %d ms after kill -9 of the master; "
                 + "%d acknowledged, 0 lost, %d failed in flight%n", ms, load.acked().size(), load.failures().size());
     }
+
+    /**
+     * Without a monitor a dead master is not replaced, but with ZooKeeper one could be: {@code /health} stays 200 (saying
+     * the master is unreachable) while writes are held for a failover, {@code failover.writeHoldMs}, then answers 503.
+     * Every proxy sees the same dead master, so a load balancer taking them all out at once would only cut their clients.
+     */
+    @Test
+    void healthStaysOkWhileWritesAreHeldForAFailoverAndFailsAfter() throws Exception {
+        int healthPort;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            healthPort = free.getLocalPort();
+        }
+        bed = FailoverBed.start("proxyhealth", 1, "tables:\n  t_ack:\n    group: g0\n"
+                + ClusterYaml.proxySection("app3", "pw3", false, "health: 127.0.0.1:" + healthPort));
+        long holdMs = 2_000;
+        proxy = new ProxyServer(bed.config("  writeHoldMs: " + holdMs)).start();
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.net.URI uri = java.net.URI.create("http://127.0.0.1:" + proxy.healthPort() + "/health");
+        assertEquals(200, http.send(java.net.http.HttpRequest.newBuilder(uri).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode());
+        bed.master().crash();
+        long firstUnreachable = 0;
+        long firstFail = 0;
+        String held = null;
+        String failed = null;
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (firstFail == 0 && System.nanoTime() < deadline) {
+            java.net.http.HttpResponse<String> r = http.send(java.net.http.HttpRequest.newBuilder(uri).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() == 200 && r.body().contains("UNREACHABLE") && firstUnreachable == 0) {
+                firstUnreachable = System.nanoTime();
+                held = r.body();
+            } else if (r.statusCode() == 503) {
+                firstFail = System.nanoTime();
+                failed = r.body();
+            } else {
+                assertEquals(200, r.statusCode(), r.body());
+            }
+            Thread.sleep(50);
+        }
+        assertTrue(firstUnreachable != 0, "no 200 naming the unreachable master before 503: " + failed);
+        assertTrue(held.startsWith("OK") && held.contains("writes are held"), held);
+        assertTrue(firstFail != 0, "no 503 within 20 s of the master's death");
+        assertTrue(failed.startsWith("FAIL") && failed.contains("UNREACHABLE"), failed);
+        long heldMs = (firstFail - firstUnreachable) / 1_000_000L;
+        assertTrue(heldMs >= holdMs - 100 && heldMs < holdMs + 2_000, "503 came " + heldMs + " ms after the first unreachable");
+        System.out.printf("PROXY HEALTH: 200 for %d ms after the master was first seen unreachable, then 503:%n%s", heldMs, failed);
+    }
 }
