@@ -542,6 +542,18 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
         return Wrappers.connection(null, current.plane, session);
     }
 
+    /**
+     * As {@link #getConnection(dev.ballast.jdbc.internal.Session)}, with each group's master connection taken from
+     * {@code masters} (group → connection) instead of the pools: for the proxy's relayed transactions over several groups.
+     */
+    public Connection getConnection(dev.ballast.jdbc.internal.Session session,
+                                    java.util.function.Function<String, Connection> masters) throws SQLException {
+        if (closed) {
+            throw new SQLException("[cluster=" + cluster + "] this BallastDataSource is closed", "08003");
+        }
+        return Wrappers.connection(current.plane, session, masters);
+    }
+
     @Override
     public Connection getConnection(String username, String password) throws SQLException {
         throw new SQLFeatureNotSupportedException("[cluster=" + cluster

@@ -106,6 +106,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private Relay relay;
     /** whole transactions are relayed too: one group, every table under its own name */
     private boolean relayTransactions;
+    /** transactions over several groups are relayed, one pinned server connection per group ({@link ShardedTransaction}) */
+    private boolean relayShardedTransactions;
 
     ClientSession(ProxyServer server, int connectionId, WritableGate gate) {
         this.server = server;
@@ -135,6 +137,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         if (server.backends() != null) {
             relay = new Relay(this, state, server.backends(), ds.router(), config.name(), ctx);
             relayTransactions = server.relaysTransactions();
+            relayShardedTransactions = server.relaysShardedTransactions();
         }
         sendHandshake();
     }
@@ -299,9 +302,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private void dispatch(Command command, CompletableFuture<Void> done) {
         boolean relayed = false;
         try {
-            relayed = switch (Routing.route(command, state, relay != null, relayTransactions)) {
+            relayed = switch (Routing.route(command, state, relay != null, relayTransactions, relayShardedTransactions)) {
                 case RELAY_STATEMENT -> relay.tryStart(command, done);
                 case RELAY_TRANSACTION -> relay.tryTransaction(command, done);
+                case RELAY_SHARDED_TRANSACTION -> relay.tryShardedTransaction(command, done);
                 case JDBC -> false;
             };
         } catch (RuntimeException e) {
@@ -332,6 +336,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         queued.decrementAndGet();
         resumeReading();
         done.complete(null);
+    }
+
+    /** How long a worker waits for a relay connection to pin for a transaction over several groups. */
+    long pinWaitMs() {
+        return Math.max(1_000, config.pool().connectTimeoutMs());
+    }
+
+    String database() {
+        return config.database();
     }
 
     String onlyGroup() {
@@ -772,7 +785,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         Connection transaction = state.jdbcTransaction();
         if (transaction != null) {
             transaction.commit(); // as the server does: BEGIN commits an open transaction
-        } else if (!relayTransactions) {
+        } else if (!relayTransactions && !relayShardedTransactions) {
             transaction = ds.getConnection(state.readYourWrites());
             state.jdbcTransaction(transaction);
         }
@@ -808,6 +821,16 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         if (transaction != null) {
             return transaction;
         }
+        ShardedTransaction tx = state.sharded();
+        if (tx != null) {
+            // a relayed transaction over several groups: ShardingSphere runs this statement on the pinned connections
+            if (tx.jdbc == null) {
+                Connection c = ds.getConnection(state.readYourWrites(), group -> PinnedJdbc.connection(tx, group));
+                c.setAutoCommit(false);
+                tx.jdbc = c;
+            }
+            return tx.jdbc;
+        }
         if (!state.autocommit() || state.explicit()) {
             transaction = ds.getConnection(state.readYourWrites());
             state.jdbcTransaction(transaction);
@@ -818,7 +841,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
 
     private void release(Connection c) {
-        if (c != state.jdbcTransaction()) {
+        ShardedTransaction tx = state.sharded();
+        if (c != state.jdbcTransaction() && (tx == null || c != tx.jdbc)) {
             try {
                 c.close();
             } catch (SQLException e) {

@@ -318,6 +318,14 @@ public final class ProxyServer implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Transactions the one-group relay does not carry (several groups, or tables renamed in their group) are relayed with
+     * one pinned connection per group ({@link ShardedTransaction}), unless proxy.relayShardedTransactions is off.
+     */
+    boolean relaysShardedTransactions() {
+        return backends != null && !relaysTransactions() && settings.relayShardedTransactions();
+    }
+
     Backends backends() {
         return backends;
     }
@@ -327,7 +335,7 @@ public final class ProxyServer implements AutoCloseable {
         return ds.config();
     }
 
-    BallastDataSource dataSource() {
+    public BallastDataSource dataSource() {
         return ds;
     }
 

@@ -215,6 +215,7 @@ final class Relay implements Backend.Listener {
         this.forwarded = false;
         this.fallback = false;
         this.aborted = false;
+        this.shardedStatement = false;
     }
 
     /**
@@ -343,6 +344,343 @@ final class Relay implements Backend.Listener {
         return true;
     }
 
+    /**
+     * A statement of a transaction over several groups ({@link ShardedTransaction}): single-node prepared statements go
+     * to the group's pinned connection here (BEGIN first on a new pin); COMMIT, ROLLBACK and SET autocommit=1 go to every
+     * pin in turn; everything else returns false and runs on the JDBC path, on the same pins. Returns false when the
+     * command is not for this path.
+     */
+    boolean tryShardedTransaction(Command command, CompletableFuture<Void> done) {
+        if (command.sequence() != 0) {
+            return false;
+        }
+        ShardedTransaction tx = state.sharded();
+        if (command instanceof Command.ResetConnection || command instanceof Command.Quit) {
+            if (tx != null) {
+                abandon(tx); // closing the connections rolls back
+            }
+            return false;
+        }
+        if (!ctx.channel().isActive()) {
+            return false;
+        }
+        String text = null;
+        SessionState.Prepared s = null;
+        ByteBuf p = null;
+        if (command instanceof Command.Query q) {
+            text = q.sql();
+        } else if (command instanceof Command.Execute x) {
+            p = x.payload();
+            s = state.prepared(x.statementId());
+            if (s == null) {
+                return false;
+            }
+            if (s.params == 0 && ClientSession.isSessionStatement(s.sql)) {
+                text = s.sql;
+            }
+        } else {
+            return false;
+        }
+        if (command instanceof Command.Query && Sql.severalStatements(text)) {
+            error(1235, "42000", "[cluster=" + cluster + "] several statements in one query are not supported inside a "
+                    + "transaction the proxy relays; send them one at a time, or set proxy.relayShardedTransactions: false");
+            lastSequence = 0;
+            this.command = command;
+            this.done = done;
+            finish();
+            return true;
+        }
+        String first = "";
+        Boolean autocommit = null;
+        if (text != null) {
+            List<String> w = Sql.words(text, 4);
+            first = w.isEmpty() ? "" : w.get(0);
+            if (first.equals("ROLLBACK") && w.contains("TO") || first.equals("START") && !(w.size() > 1 && w.get(1).equals("TRANSACTION"))) {
+                first = "";
+            }
+            if (first.equals("SET")) {
+                autocommit = ClientSession.autocommitSetting(text, w);
+            }
+        }
+        if (tx != null && tx.lost() != null) {
+            if (first.equals("USE") || first.equals("SET") && autocommit == null) {
+                return false; // answered by the session as always
+            }
+            return lostSharded(tx, command, done, Boolean.TRUE.equals(autocommit) ? "COMMIT" : first);
+        }
+        switch (first) {
+            case "BEGIN", "START" -> {
+                if (tx == null) {
+                    return false; // the session notes it; the transaction starts with its first statement
+                }
+                endSharded(tx, "COMMIT", null, true, command, done); // as the server does: BEGIN commits an open transaction
+                return true;
+            }
+            case "COMMIT", "ROLLBACK" -> {
+                if (tx == null) {
+                    return false;
+                }
+                endSharded(tx, first, null, false, command, done);
+                return true;
+            }
+            case "SET" -> {
+                if (tx == null || !Boolean.TRUE.equals(autocommit)) {
+                    return false;
+                }
+                endSharded(tx, "COMMIT", Boolean.TRUE, false, command, done);
+                return true;
+            }
+            case "USE" -> {
+                return false;
+            }
+            default -> {
+            }
+        }
+        if (tx == null) {
+            tx = new ShardedTransaction(ctx.channel().eventLoop(), backends, router, session.relayVariant(), cluster,
+                    session.database(), session.pinWaitMs());
+            state.shardedStarted(tx);
+        }
+        if (s == null || text != null) {
+            return false; // a text statement: ShardingSphere on the pinned connections
+        }
+        RouteTemplate t = session.template(s);
+        Execute e = t == null || t.parameterCount() != s.params ? null : parse(p, s);
+        if (e == null) {
+            return false;
+        }
+        Object key = null;
+        if (t.keyParameter() > 0) {
+            int k = t.keyParameter() - 1;
+            if (isNull(p, e, k)) {
+                return false;
+            }
+            ByteBuf values = p.duplicate().readerIndex(e.valuesAt());
+            try {
+                for (int i = 0; i <= k; i++) {
+                    if (isNull(p, e, i)) {
+                        continue;
+                    }
+                    Object v = BinaryValues.read(values, e.types()[i]);
+                    if (i == k) {
+                        key = v;
+                    }
+                }
+            } catch (RuntimeException ex) {
+                return false;
+            }
+        }
+        int node;
+        try {
+            node = t.nodeIndex(key);
+        } catch (IllegalArgumentException ex) {
+            return false;
+        }
+        DataNode dataNode = t.node(node);
+        ShardedTransaction.Pin pin = tx.pinOnLoop(dataNode.group());
+        if (pin == null || !pin.backend.idle()) {
+            backends.passedOn.increment();
+            return false; // the JDBC path waits for a pin
+        }
+        begin(command, done, pin.backend, pin.backend.node, false, dataNode.group(), Mode.IN_TRANSACTION);
+        shardedStatement = true;
+        startedHere = false;
+        boolean renamed = !dataNode.table().equalsIgnoreCase(t.table().name());
+        this.logicalTable = renamed ? t.table().name() : null;
+        this.physicalTable = renamed ? dataNode.table() : null;
+        boolean beginFirst = !pin.begun;
+        pin.begun = true;
+        pin.backend.execute(t.sql(node), packet(p, e, s.params), this, beginFirst);
+        return true;
+    }
+
+    /** The statement in flight belongs to a transaction over several groups. */
+    private boolean shardedStatement;
+
+    /** Drops a transaction over several groups: its connections are closed (the servers roll back). */
+    private void abandon(ShardedTransaction tx) {
+        tx.end();
+        for (ShardedTransaction.Pin pin : tx.pins()) {
+            if (pin.backend != backend) {
+                pin.backend.close();
+            }
+        }
+        closeJdbc(tx);
+        state.shardedEnded(null);
+    }
+
+    private static void closeJdbc(ShardedTransaction tx) {
+        java.sql.Connection c = tx.jdbc;
+        tx.jdbc = null;
+        if (c != null) {
+            try {
+                c.close(); // the pinned views do nothing once the transaction ended
+            } catch (SQLException ignored) {
+                // nothing of the servers' to release
+            }
+        }
+    }
+
+    /** A statement after a pinned connection of the transaction broke: fails until the client ends the transaction. */
+    private boolean lostSharded(ShardedTransaction tx, Command command, CompletableFuture<Void> done, String first) {
+        this.command = command;
+        this.done = done;
+        lastSequence = 0;
+        String why = tx.lost();
+        boolean ends = first.equals("ROLLBACK") || first.equals("COMMIT") || first.equals("BEGIN") || first.equals("START");
+        if (ends) {
+            abandon(tx);
+        }
+        if (Outcomes.afterLostTransaction(first) == Outcome.ROLLED_BACK) {
+            okPacket();
+        } else if (ends) {
+            error(1180, "40001", "[cluster=" + cluster + "] the transaction was rolled back on every group: a server "
+                    + "connection broke (" + why + ")");
+        } else {
+            error(1180, "40001", "[cluster=" + cluster + "] the transaction was lost when a server connection broke (" + why
+                    + "); roll back and start again");
+        }
+        finish();
+        return true;
+    }
+
+    /**
+     * Ends a transaction over several groups: {@code verb} (COMMIT or ROLLBACK) on each pinned connection in turn, the
+     * order they were pinned in (no XA: a group committed stays committed if a later one fails). Then the connections go
+     * back to the relay's pool and the client gets OK, or the first failure. {@code thenBegin}: a BEGIN ended it, and a
+     * new transaction is wanted.
+     */
+    private void endSharded(ShardedTransaction tx, String verb, Boolean autocommitOn, boolean thenBegin, Command command,
+                            CompletableFuture<Void> done) {
+        this.command = command;
+        this.done = done;
+        lastSequence = 0;
+        tx.end();
+        closeJdbc(tx);
+        String broken = null;
+        for (ShardedTransaction.Pin pin : tx.pins()) {
+            if (pin.begun && !pin.backend.idle()) {
+                broken = "its connection to " + pin.backend.node.describe() + " was lost before COMMIT";
+            }
+        }
+        Ending ending = new Ending(tx, broken != null && verb.equals("COMMIT") ? "ROLLBACK" : verb, autocommitOn, thenBegin);
+        if (broken != null && verb.equals("COMMIT")) {
+            // a part is known lost before anything was committed: roll back every group, commit none
+            ending.failureCode = 1180;
+            ending.failureState = "40001";
+            ending.failure = "[cluster=" + cluster + "] the transaction was rolled back on every group: " + broken;
+        }
+        ending.next();
+    }
+
+    /** Sends the ending verb to each pin in turn, on the event loop. */
+    private final class Ending implements Backend.Listener {
+        final java.util.Iterator<ShardedTransaction.Pin> pins;
+        final ShardedTransaction tx;
+        final String verb;
+        final Boolean autocommitOn;
+        final boolean thenBegin;
+        ShardedTransaction.Pin current;
+        int committed;
+        String failure;
+        int failureCode;
+        String failureState;
+
+        Ending(ShardedTransaction tx, String verb, Boolean autocommitOn, boolean thenBegin) {
+            this.tx = tx;
+            this.pins = tx.pins().iterator();
+            this.verb = verb;
+            this.autocommitOn = autocommitOn;
+            this.thenBegin = thenBegin;
+        }
+
+        void next() {
+            while (pins.hasNext()) {
+                current = pins.next();
+                if (!current.begun) {
+                    backends.release(current.backend);
+                    continue;
+                }
+                if (!current.backend.idle()) {
+                    current.backend.close();
+                    broke("its connection to " + current.backend.node.describe() + " was lost before " + verb);
+                    continue;
+                }
+                current.backend.query(id -> Codec.command(ctx.alloc(), Command.COM_QUERY, verb), this, false);
+                return;
+            }
+            state.shardedEnded(autocommitOn);
+            if (thenBegin) {
+                state.begun();
+            }
+            if (failure == null) {
+                okPacket();
+            } else {
+                Relay.this.error(failureCode, failureState, failure);
+            }
+            finish();
+        }
+
+        private void broke(String why) {
+            if (failure != null) {
+                return;
+            }
+            boolean commit = verb.equals("COMMIT");
+            failureCode = commit ? 1105 : 1180;
+            failureState = commit ? (committed > 0 ? "08007" : "40001") : "40001";
+            failure = "[cluster=" + cluster + "] " + (commit ? (committed > 0 ? "outcome unknown: " + committed + " group(s) "
+                    + "committed, then " : "the transaction was rolled back: ") : "") + why
+                    + (commit && committed > 0 ? "; check before retrying" : "");
+        }
+
+        @Override
+        public void frame(ByteBuf in, int index, int length) {
+        }
+
+        @Override
+        public void column(ByteBuf in, int index, int length) {
+        }
+
+        @Override
+        public void ok(boolean endOfRows, int sequence, long affected, long insertId, int status, int warnings, String gtid) {
+            if (gtid != null) {
+                state.readYourWrites().committed(current.group, gtid);
+            }
+        }
+
+        @Override
+        public boolean error(ByteBuf in, int index, int length, int code) {
+            if (failure == null) {
+                boolean marked = length >= 4 + 9 && in.getUnsignedByte(index + 7) == '#';
+                failureCode = code;
+                failureState = marked ? in.toString(index + 8, 5, StandardCharsets.US_ASCII) : "HY000";
+                int textAt = index + (marked ? 13 : 7);
+                failure = "[cluster=" + cluster + " node=" + current.backend.node.address() + "] " + verb + ": "
+                        + in.toString(textAt, index + length - textAt, StandardCharsets.UTF_8);
+            }
+            return false;
+        }
+
+        @Override
+        public void done(Backend b) {
+            committed++;
+            backends.release(b);
+            next();
+        }
+
+        @Override
+        public void prepareFailed(Backend b, int code, String message) {
+            backends.release(b);
+            next();
+        }
+
+        @Override
+        public void failed(String why, boolean executeSent) {
+            broke("the connection to " + current.backend.node.describe() + " broke during " + verb + " (" + why + ")");
+            next();
+        }
+    }
+
     private boolean startedHere;
     /** the first word of a COMMIT/ROLLBACK being relayed */
     private String ending = "";
@@ -388,6 +726,10 @@ final class Relay implements Backend.Listener {
 
     /** The client went away: drop the server connection (its reply is unread) and end the command. */
     void abort() {
+        ShardedTransaction tx = state.sharded();
+        if (tx != null) {
+            abandon(tx);
+        }
         Backend pinned = state.relayedTransaction();
         if (pinned != null) {
             state.relayedTransactionEnded(null);
@@ -523,6 +865,22 @@ final class Relay implements Backend.Listener {
     @Override
     public void failed(String why, boolean executeSent) {
         backend = null;
+        if (shardedStatement) {
+            ShardedTransaction tx = state.sharded();
+            if (tx != null) {
+                tx.lost(why);
+            }
+            if (aborted) {
+                finish();
+            } else {
+                error(1180, "40001", "[cluster=" + cluster + "] the transaction was lost when its connection to "
+                        + (target == null ? "its server" : target.describe()) + " broke (" + why + ")"
+                        + (executeSent ? "; the statement may have run, and is rolled back with the rest" : "")
+                        + "; roll back and start again");
+                finish();
+            }
+            return;
+        }
         boolean ends = mode == Mode.END || mode == Mode.END_AUTOCOMMIT;
         Outcome outcome = Outcomes.connectionBroke(new Outcomes.Failure(mode, read, executeSent, forwarded, startedHere,
                 ends && ending.equals("ROLLBACK"), aborted));

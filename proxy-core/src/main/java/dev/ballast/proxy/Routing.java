@@ -17,6 +17,8 @@ final class Routing {
         RELAY_STATEMENT,
         /** a statement of a transaction the relay carries (or is to start, or lost) */
         RELAY_TRANSACTION,
+        /** a statement of a transaction over several groups the relay carries (or is to start, or lost) */
+        RELAY_SHARDED_TRANSACTION,
         /** the JDBC data plane on a worker thread */
         JDBC
     }
@@ -26,8 +28,18 @@ final class Routing {
      * @param relayTransactions whole transactions are relayed (see {@code ProxyServer.relaysTransactions})
      */
     static Executor route(Command c, SessionState s, boolean relay, boolean relayTransactions) {
+        return route(c, s, relay, relayTransactions, false);
+    }
+
+    /** @param relayShardedTransactions transactions over several groups are relayed ({@code ProxyServer.relaysShardedTransactions}) */
+    static Executor route(Command c, SessionState s, boolean relay, boolean relayTransactions, boolean relayShardedTransactions) {
         if (!relay || c.sequence() != 0) {
             return Executor.JDBC;
+        }
+        if (relayShardedTransactions && (s.sharded() != null || s.transactionWanted())
+                && (c instanceof Command.Query || c instanceof Command.Execute || c instanceof Command.ResetConnection
+                || c instanceof Command.Quit)) {
+            return Executor.RELAY_SHARDED_TRANSACTION;
         }
         if (relayTransactions && (s.relayedTransactionOpen() || s.transactionWanted())
                 && (c instanceof Command.Query || c instanceof Command.Execute || c instanceof Command.ResetConnection

@@ -48,6 +48,8 @@ final class SessionState {
     private Backend relayedTransaction;
     /** why the relayed transaction's connection broke, until the client ends that transaction; else null */
     private String relayedTransactionLost;
+    /** the relayed transaction over several groups in progress (or lost and not yet ended by the client), or null */
+    private ShardedTransaction sharded;
     private final Map<Integer, Prepared> prepared = new HashMap<>();
     private int nextStatementId;
     private long lastInsertId;
@@ -62,7 +64,7 @@ final class SessionState {
     /** The status flags of OK and EOF packets: SERVER_STATUS_AUTOCOMMIT, SERVER_STATUS_IN_TRANS. */
     int status() {
         int s = autocommit ? STATUS_AUTOCOMMIT : 0;
-        if (explicit || !autocommit && (jdbcTransaction != null || relayedTransaction != null)) {
+        if (explicit || !autocommit && (jdbcTransaction != null || relayedTransaction != null || sharded != null)) {
             s |= STATUS_IN_TRANS;
         }
         return s;
@@ -70,17 +72,35 @@ final class SessionState {
 
     /** Whether a statement runs on its own: autocommit mode and no transaction begun, running or lost. */
     boolean autocommitStatement() {
-        return autocommit && !explicit && jdbcTransaction == null && relayedTransaction == null && relayedTransactionLost == null;
+        return autocommit && !explicit && jdbcTransaction == null && relayedTransaction == null && relayedTransactionLost == null
+                && sharded == null;
     }
 
     /** Whether the client is in a transaction that has not started anywhere yet (BEGIN seen, or autocommit off). */
     boolean transactionWanted() {
-        return (explicit || !autocommit) && jdbcTransaction == null && relayedTransaction == null;
+        return (explicit || !autocommit) && jdbcTransaction == null && relayedTransaction == null && sharded == null;
     }
 
     /** Whether a relayed transaction runs or was lost and not yet ended by the client. */
     boolean relayedTransactionOpen() {
         return relayedTransaction != null || relayedTransactionLost != null;
+    }
+
+    ShardedTransaction sharded() {
+        return sharded;
+    }
+
+    void shardedStarted(ShardedTransaction tx) {
+        sharded = tx;
+    }
+
+    /** The relayed transaction over several groups ended; {@code autocommitOn}: SET autocommit=1 ended it. */
+    void shardedEnded(Boolean autocommitOn) {
+        sharded = null;
+        explicit = false;
+        if (Boolean.TRUE.equals(autocommitOn)) {
+            autocommit = true;
+        }
     }
 
     boolean explicit() {

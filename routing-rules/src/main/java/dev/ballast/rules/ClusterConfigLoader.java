@@ -339,7 +339,7 @@ public final class ClusterConfigLoader {
 
     private static ProxySettings proxy(ConfigNode node) {
         node.onlyKeys(Set.of("listen", "health", "maxConnections", "idleTimeoutMs", "maxPacketBytes", "workerThreads", "users",
-                "tls", "relay", "relayConnections", "drainTimeoutMs"));
+                "tls", "relay", "relayConnections", "drainTimeoutMs", "relayShardedTransactions"));
         ProxySettings d = ProxySettings.DEFAULTS;
         ProxySettings.Endpoint listen = proxyAddress(node, "listen", d.listen());
         Optional<ProxySettings.Endpoint> health = d.health();
@@ -383,7 +383,8 @@ public final class ClusterConfigLoader {
                 (int) node.number("workerThreads", 1, 4096, d.workerThreads()),
                 users, tls, node.bool("relay", d.relay()),
                 (int) node.number("relayConnections", 1, 10_000, d.relayConnections()),
-                node.number("drainTimeoutMs", 0, 3_600_000L, d.drainTimeoutMs()));
+                node.number("drainTimeoutMs", 0, 3_600_000L, d.drainTimeoutMs()),
+                node.bool("relayShardedTransactions", d.relayShardedTransactions()));
     }
 
     private static ProxySettings.Endpoint proxyAddress(ConfigNode node, String key, ProxySettings.Endpoint defaultValue) {

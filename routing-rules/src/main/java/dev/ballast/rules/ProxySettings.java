@@ -23,10 +23,13 @@ import java.util.Optional;
  * @param drainTimeoutMs  on SIGTERM the proxy drains: {@code GET /health} answers 404, no new client is accepted, and it
  *                        waits this long at most for its clients to close their connections (running statements and open
  *                        transactions finish) before it closes the rest and exits, default 60000; 0 = close at once
+ * @param relayShardedTransactions with several groups (or renamed tables), relay a transaction's single-node statements
+ *                        on one pinned server connection per group, and run its other statements through ShardingSphere
+ *                        on those same connections, default true; false runs such transactions on the JDBC path
  */
 public record ProxySettings(Endpoint listen, Optional<Endpoint> health, int maxConnections, long idleTimeoutMs,
                             int maxPacketBytes, int workerThreads, Map<String, ProxyUser> users, Optional<Tls> tls,
-                            boolean relay, int relayConnections, long drainTimeoutMs) {
+                            boolean relay, int relayConnections, long drainTimeoutMs, boolean relayShardedTransactions) {
 
     /**
      * TLS for clients: a PEM certificate (chain) and its PEM private key (PKCS#8, unencrypted); with {@code required},
@@ -37,7 +40,7 @@ public record ProxySettings(Endpoint listen, Optional<Endpoint> health, int maxC
 
     public static final ProxySettings DEFAULTS = new ProxySettings(new Endpoint("127.0.0.1", 3307),
             Optional.of(new Endpoint("127.0.0.1", 3308)), 2000, 28_800_000L, 64 << 20, 64, Map.of(), Optional.empty(), true, 32,
-            60_000L);
+            60_000L, true);
 
     public ProxySettings {
         users = Map.copyOf(users);

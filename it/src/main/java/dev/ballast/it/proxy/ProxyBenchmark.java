@@ -125,6 +125,15 @@ public final class ProxyBenchmark {
                         throw new IllegalArgumentException("--only " + only + ": tcp-forward needs direct (it uses its table)");
                     }
                 }
+                if (only != null && only.contains("proxy-2g-jdbctx")) {
+                    // on request only: the two-group proxy with its transactions on the JDBC path, for comparison
+                    // on p2's data source, which learns the table when sysbench creates it through p2
+                    ProxyServer p3 = new ProxyServer(ClusterConfigLoader.parse(twoGroups.replace("proxy:\n",
+                            "proxy:\n  relayShardedTransactions: false\n"), System::getenv), p2.dataSource(), false).start();
+                    running.add(p3);
+                    contenders.add(new Contender("proxy-2g-jdbctx", new Sysbench("127.0.0.1", p3.port(), "sb", "sb_pw",
+                            bed.database()), ProxyBenchmark::cpuMicros, false));
+                }
                 measure(contenders, rows, tableSize, seconds, rounds);
                 for (var e : Map.of("proxy-1g", p1, "proxy-2g", p2).entrySet()) {
                     long[] relay = e.getValue().relayCounts();
@@ -190,6 +199,9 @@ public final class ProxyBenchmark {
                         t[2] += result.tps() * seconds;
                         System.err.printf("round %d: %s %s %d threads: %.0f tps, p95 %.2f ms, errors %d%n", round, c.name(),
                                 r.test(), r.threads(), result.tps(), result.p95Ms(), result.errors());
+                        if (result.tps() < 0) {
+                            System.err.println(c.name() + ": sysbench failed:\n" + result.output());
+                        }
                     }
                     cell++;
                 }

@@ -64,6 +64,17 @@ public final class Wrappers {
     }
 
     /** A logical connection that shares {@code session}'s read-your-writes state with others made the same way. */
+    /**
+     * A connection whose masters are the given server connections ({@code masters}: group → connection), not the pools':
+     * the proxy's relayed transactions over several groups run their multi-node statements on the server sessions the
+     * relay pinned for them.
+     */
+    public static Connection connection(Plane plane, Session session, java.util.function.Function<String, Connection> masters) {
+        ConnectionHandler h = new ConnectionHandler(null, plane, session);
+        h.masters = masters;
+        return proxy(Connection.class, h);
+    }
+
     public static Connection connection(Connection target, Plane plane, Session session) {
         plane.open().incrementAndGet();
         return proxy(Connection.class, new ConnectionHandler(target, plane, session));
@@ -146,6 +157,8 @@ public final class Wrappers {
          */
         private final java.util.Map<NodeDataSource, Connection> pins = new java.util.IdentityHashMap<>();
         private boolean autoCommit = true;
+        /** where master connections come from instead of the router's pools (see {@link #connection(Plane, Session, java.util.function.Function)}) */
+        private java.util.function.Function<String, Connection> masters;
         private boolean sessionSettingsChanged;
         private boolean closed;
 
@@ -285,8 +298,8 @@ public final class Wrappers {
             Connection c = pins.get(node);
             if (c == null || c.isClosed()) {
                 // A master's connection comes through the router: it waits out a change of master instead of failing.
-                c = NodeDataSource.MASTER.equals(node.role()) ? plane.router().masterConnection(node.group())
-                        : node.getConnectionNoFallback();
+                c = !NodeDataSource.MASTER.equals(node.role()) ? node.getConnectionNoFallback()
+                        : masters != null ? masters.apply(node.group()) : plane.router().masterConnection(node.group());
                 pins.put(node, c);
             }
             return c;

@@ -1,0 +1,291 @@
+package dev.ballast.proxy;
+
+import dev.ballast.jdbc.internal.NodeDataSource;
+import dev.ballast.jdbc.internal.ReadRouter;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.EventLoop;
+
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLTransactionRollbackException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A client's transaction over several groups, relayed: one server connection ({@link Backend}) per group's master it
+ * touches, pinned for the transaction's length, with BEGIN sent before its first statement there. The relay sends
+ * single-node statements to the pinned connection on the event loop; every other statement (several nodes, text the
+ * relay cannot route) runs through ShardingSphere on a worker thread, whose master connections are {@link PinnedJdbc}
+ * views of the same pinned connections, so each group's part is one transaction on one server session whichever path
+ * ran its statements. COMMIT and ROLLBACK go to each pinned connection in turn (no XA, as on the JDBC path).
+ *
+ * <p>Pins are made and used on the client's event loop; a worker thread reaches them through {@link #pinFromWorker} and
+ * {@link #run}, which hand the work to the event loop and wait. Commands of one client run one at a time, so the relay
+ * and a worker never use a pin at once; ShardingSphere may use the pins of different groups from several threads,
+ * which the event loop serialises.
+ */
+final class ShardedTransaction {
+
+    /** One group's pinned server connection. */
+    static final class Pin {
+        final String group;
+        final Backend backend;
+        /** BEGIN went before a statement on it */
+        boolean begun;
+
+        Pin(String group, Backend backend) {
+            this.group = group;
+            this.backend = backend;
+        }
+    }
+
+    private final EventLoop loop;
+    private final Backends backends;
+    private final ReadRouter router;
+    private final int variant;
+    private final String cluster;
+    private final String database;
+    private final long waitMs;
+    private final Map<String, Pin> pins = new LinkedHashMap<>();
+    /** why a pinned connection broke, until the client ends the transaction; null while none did */
+    private volatile String lost;
+    /** set once the transaction ended: the JDBC views do nothing from then on */
+    private volatile boolean ended;
+    /** the JDBC path's logical connection for this transaction, made on its first statement there; else null */
+    Connection jdbc;
+
+    ShardedTransaction(EventLoop loop, Backends backends, ReadRouter router, int variant, String cluster, String database,
+                       long waitMs) {
+        this.loop = loop;
+        this.backends = backends;
+        this.router = router;
+        this.variant = variant;
+        this.cluster = cluster;
+        this.database = database;
+        this.waitMs = waitMs;
+    }
+
+    String cluster() {
+        return cluster;
+    }
+
+    String database() {
+        return database;
+    }
+
+    boolean ended() {
+        return ended;
+    }
+
+    String lost() {
+        return lost;
+    }
+
+    void lost(String why) {
+        if (lost == null) {
+            lost = why;
+        }
+    }
+
+    /** The pins, in the order they were made (the order COMMIT goes in). Event loop only. */
+    List<Pin> pins() {
+        return new ArrayList<>(pins.values());
+    }
+
+    /** The group's pin, made now from an idle relay connection to its master if there is one; else null. Event loop only. */
+    Pin pinOnLoop(String group) {
+        Pin p = pins.get(group);
+        if (p != null) {
+            return p;
+        }
+        NodeDataSource master = router.masterIfServing(group);
+        Backend b = master == null ? null : backends.acquire(loop, master, variant);
+        if (b == null) {
+            return null;
+        }
+        p = new Pin(group, b);
+        pins.put(group, p);
+        return p;
+    }
+
+    /** The group's pin, for a worker thread: waits (at most the pool's connect timeout) for a relay connection. */
+    Pin pinFromWorker(String group) throws SQLException {
+        long deadline = System.nanoTime() + waitMs * 1_000_000L;
+        while (true) {
+            checkUsable();
+            Pin p = onLoop(() -> pinOnLoop(group));
+            if (p != null) {
+                return p;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new SQLException("[cluster=" + cluster + " group=" + group + "] no connection to the master for this "
+                        + "transaction within " + waitMs + " ms (is the master serving?)", "08001");
+            }
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SQLException("interrupted", "08001", e);
+            }
+        }
+    }
+
+    private void checkUsable() throws SQLException {
+        if (ended) {
+            throw new SQLException("[cluster=" + cluster + "] the transaction has ended", "08003");
+        }
+        if (lost != null) {
+            throw new SQLTransactionRollbackException("[cluster=" + cluster + "] the transaction was lost when a server "
+                    + "connection broke (" + lost + "); roll back and start again", "40001");
+        }
+    }
+
+    private <T> T onLoop(java.util.concurrent.Callable<T> work) throws SQLException {
+        try {
+            return loop.submit(work).get(waitMs, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SQLException("interrupted", "08001", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new SQLException("[cluster=" + cluster + "] " + e, "08001", e);
+        }
+    }
+
+    /** What one statement sent on a pin gave: rows (with their columns) or an update count, or an error. */
+    record Result(List<PinnedJdbc.ColumnDef> columns, List<Object[]> rows, long affected, long insertId, int warnings) {
+    }
+
+    /**
+     * Runs {@code sql} on the pin from a worker thread: a prepared statement with {@code params}, BEGIN first when it is
+     * the pin's first statement. Waits for the whole reply (at most {@code pool.socketTimeoutMs}, which the connection
+     * enforces itself). A broken connection loses the transaction: every later statement fails with 40001.
+     */
+    Result run(Pin pin, String sql, Object[] params) throws SQLException {
+        checkUsable();
+        Collector c = new Collector(pin);
+        loop.execute(() -> {
+            if (!pin.backend.idle()) {
+                c.failed(pin.backend.closed() ? "the connection is closed" : "the connection is busy", false);
+                return;
+            }
+            boolean begin = !pin.begun;
+            pin.begun = true;
+            pin.backend.execute(sql, id -> PinnedJdbc.executePacket(loop, id, params), c, begin);
+        });
+        try {
+            return c.result.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SQLException("interrupted", "08001", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof SQLException s) {
+                throw new SQLException(s.getMessage(), s.getSQLState(), s.getErrorCode(), s);
+            }
+            throw new SQLException(e.getCause());
+        }
+    }
+
+    /** Marks the transaction ended: the JDBC views do nothing from now on. */
+    void end() {
+        ended = true;
+    }
+
+    /** Collects one reply on the event loop into a {@link Result}. */
+    private final class Collector implements Backend.Listener {
+        final CompletableFuture<Result> result = new CompletableFuture<>();
+        final Pin pin;
+        final List<PinnedJdbc.ColumnDef> columns = new ArrayList<>();
+        final List<Object[]> rows = new ArrayList<>();
+        boolean countSeen;
+        long affected = -1;
+        long insertId;
+        int warnings;
+        SQLException error;
+
+        Collector(Pin pin) {
+            this.pin = pin;
+        }
+
+        @Override
+        public void frame(ByteBuf in, int index, int length) {
+            int header = length > 4 ? in.getUnsignedByte(index + 4) : -1;
+            if (!countSeen) {
+                countSeen = true; // the column count
+                return;
+            }
+            if (header == 0xfe && length - 4 < 9) {
+                return; // EOF after the columns, or at the end of the rows
+            }
+            if (header == 0xff) {
+                error = errorOf(in, index, length);
+                return;
+            }
+            try {
+                rows.add(PinnedJdbc.decodeRow(in.slice(index + 4, length - 4), columns));
+            } catch (RuntimeException e) {
+                error = new SQLException("[cluster=" + cluster + "] cannot read a row from " + pin.backend.node.describe() + ": " + e,
+                        "HY000");
+            }
+        }
+
+        @Override
+        public void column(ByteBuf in, int index, int length) {
+            countSeen = true;
+            columns.add(PinnedJdbc.ColumnDef.parse(in.slice(index + 4, length - 4)));
+        }
+
+        @Override
+        public void ok(boolean endOfRows, int sequence, long affected, long insertId, int status, int warnings, String gtid) {
+            if (!endOfRows) {
+                this.affected = affected;
+                this.insertId = insertId;
+            }
+            this.warnings = warnings;
+        }
+
+        @Override
+        public boolean error(ByteBuf in, int index, int length, int code) {
+            error = errorOf(in, index, length);
+            return false;
+        }
+
+        private SQLException errorOf(ByteBuf in, int index, int length) {
+            int code = in.getUnsignedShortLE(index + 5);
+            boolean marked = length >= 4 + 9 && in.getUnsignedByte(index + 7) == '#';
+            String state = marked ? in.toString(index + 8, 5, StandardCharsets.US_ASCII) : "HY000";
+            int textAt = index + (marked ? 13 : 7);
+            return new SQLException(in.toString(textAt, index + length - textAt, StandardCharsets.UTF_8), state, code);
+        }
+
+        @Override
+        public void done(Backend b) {
+            if (error != null) {
+                result.completeExceptionally(error);
+            } else {
+                result.complete(new Result(columns.isEmpty() && affected >= 0 ? null : columns, rows,
+                        Math.max(affected, 0), insertId, warnings));
+            }
+        }
+
+        @Override
+        public void prepareFailed(Backend b, int code, String message) {
+            result.completeExceptionally(new SQLException(message, code == 1295 || code == 1064 ? "42000" : "HY000", code));
+        }
+
+        @Override
+        public void failed(String why, boolean executeSent) {
+            lost(why);
+            result.completeExceptionally(new SQLTransactionRollbackException("[cluster=" + cluster + "] the transaction was "
+                    + "lost when its connection to " + pin.backend.node.describe() + " broke (" + why + ")"
+                    + (executeSent ? "; the statement may have run before, and is rolled back with it" : "")
+                    + "; roll back and start again", "40001"));
+        }
+    }
+}
