@@ -108,6 +108,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private boolean relayTransactions;
     /** transactions over several groups are relayed, one pinned server connection per group ({@link ShardedTransaction}) */
     private boolean relayShardedTransactions;
+    /** the JDBC path's connection for relayed transactions over several groups, kept for the session; null until needed */
+    private Connection shardedJdbc;
+    /** ShardingSphere's prepared statements on {@link #shardedJdbc}, by the client's statement id */
+    private final Map<Integer, PreparedStatement> shardedStatements = new HashMap<>();
 
     ClientSession(ProxyServer server, int connectionId, WritableGate gate) {
         this.server = server;
@@ -573,6 +577,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                 longData(l);
             } else if (c instanceof Command.CloseStatement cs) {
                 state.closePrepared(cs.statementId());
+                closeQuietly(shardedStatements.remove(cs.statementId()));
             } else if (c instanceof Command.ResetStatement r) {
                 Prepared s = state.prepared(r.statementId());
                 if (s == null) {
@@ -823,13 +828,22 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         }
         ShardedTransaction tx = state.sharded();
         if (tx != null) {
-            // a relayed transaction over several groups: ShardingSphere runs this statement on the pinned connections
-            if (tx.jdbc == null) {
-                Connection c = ds.getConnection(state.readYourWrites(), group -> PinnedJdbc.connection(tx, group));
+            // a relayed transaction over several groups: ShardingSphere runs this statement on the pinned connections, on
+            // one logical connection kept for the session (its prepared statements are reused from one transaction to
+            // the next; at each end the relay makes it forget that transaction's connections)
+            if (shardedJdbc == null) {
+                Connection c = ds.getConnection(state.readYourWrites(), group -> {
+                    ShardedTransaction current = state.sharded();
+                    if (current == null) {
+                        throw new IllegalStateException("no relayed transaction over several groups is open");
+                    }
+                    return PinnedJdbc.connection(current, group);
+                });
                 c.setAutoCommit(false);
-                tx.jdbc = c;
+                shardedJdbc = c;
             }
-            return tx.jdbc;
+            tx.jdbc = shardedJdbc;
+            return shardedJdbc;
         }
         if (!state.autocommit() || state.explicit()) {
             transaction = ds.getConnection(state.readYourWrites());
@@ -841,8 +855,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
 
     private void release(Connection c) {
-        ShardedTransaction tx = state.sharded();
-        if (c != state.jdbcTransaction() && (tx == null || c != tx.jdbc)) {
+        if (c != state.jdbcTransaction() && c != shardedJdbc) {
             try {
                 c.close();
             } catch (SQLException e) {
@@ -862,12 +875,45 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** The relay ended a transaction over several groups: the session's connection forgets its server connections. */
+    void shardedTransactionEnded() {
+        if (shardedJdbc != null) {
+            dev.ballast.jdbc.internal.Wrappers.transactionEndedElsewhere(shardedJdbc);
+        }
+    }
+
+    private void closeSharded() {
+        shardedStatements.values().forEach(ClientSession::closeQuietly);
+        shardedStatements.clear();
+        Connection c = shardedJdbc;
+        shardedJdbc = null;
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException e) {
+                log.debug("closing: {}", e.toString());
+            }
+        }
+    }
+
+    private static void closeQuietly(Statement s) {
+        if (s != null) {
+            try {
+                s.close();
+            } catch (SQLException e) {
+                log.debug("closing a statement: {}", e.toString());
+            }
+        }
+    }
+
     private void resetSession() {
+        closeSharded();
         closeTransaction();
         state.reset();
     }
 
     private void closeSession() {
+        closeSharded();
         Connection transaction = state.jdbcTransaction();
         if (transaction != null) {
             try {
@@ -1037,12 +1083,30 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         }
         boolean insert = first.equals("INSERT") || first.equals("REPLACE");
         Connection c = connection();
-        try (PreparedStatement ps = insert ? c.prepareStatement(s.sql, Statement.RETURN_GENERATED_KEYS) : c.prepareStatement(s.sql)) {
+        boolean reused = c == shardedJdbc;
+        PreparedStatement ps = reused ? shardedStatements.get(id) : null;
+        if (ps == null) {
+            ps = insert ? c.prepareStatement(s.sql, Statement.RETURN_GENERATED_KEYS) : c.prepareStatement(s.sql);
+            if (reused) {
+                shardedStatements.put(id, ps);
+            }
+        } else {
+            ps.clearParameters();
+        }
+        boolean failed = true;
+        try {
             for (int i = 0; i < s.params; i++) {
                 BinaryValues.bind(ps, i + 1, values[i], s.types == null ? Columns.T_NULL : s.types[i]);
             }
             respond(ps, ps.execute(), insert, true);
+            failed = false;
         } finally {
+            if (!reused || failed) {
+                if (reused) {
+                    shardedStatements.remove(id);
+                }
+                closeQuietly(ps);
+            }
             release(c);
         }
     }

@@ -509,15 +509,11 @@ final class Relay implements Backend.Listener {
         state.shardedEnded(null);
     }
 
-    private static void closeJdbc(ShardedTransaction tx) {
-        java.sql.Connection c = tx.jdbc;
-        tx.jdbc = null;
-        if (c != null) {
-            try {
-                c.close(); // the pinned views do nothing once the transaction ended
-            } catch (SQLException ignored) {
-                // nothing of the servers' to release
-            }
+    /** The session's JDBC connection for such transactions forgets this one's server connections (kept for the next). */
+    private void closeJdbc(ShardedTransaction tx) {
+        if (tx.jdbc != null) {
+            tx.jdbc = null;
+            session.shardedTransactionEnded();
         }
     }
 

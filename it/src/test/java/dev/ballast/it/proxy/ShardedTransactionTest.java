@@ -200,6 +200,44 @@ class ShardedTransactionTest {
     }
 
     /**
+     * One client, one set of prepared statements, several transactions: the multi-node statements (kept prepared in
+     * ShardingSphere for the session) run each time on that transaction's pinned connections, and see its writes.
+     */
+    @Test
+    void preparedStatementsServeOneTransactionAfterAnother() throws Exception {
+        try (Connection c = connect(relay); PreparedStatement ins = c.prepareStatement("INSERT INTO t_tx (id, v) VALUES (?, ?)");
+             PreparedStatement count = c.prepareStatement("SELECT COUNT(*), SUM(v) FROM t_tx WHERE v >= ?")) {
+            c.setAutoCommit(false);
+            long committed = 0;
+            for (int t = 1; t <= 4; t++) {
+                for (int k = 0; k < 3; k++) {
+                    ins.setLong(1, t * 10 + k);
+                    ins.setInt(2, t);
+                    ins.executeUpdate();
+                }
+                count.setInt(1, 0);
+                try (ResultSet rs = count.executeQuery()) {
+                    rs.next();
+                    assertEquals(committed + 3, rs.getLong(1), "transaction " + t + " sees its own rows");
+                }
+                if (t == 3) {
+                    c.rollback();
+                } else {
+                    c.commit();
+                    committed += 3;
+                }
+            }
+            count.setInt(1, 2);
+            try (ResultSet rs = count.executeQuery()) {
+                rs.next();
+                assertEquals(6, rs.getLong(1));
+                assertEquals(2 * 3 + 4 * 3, rs.getLong(2));
+            }
+            c.commit();
+        }
+    }
+
+    /**
      * A pinned connection killed on its server mid-transaction: the transaction is lost (40001) until the client rolls
      * back, the other group's part is rolled back with it, and the next transaction works.
      */

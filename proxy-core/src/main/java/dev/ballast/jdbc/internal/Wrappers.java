@@ -75,6 +75,20 @@ public final class Wrappers {
         return proxy(Connection.class, h);
     }
 
+    /**
+     * The transaction of a connection made by {@link #connection(Plane, Session, java.util.function.Function)} ended
+     * elsewhere (the proxy's relay committed or rolled back its server connections): forget its master connections, so
+     * that the next transaction takes new ones from {@code masters}, and keep the rest (ShardingSphere's connection and
+     * the statements prepared on it) for the next.
+     */
+    public static void transactionEndedElsewhere(Connection logical) {
+        ConnectionHandler h = (ConnectionHandler) Proxy.getInvocationHandler(logical);
+        synchronized (h) {
+            h.inTransaction.clear();
+            h.pins.keySet().removeIf(n -> NodeDataSource.MASTER.equals(n.role()));
+        }
+    }
+
     public static Connection connection(Connection target, Plane plane, Session session) {
         plane.open().incrementAndGet();
         return proxy(Connection.class, new ConnectionHandler(target, plane, session));
