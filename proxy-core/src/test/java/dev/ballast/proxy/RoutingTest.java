@@ -52,6 +52,10 @@ class RoutingTest {
             case "autocommit" -> x -> { };
             case "begun" -> SessionState::begun;
             case "autocommit-off" -> x -> x.autocommit(false);
+            case "sharded-open" -> x -> {
+                x.begun();
+                x.shardedStarted(new ShardedTransaction(null, null, null, 0, "c", "db", 1000));
+            };
             case "relayed-lost" -> x -> {
                 x.begun();
                 x.relayedTransactionLost("server gone");
@@ -93,6 +97,45 @@ class RoutingTest {
         } finally {
             c.release();
         }
+    }
+
+    @ParameterizedTest(name = "{0} (seq {1}) in a session {2}, relay={3}, sharded transactions={4} -> {5}")
+    @CsvSource({
+            "execute, 0, autocommit,     true,  true,  RELAY_STATEMENT",
+            "execute, 0, begun,          true,  true,  RELAY_SHARDED_TRANSACTION",
+            "execute, 0, begun,          true,  false, JDBC",
+            "execute, 3, begun,          true,  true,  JDBC",
+            "query,   0, autocommit-off, true,  true,  RELAY_SHARDED_TRANSACTION",
+            "query,   0, autocommit,     true,  true,  JDBC",
+            "prepare, 0, begun,          true,  true,  JDBC",
+            "ping,    0, sharded-open,   true,  true,  JDBC",
+            "execute, 0, sharded-open,   true,  true,  RELAY_SHARDED_TRANSACTION",
+            "query,   0, sharded-open,   true,  true,  RELAY_SHARDED_TRANSACTION",
+            "reset,   0, sharded-open,   true,  true,  RELAY_SHARDED_TRANSACTION",
+            "quit,    0, sharded-open,   true,  true,  RELAY_SHARDED_TRANSACTION",
+            "query,   0, sharded-open,   false, true,  JDBC",
+    })
+    void theExecutorForACommandWithTransactionsOverSeveralGroups(String kind, int sequence, String session, boolean relay,
+                                                                 boolean sharded, Executor expected) {
+        Command c = command(kind, sequence);
+        try {
+            assertEquals(expected, Routing.route(c, session(session), relay, false, sharded));
+        } finally {
+            c.release();
+        }
+    }
+
+    @Test
+    void aTransactionOverSeveralGroupsIsPartOfTheSession() {
+        SessionState s = new SessionState();
+        s.autocommit(false);
+        s.shardedStarted(new ShardedTransaction(null, null, null, 0, "c", "db", 1000));
+        assertEquals(SessionState.STATUS_IN_TRANS, s.status());
+        assertFalse(s.transactionWanted(), "it has started");
+        assertFalse(s.autocommitStatement());
+        s.shardedEnded(Boolean.TRUE);
+        assertEquals(null, s.sharded());
+        assertTrue(s.autocommitStatement(), "SET autocommit=1 ended it");
     }
 
     @Test
