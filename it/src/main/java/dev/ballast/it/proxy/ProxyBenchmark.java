@@ -194,9 +194,11 @@ public final class ProxyBenchmark {
                         String key = r.test() + "/" + r.threads() + "/" + c.name();
                         results.computeIfAbsent(key, x -> new ArrayList<>()).add(result);
                         double[] t = cpu.computeIfAbsent(key, x -> new double[3]);
-                        t[0] += after[0] - before[0];
-                        t[1] += after[1] - before[1];
-                        t[2] += result.tps() * seconds;
+                        if (result.tps() >= 0) { // a failed run's CPU is left out with its transactions
+                            t[0] += after[0] - before[0];
+                            t[1] += after[1] - before[1];
+                            t[2] += result.tps() * seconds;
+                        }
                         System.err.printf("round %d: %s %s %d threads: %.0f tps, p95 %.2f ms, errors %d%n", round, c.name(),
                                 r.test(), r.threads(), result.tps(), result.p95Ms(), result.errors());
                         if (result.tps() < 0) {
@@ -209,7 +211,10 @@ public final class ProxyBenchmark {
             for (Row r : rows) {
                 for (Contender c : contenders) {
                     String key = r.test() + "/" + r.threads() + "/" + c.name();
-                    List<Sysbench.Result> all = results.get(key);
+                    List<Sysbench.Result> runs = results.get(key);
+                    // a run that failed (sysbench ended with an error) counts as failed, not as -1 tps in the mean
+                    List<Sysbench.Result> all = runs.stream().filter(x -> x.tps() >= 0).toList();
+                    FAILED_RUNS.put(key, runs.size() - all.size());
                     double tps = all.stream().mapToDouble(Sysbench.Result::tps).average().orElse(0);
                     double qps = all.stream().mapToDouble(Sysbench.Result::qps).average().orElse(0);
                     double p95 = all.stream().mapToDouble(Sysbench.Result::p95Ms).average().orElse(0);
@@ -229,14 +234,18 @@ public final class ProxyBenchmark {
     }
 
     /** A cell per line, for runs of some contenders or tests only (no ratios: the baselines may be missing). */
+    /** Runs of a cell (test/threads/contender) that failed, left out of its means. */
+    static final Map<String, Integer> FAILED_RUNS = new java.util.concurrent.ConcurrentHashMap<>();
+
     static String partialReport(List<Row> rows, int seconds, int rounds, long totalSeconds) {
-        StringBuilder b = new StringBuilder("| sysbench test | threads | contender | tps | p95 ms | CPU µs per transaction, user + system | errors |\n"
-                + "|---|---:|---|---:|---:|---|---:|\n");
+        StringBuilder b = new StringBuilder("| sysbench test | threads | contender | tps | p95 ms | CPU µs per transaction, user + system | errors | failed runs |\n"
+                + "|---|---:|---|---:|---:|---|---:|---:|\n");
         for (Row r : rows) {
             for (var e : r.results().entrySet()) {
                 double[] c = r.cpuMicros().get(e.getKey());
-                b.append(String.format("| %s | %d | %s | %,.0f | %.2f | %.0f + %.0f | %d |%n", r.test(), r.threads(), e.getKey(),
-                        e.getValue().tps(), e.getValue().p95Ms(), c[0], c[1], e.getValue().errors()));
+                b.append(String.format("| %s | %d | %s | %,.0f | %.2f | %.0f + %.0f | %d | %d of %d |%n", r.test(), r.threads(), e.getKey(),
+                        e.getValue().tps(), e.getValue().p95Ms(), c[0], c[1], e.getValue().errors(),
+                        FAILED_RUNS.getOrDefault(r.test() + "/" + r.threads() + "/" + e.getKey(), 0), rounds));
             }
         }
         b.append(String.format("%n%d rounds of %d s per cell; whole run %d s.%n", rounds, seconds, totalSeconds));
