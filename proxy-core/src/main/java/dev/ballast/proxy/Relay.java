@@ -150,31 +150,8 @@ final class Relay implements Backend.Listener {
         if (e == null) {
             return false;
         }
-        Object key = null;
-        if (t.keyParameter() > 0) {
-            int k = t.keyParameter() - 1;
-            if (isNull(p, e, k)) {
-                return false;
-            }
-            ByteBuf values = p.duplicate().readerIndex(e.valuesAt());
-            try {
-                for (int i = 0; i <= k; i++) {
-                    if (isNull(p, e, i)) {
-                        continue;
-                    }
-                    Object v = BinaryValues.read(values, e.types()[i]);
-                    if (i == k) {
-                        key = v;
-                    }
-                }
-            } catch (RuntimeException ex) {
-                return false; // the JDBC path reports it
-            }
-        }
-        int node;
-        try {
-            node = t.nodeIndex(key);
-        } catch (IllegalArgumentException ex) {
+        int node = nodeOf(t, p, e);
+        if (node < 0) {
             return false;
         }
         DataNode dataNode = t.node(node);
@@ -194,6 +171,36 @@ final class Relay implements Backend.Listener {
         this.physicalTable = renamed ? dataNode.table() : null;
         b.execute(t.sql(node), packet(p, e, s.params), this);
         return true;
+    }
+
+    /** The data node the execute's sharding key names; -1 when the relay cannot tell (the JDBC path decides, or reports). */
+    private static int nodeOf(RouteTemplate t, ByteBuf p, Execute e) {
+        Object key = null;
+        if (t.keyParameter() > 0) {
+            int k = t.keyParameter() - 1;
+            if (isNull(p, e, k)) {
+                return -1;
+            }
+            ByteBuf values = p.duplicate().readerIndex(e.valuesAt());
+            try {
+                for (int i = 0; i <= k; i++) {
+                    if (isNull(p, e, i)) {
+                        continue;
+                    }
+                    Object v = BinaryValues.read(values, e.types()[i]);
+                    if (i == k) {
+                        key = v;
+                    }
+                }
+            } catch (RuntimeException ex) {
+                return -1;
+            }
+        }
+        try {
+            return t.nodeIndex(key);
+        } catch (IllegalArgumentException ex) {
+            return -1;
+        }
     }
 
     private static boolean isNull(ByteBuf p, Execute e, int i) {
@@ -238,44 +245,17 @@ final class Relay implements Backend.Listener {
         if (pinned == null && state.relayedTransactionLost() == null && !(state.transactionWanted() && ctx.channel().isActive())) {
             return false; // autocommit traffic: nothing for this path, and no need to read the statement
         }
-        String text = null;
-        SessionState.Prepared s = null;
-        ByteBuf p = null;
-        if (command instanceof Command.Query q) {
-            text = q.sql();
-        } else if (command instanceof Command.Execute x) {
-            p = x.payload();
-            s = state.prepared(x.statementId());
-            if (s == null) {
-                return false;
-            }
-            if (s.params == 0 && ClientSession.isSessionStatement(s.sql)) {
-                text = s.sql;
-            }
-        } else {
+        TxCommand tc = TxCommand.read(command, state);
+        if (tc == null) {
             return false;
         }
+        String text = tc.text();
+        SessionState.Prepared s = tc.prepared();
+        ByteBuf p = tc.payload();
+        String first = tc.first();
+        Boolean autocommit = tc.autocommit();
         if (command instanceof Command.Query && Sql.severalStatements(text)) {
-            // the relay's server connections do not ask for CLIENT_MULTI_STATEMENTS; the JDBC path has no such transaction
-            error(1235, "42000", "[cluster=" + cluster + "] several statements in one query are not supported inside a "
-                    + "transaction the proxy relays; send them one at a time, or set proxy.relay: false");
-            lastSequence = 0;
-            this.command = command;
-            this.done = done;
-            finish();
-            return true;
-        }
-        String first = "";
-        Boolean autocommit = null;
-        if (text != null) {
-            List<String> w = Sql.words(text, 4);
-            first = w.isEmpty() ? "" : w.get(0);
-            if (first.equals("ROLLBACK") && w.contains("TO") || first.equals("START") && !(w.size() > 1 && w.get(1).equals("TRANSACTION"))) {
-                first = "";
-            }
-            if (first.equals("SET")) {
-                autocommit = ClientSession.autocommitSetting(text, w);
-            }
+            return severalStatements(command, done, "proxy.relay: false");
         }
         if (state.relayedTransactionLost() != null) {
             if (first.equals("USE") || first.equals("SET") && autocommit == null) {
@@ -364,43 +344,17 @@ final class Relay implements Backend.Listener {
         if (!ctx.channel().isActive()) {
             return false;
         }
-        String text = null;
-        SessionState.Prepared s = null;
-        ByteBuf p = null;
-        if (command instanceof Command.Query q) {
-            text = q.sql();
-        } else if (command instanceof Command.Execute x) {
-            p = x.payload();
-            s = state.prepared(x.statementId());
-            if (s == null) {
-                return false;
-            }
-            if (s.params == 0 && ClientSession.isSessionStatement(s.sql)) {
-                text = s.sql;
-            }
-        } else {
+        TxCommand tc = TxCommand.read(command, state);
+        if (tc == null) {
             return false;
         }
+        String text = tc.text();
+        SessionState.Prepared s = tc.prepared();
+        ByteBuf p = tc.payload();
+        String first = tc.first();
+        Boolean autocommit = tc.autocommit();
         if (command instanceof Command.Query && Sql.severalStatements(text)) {
-            error(1235, "42000", "[cluster=" + cluster + "] several statements in one query are not supported inside a "
-                    + "transaction the proxy relays; send them one at a time, or set proxy.relayShardedTransactions: false");
-            lastSequence = 0;
-            this.command = command;
-            this.done = done;
-            finish();
-            return true;
-        }
-        String first = "";
-        Boolean autocommit = null;
-        if (text != null) {
-            List<String> w = Sql.words(text, 4);
-            first = w.isEmpty() ? "" : w.get(0);
-            if (first.equals("ROLLBACK") && w.contains("TO") || first.equals("START") && !(w.size() > 1 && w.get(1).equals("TRANSACTION"))) {
-                first = "";
-            }
-            if (first.equals("SET")) {
-                autocommit = ClientSession.autocommitSetting(text, w);
-            }
+            return severalStatements(command, done, "proxy.relayShardedTransactions: false");
         }
         if (tx != null && tx.lost() != null) {
             if (first.equals("USE") || first.equals("SET") && autocommit == null) {
@@ -449,31 +403,8 @@ final class Relay implements Backend.Listener {
         if (e == null) {
             return false;
         }
-        Object key = null;
-        if (t.keyParameter() > 0) {
-            int k = t.keyParameter() - 1;
-            if (isNull(p, e, k)) {
-                return false;
-            }
-            ByteBuf values = p.duplicate().readerIndex(e.valuesAt());
-            try {
-                for (int i = 0; i <= k; i++) {
-                    if (isNull(p, e, i)) {
-                        continue;
-                    }
-                    Object v = BinaryValues.read(values, e.types()[i]);
-                    if (i == k) {
-                        key = v;
-                    }
-                }
-            } catch (RuntimeException ex) {
-                return false;
-            }
-        }
-        int node;
-        try {
-            node = t.nodeIndex(key);
-        } catch (IllegalArgumentException ex) {
+        int node = nodeOf(t, p, e);
+        if (node < 0) {
             return false;
         }
         DataNode dataNode = t.node(node);
@@ -675,6 +606,62 @@ final class Relay implements Backend.Listener {
             broke("the connection to " + current.backend.node.describe() + " broke during " + verb + " (" + why + ")");
             next();
         }
+    }
+
+    /**
+     * A command of a relayed transaction, read as far as the transaction paths need: its text (a query, or a prepared
+     * session statement such as COMMIT), or the prepared statement and its execute payload; the first word (BEGIN, START
+     * only as START TRANSACTION, ROLLBACK only without TO, else as written) and, for SET, the autocommit value it sets.
+     */
+    private record TxCommand(String text, SessionState.Prepared prepared, ByteBuf payload, String first, Boolean autocommit) {
+
+        /** Null when the command is not for the transaction paths (not a query or execute, or an unknown statement). */
+        static TxCommand read(Command command, SessionState state) {
+            String text = null;
+            SessionState.Prepared s = null;
+            ByteBuf p = null;
+            if (command instanceof Command.Query q) {
+                text = q.sql();
+            } else if (command instanceof Command.Execute x) {
+                p = x.payload();
+                s = state.prepared(x.statementId());
+                if (s == null) {
+                    return null;
+                }
+                if (s.params == 0 && ClientSession.isSessionStatement(s.sql)) {
+                    text = s.sql;
+                }
+            } else {
+                return null;
+            }
+            String first = "";
+            Boolean autocommit = null;
+            if (text != null) {
+                List<String> w = Sql.words(text, 4);
+                first = w.isEmpty() ? "" : w.get(0);
+                if (first.equals("ROLLBACK") && w.contains("TO") || first.equals("START") && !(w.size() > 1 && w.get(1).equals("TRANSACTION"))) {
+                    first = "";
+                }
+                if (first.equals("SET")) {
+                    autocommit = ClientSession.autocommitSetting(text, w);
+                }
+            }
+            return new TxCommand(text, s, p, first, autocommit);
+        }
+    }
+
+    /**
+     * Several statements in one query inside a relayed transaction: refused (error 1235); the relay's server connections
+     * do not ask for CLIENT_MULTI_STATEMENTS.
+     */
+    private boolean severalStatements(Command command, CompletableFuture<Void> done, String setting) {
+        error(1235, "42000", "[cluster=" + cluster + "] several statements in one query are not supported inside a "
+                + "transaction the proxy relays; send them one at a time, or set " + setting);
+        lastSequence = 0;
+        this.command = command;
+        this.done = done;
+        finish();
+        return true;
     }
 
     private boolean startedHere;
