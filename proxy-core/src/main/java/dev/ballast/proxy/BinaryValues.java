@@ -50,50 +50,18 @@ final class BinaryValues {
                 return null;
             }
             case Columns.T_DATE, Columns.T_DATETIME, Columns.T_TIMESTAMP -> {
-                Wire.need(p, 1);
-                int n = p.readUnsignedByte();
-                Wire.need(p, n);
-                if (n == 0) {
+                int[] f = readDateTime(p);
+                if (f == null) {
                     return "0000-00-00 00:00:00";
                 }
-                int year = p.readUnsignedShortLE();
-                int month = p.readUnsignedByte();
-                int day = p.readUnsignedByte();
-                int hour = 0;
-                int minute = 0;
-                int second = 0;
-                int micros = 0;
-                if (n >= 7) {
-                    hour = p.readUnsignedByte();
-                    minute = p.readUnsignedByte();
-                    second = p.readUnsignedByte();
+                if ((type & 0xff) == Columns.T_DATE || f[7] == 4) {
+                    return String.format("%04d-%02d-%02d", f[0], f[1], f[2]);
                 }
-                if (n >= 11) {
-                    micros = (int) p.readUnsignedIntLE();
-                }
-                p.skipBytes(Math.max(0, n - (n >= 11 ? 11 : n >= 7 ? 7 : 4)));
-                if ((type & 0xff) == Columns.T_DATE || n == 4) {
-                    return String.format("%04d-%02d-%02d", year, month, day);
-                }
-                return String.format("%04d-%02d-%02d %02d:%02d:%02d", year, month, day, hour, minute, second)
-                        + (micros > 0 ? String.format(".%06d", micros) : "");
+                return String.format("%04d-%02d-%02d %02d:%02d:%02d", f[0], f[1], f[2], f[3], f[4], f[5])
+                        + (f[6] > 0 ? String.format(".%06d", f[6]) : "");
             }
             case Columns.T_TIME -> {
-                Wire.need(p, 1);
-                int n = p.readUnsignedByte();
-                Wire.need(p, n);
-                if (n == 0) {
-                    return "00:00:00";
-                }
-                boolean negative = p.readByte() == 1;
-                long days = p.readUnsignedIntLE();
-                int hour = p.readUnsignedByte();
-                int minute = p.readUnsignedByte();
-                int second = p.readUnsignedByte();
-                int micros = n >= 12 ? (int) p.readUnsignedIntLE() : 0;
-                p.skipBytes(Math.max(0, n - (n >= 12 ? 12 : 8)));
-                return (negative ? "-" : "") + String.format("%02d:%02d:%02d", days * 24 + hour, minute, second)
-                        + (micros > 0 ? String.format(".%06d", micros) : "");
+                return readTime(p);
             }
             case Columns.T_BLOB, Columns.T_TINY_BLOB, Columns.T_MEDIUM_BLOB, Columns.T_LONG_BLOB, Columns.T_GEOMETRY,
                  Columns.T_BIT -> {
@@ -105,6 +73,53 @@ final class BinaryValues {
                 return textOrBytes(Wire.readLenencBytes(p));
             }
         }
+    }
+
+    /**
+     * A binary DATE, DATETIME or TIMESTAMP (length byte, then the fields the length holds): year, month, day, hour,
+     * minute, second, microseconds and the length; null for the zero value (length 0).
+     */
+    static int[] readDateTime(ByteBuf p) {
+        Wire.need(p, 1);
+        int n = p.readUnsignedByte();
+        Wire.need(p, n);
+        if (n == 0) {
+            return null;
+        }
+        int[] f = new int[8];
+        f[0] = p.readUnsignedShortLE();
+        f[1] = p.readUnsignedByte();
+        f[2] = p.readUnsignedByte();
+        if (n >= 7) {
+            f[3] = p.readUnsignedByte();
+            f[4] = p.readUnsignedByte();
+            f[5] = p.readUnsignedByte();
+        }
+        if (n >= 11) {
+            f[6] = (int) p.readUnsignedIntLE();
+        }
+        f[7] = n;
+        p.skipBytes(Math.max(0, n - (n >= 11 ? 11 : n >= 7 ? 7 : 4)));
+        return f;
+    }
+
+    /** A binary TIME as text: sign, hours (may exceed 24), minutes, seconds, and microseconds when not zero. */
+    static String readTime(ByteBuf p) {
+        Wire.need(p, 1);
+        int n = p.readUnsignedByte();
+        Wire.need(p, n);
+        if (n == 0) {
+            return "00:00:00";
+        }
+        boolean negative = p.readByte() == 1;
+        long days = p.readUnsignedIntLE();
+        int hour = p.readUnsignedByte();
+        int minute = p.readUnsignedByte();
+        int second = p.readUnsignedByte();
+        int micros = n >= 12 ? (int) p.readUnsignedIntLE() : 0;
+        p.skipBytes(Math.max(0, n - (n >= 12 ? 12 : 8)));
+        return (negative ? "-" : "") + String.format("%02d:%02d:%02d", days * 24 + hour, minute, second)
+                + (micros > 0 ? String.format(".%06d", micros) : "");
     }
 
     /** The bytes as a String when they are valid UTF-8, else the bytes themselves. */

@@ -185,42 +185,15 @@ final class PinnedJdbc {
             case Columns.T_DECIMAL, Columns.T_NEWDECIMAL:
                 return new BigDecimal(text(Wire.readLenencBytes(p)));
             case Columns.T_DATE, Columns.T_DATETIME, Columns.T_TIMESTAMP: {
-                int len = p.readUnsignedByte();
-                if (len == 0) {
+                int[] f = BinaryValues.readDateTime(p);
+                if (f == null || f[0] == 0 || f[1] == 0 || f[2] == 0) {
                     return null; // a zero date: Connector/J's convertToNull
                 }
-                int year = p.readUnsignedShortLE();
-                int month = p.readUnsignedByte();
-                int day = p.readUnsignedByte();
-                int hour = 0, minute = 0, second = 0, micros = 0;
-                if (len >= 7) {
-                    hour = p.readUnsignedByte();
-                    minute = p.readUnsignedByte();
-                    second = p.readUnsignedByte();
-                }
-                if (len >= 11) {
-                    micros = (int) p.readUnsignedIntLE();
-                }
-                if (year == 0 || month == 0 || day == 0) {
-                    return null;
-                }
-                return c.type() == Columns.T_DATE ? (Object) LocalDate.of(year, month, day)
-                        : LocalDateTime.of(year, month, day, hour, minute, second, micros * 1000);
+                return c.type() == Columns.T_DATE ? (Object) LocalDate.of(f[0], f[1], f[2])
+                        : LocalDateTime.of(f[0], f[1], f[2], f[3], f[4], f[5], f[6] * 1000);
             }
-            case Columns.T_TIME: {
-                int len = p.readUnsignedByte();
-                if (len == 0) {
-                    return "00:00:00";
-                }
-                boolean negative = p.readByte() == 1;
-                long days = p.readUnsignedIntLE();
-                int hour = p.readUnsignedByte();
-                int minute = p.readUnsignedByte();
-                int second = p.readUnsignedByte();
-                int micros = len >= 12 ? (int) p.readUnsignedIntLE() : 0;
-                return (negative ? "-" : "") + String.format("%02d:%02d:%02d", days * 24 + hour, minute, second)
-                        + (micros > 0 ? String.format(".%06d", micros) : "");
-            }
+            case Columns.T_TIME:
+                return BinaryValues.readTime(p);
             default: {
                 byte[] b = Wire.readLenencBytes(p);
                 return c.binary() && c.type() != Columns.T_JSON ? b : text(b);
