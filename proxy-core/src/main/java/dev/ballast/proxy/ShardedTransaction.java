@@ -159,7 +159,7 @@ final class ShardedTransaction {
     }
 
     /** What one statement sent on a pin gave: rows (with their columns) or an update count, or an error. */
-    record Result(List<PinnedJdbc.ColumnDef> columns, List<Object[]> rows, long affected, long insertId, int warnings) {
+    record Result(List<BinaryRows.ColumnDef> columns, List<Object[]> rows, long affected, long insertId, int warnings) {
     }
 
     /**
@@ -177,7 +177,7 @@ final class ShardedTransaction {
             }
             boolean begin = !pin.begun;
             pin.begun = true;
-            pin.backend.execute(sql, id -> PinnedJdbc.executePacket(loop, id, params), c, begin);
+            pin.backend.execute(sql, id -> BinaryRows.executePacket(id, params), c, begin);
         });
         try {
             return c.result.get();
@@ -201,7 +201,7 @@ final class ShardedTransaction {
     private final class Collector implements Backend.Listener {
         final CompletableFuture<Result> result = new CompletableFuture<>();
         final Pin pin;
-        final List<PinnedJdbc.ColumnDef> columns = new ArrayList<>();
+        final List<BinaryRows.ColumnDef> columns = new ArrayList<>();
         final List<Object[]> rows = new ArrayList<>();
         boolean countSeen;
         long affected = -1;
@@ -228,7 +228,7 @@ final class ShardedTransaction {
                 return;
             }
             try {
-                rows.add(PinnedJdbc.decodeRow(in.slice(index + 4, length - 4), columns));
+                rows.add(BinaryRows.decodeRow(in.slice(index + 4, length - 4), columns));
             } catch (RuntimeException e) {
                 error = new SQLException("[cluster=" + cluster + "] cannot read a row from " + pin.backend.node.describe() + ": " + e,
                         "HY000");
@@ -238,7 +238,7 @@ final class ShardedTransaction {
         @Override
         public void column(ByteBuf in, int index, int length) {
             countSeen = true;
-            columns.add(PinnedJdbc.ColumnDef.parse(in.slice(index + 4, length - 4)));
+            columns.add(BinaryRows.ColumnDef.parse(in.slice(index + 4, length - 4)));
         }
 
         @Override

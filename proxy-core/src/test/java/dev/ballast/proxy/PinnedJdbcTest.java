@@ -26,7 +26,7 @@ class PinnedJdbcTest {
     void parametersGoOutAsTheProxyReadsThemIn() {
         Object[] params = {null, 7, 8L, "é'x", new BigDecimal("1.50"), new byte[]{1, 2}, AT, LocalDate.of(2026, 1, 2), 0.25,
                 true, Timestamp.valueOf(AT)};
-        ByteBuf b = PinnedJdbc.executePacket(null, 42, params);
+        ByteBuf b = BinaryRows.executePacket(42, params);
         try {
             b.skipBytes(4); // header
             assertEquals(Command.COM_STMT_EXECUTE, b.readUnsignedByte());
@@ -63,20 +63,20 @@ class PinnedJdbcTest {
         }
     }
 
-    private static PinnedJdbc.ColumnDef column(String name, int type, int flags, int charset, long length, int decimals) {
+    private static BinaryRows.ColumnDef column(String name, int type, int flags, int charset, long length, int decimals) {
         ByteBuf b = Unpooled.buffer();
         Columns.write(b, new Columns.Column("db", "t_x_1", "t_x_1", name, name, type, flags, decimals, length, charset));
-        return PinnedJdbc.ColumnDef.parse(b);
+        return BinaryRows.ColumnDef.parse(b);
     }
 
     @Test
     void columnDefinitionsAreReadAndDescribedAsConnectorJDoes() {
-        PinnedJdbc.ColumnDef c = column("n", Columns.T_LONG, Columns.UNSIGNED | Columns.NOT_NULL, Columns.BINARY, 10, 0);
+        BinaryRows.ColumnDef c = column("n", Columns.T_LONG, Columns.UNSIGNED | Columns.NOT_NULL, Columns.BINARY, 10, 0);
         assertEquals("n", c.name());
         assertEquals("t_x_1", c.orgTable());
         assertEquals("INT UNSIGNED", c.typeName());
         assertEquals(Types.INTEGER, c.jdbcType());
-        PinnedJdbc.ColumnDef text = column("s", Columns.T_VAR_STRING, 0, Columns.UTF8MB4, 160, 0);
+        BinaryRows.ColumnDef text = column("s", Columns.T_VAR_STRING, 0, Columns.UTF8MB4, 160, 0);
         assertEquals("VARCHAR", text.typeName());
         assertEquals(40, text.displaySize(), "utf8mb4: 4 bytes a character");
         assertEquals("VARBINARY", column("b", Columns.T_VAR_STRING, Columns.BINARY_FLAG, Columns.BINARY, 8, 0).typeName());
@@ -86,7 +86,7 @@ class PinnedJdbcTest {
 
     @Test
     void binaryRowsBecomeWhatConnectorJGives() throws Exception {
-        List<PinnedJdbc.ColumnDef> columns = List.of(
+        List<BinaryRows.ColumnDef> columns = List.of(
                 column("i", Columns.T_LONG, 0, Columns.BINARY, 11, 0),
                 column("u", Columns.T_LONGLONG, Columns.UNSIGNED, Columns.BINARY, 20, 0),
                 column("d", Columns.T_NEWDECIMAL, 0, Columns.BINARY, 14, 3),
@@ -110,7 +110,7 @@ class PinnedJdbcTest {
         int bit = 7 + 2; // "nothing" is NULL
         row.setByte(bitmapAt + bit / 8, 1 << (bit % 8));
         row.writeByte(7).writeShortLE(2026).writeByte(12).writeByte(5).writeByte(10).writeByte(0).writeByte(2);
-        Object[] v = PinnedJdbc.decodeRow(row, columns);
+        Object[] v = BinaryRows.decodeRow(row, columns);
         assertEquals(-5, v[0]);
         assertEquals(new BigInteger("18446744073709551615"), v[1]);
         assertEquals(new BigDecimal("12.125"), v[2]);
