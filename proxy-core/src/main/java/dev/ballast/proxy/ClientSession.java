@@ -342,9 +342,13 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         done.complete(null);
     }
 
-    /** How long a worker waits for a relay connection to pin for a transaction over several groups. */
+    /**
+     * How long a worker waits for a relay connection to pin for a transaction over several groups: a connect timeout, or
+     * with a failover monitor as long as the JDBC path holds a write for a new master ({@code failover.writeHoldMs}).
+     */
     long pinWaitMs() {
-        return Math.max(1_000, config.pool().connectTimeoutMs());
+        long hold = config.failover().zookeeper().isPresent() ? config.failover().writeHoldMs() : 0;
+        return Math.max(1_000, Math.max(config.pool().connectTimeoutMs(), hold));
     }
 
     String database() {

@@ -125,8 +125,11 @@ final class ShardedTransaction {
                 return p;
             }
             if (System.nanoTime() > deadline) {
-                throw new SQLException("[cluster=" + cluster + " group=" + group + "] no connection to the master for this "
-                        + "transaction within " + waitMs + " ms (is the master serving?)", "08001");
+                NodeDataSource master = router.master(group);
+                throw new SQLException("[cluster=" + cluster + " group=" + group + "] no relay connection to the master "
+                        + (master == null ? "" : master.address() + " ") + "for this transaction within " + waitMs + " ms: "
+                        + "the master is not serving (a failover under way? see 'ballast status'), or all "
+                        + "proxy.relayConnections to it are in use", "08001");
             }
             try {
                 Thread.sleep(2);
