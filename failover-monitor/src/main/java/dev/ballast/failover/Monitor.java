@@ -580,11 +580,11 @@ public final class Monitor implements AutoCloseable {
                 .text("reason", n + " is writable but not in epoch " + t.epoch() + " (master " + t.master() + ")")
                 .text("executed", p.executed() == null ? "" : p.executed().toString());
         try (Connection c = nodes.connect(n)) {
-            dialect.fence(c);
-            audit.step("fence").state("done");
-            log.warn("[cluster={} group={} node={}] fenced: it was writable but is not master of epoch {} ({} is); "
-                    + "marked for rejoin: 'ballast rejoin --group {} --node {}'", config.name(), t.group(), n, t.epoch(),
-                    t.master(), t.group(), n);
+            int killed = dialect.depose(c, config.failover().probeTimeoutMs());
+            audit.step("fence").text("killedConnections", Integer.toString(killed)).state("done");
+            log.warn("[cluster={} group={} node={}] fenced ({} client connections killed): it was writable but is not master "
+                    + "of epoch {} ({} is); marked for rejoin: 'ballast rejoin --group {} --node {}'", config.name(), t.group(),
+                    n, killed, t.epoch(), t.master(), t.group(), n);
         } catch (SQLException e) {
             audit.state("failed").text("error", e.getMessage());
             log.error("[cluster={} group={} node={}] writable outside the topology and could not be fenced: {}",

@@ -116,8 +116,8 @@ final class Recovery {
                              ExecutorService steps) {
         Future<String> fencing = steps.submit(() -> {
             try (Connection old = nodes.connect(before.master())) {
-                dialect.fence(old);
-                return "fenced (read_only)";
+                int killed = dialect.depose(old, STEP_TIMEOUT_MS);
+                return "fenced (read_only, " + killed + " client connection(s) killed)";
             } catch (SQLException e) {
                 return "unreachable: " + e.getMessage().lines().findFirst().orElse("");
             }

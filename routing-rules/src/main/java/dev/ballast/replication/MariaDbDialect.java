@@ -210,6 +210,16 @@ final class MariaDbDialect implements ServerDialect {
         }
     }
 
+    /** {@inheritDoc} MariaDB takes {@code lock_wait_timeout = 0} as "do not wait". */
+    @Override
+    public int depose(Connection c, long timeoutMs) throws SQLException {
+        int killed = SqlSteps.deposeKillingClients(c, "SET GLOBAL read_only = ON", 0, timeoutMs);
+        try (Statement s = c.createStatement()) {
+            s.execute("SET GLOBAL rpl_semi_sync_master_enabled = OFF");
+        }
+        return killed;
+    }
+
     @Override
     public void unfence(Connection c) throws SQLException {
         try (Statement s = c.createStatement()) {

@@ -180,6 +180,12 @@ final class MySqlDialect implements ServerDialect {
         }
     }
 
+    /** {@inheritDoc} MySQL's shortest {@code lock_wait_timeout} is 1 s. */
+    @Override
+    public int depose(Connection c, long timeoutMs) throws SQLException {
+        return SqlSteps.deposeKillingClients(c, "SET GLOBAL super_read_only = ON", 1, timeoutMs);
+    }
+
     @Override
     public void unfence(Connection c) throws SQLException {
         try (Statement s = c.createStatement()) {

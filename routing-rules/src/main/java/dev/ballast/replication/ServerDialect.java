@@ -99,6 +99,17 @@ public interface ServerDialect {
     /** Makes the server read-only for the application (and stops it acting as semi-sync master). */
     void fence(Connection c) throws SQLException;
 
+    /**
+     * Fences a master that a failover replaces (or has replaced): every client connection is killed, then the server is
+     * made read-only for the application (retried while a commit holds that off, up to {@code timeoutMs}), then it stops
+     * acting as semi-sync master. A commit still waiting for a replica's acknowledgement is therefore never acknowledged
+     * to its client: read-only alone would wait for it and the server would acknowledge it after its semi-sync timeout,
+     * although the new master does not hold it. A planned switchover uses {@link #fence}, which keeps connections.
+     *
+     * @return how many client connections were killed
+     */
+    int depose(Connection c, long timeoutMs) throws SQLException;
+
     /** Makes a fenced master writable again (a switchover that failed before anything moved). */
     void unfence(Connection c) throws SQLException;
 }

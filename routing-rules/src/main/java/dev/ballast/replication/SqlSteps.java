@@ -74,6 +74,86 @@ final class SqlSteps {
         }
     }
 
+    /** ER_LOCK_WAIT_TIMEOUT: {@code SET GLOBAL read_only} met a commit in progress within {@code lock_wait_timeout}. */
+    static final int LOCK_WAIT_TIMEOUT = 1205;
+
+    /**
+     * Kills every client connection of the server but {@code c}'s own: replication threads (receiver, applier, a
+     * replica's dump thread) and the server's own threads stay. A connection gone meanwhile (1094) is fine.
+     *
+     * @return how many connections were killed
+     */
+    static int killClients(Connection c) throws SQLException {
+        java.util.List<Long> ids = new java.util.ArrayList<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT ID FROM information_schema.PROCESSLIST"
+                + " WHERE ID <> CONNECTION_ID() AND USER NOT IN ('system user', 'event_scheduler')"
+                + " AND COMMAND NOT IN ('Binlog Dump', 'Binlog Dump GTID', 'Daemon', 'Slave_IO', 'Slave_SQL', 'Slave_worker',"
+                + " 'Killed')")) {
+            while (rs.next()) {
+                ids.add(rs.getLong(1));
+            }
+        }
+        int killed = 0;
+        for (long id : ids) {
+            try (Statement s = c.createStatement()) {
+                s.execute("KILL CONNECTION " + id);
+                killed++;
+            } catch (SQLException e) {
+                if (e.getErrorCode() == 1095) {   // ER_KILL_DENIED_ERROR
+                    throw new SQLException("killing client connection " + id + ": " + e.getMessage() + " (the admin user "
+                            + "needs CONNECTION ADMIN on MariaDB, CONNECTION_ADMIN on MySQL, to fence a master it replaces)",
+                            e.getSQLState(), e.getErrorCode(), e);
+                }
+                if (e.getErrorCode() != 1094) {   // ER_NO_SUCH_THREAD: it ended by itself
+                    throw e;
+                }
+            }
+        }
+        return killed;
+    }
+
+    /**
+     * Deposes a master: kills its client connections, then runs {@code readOnlySql} with {@code lock_wait_timeout}
+     * {@code lockWaitSeconds}, again and again while a commit holds it off, until {@code timeoutMs} has passed.
+     *
+     * <p>Why in this order (measured on MariaDB 10.11, a commit waiting for a semi-sync ack that will never come):
+     * {@code SET GLOBAL read_only = ON} waits for that commit until {@code rpl_semi_sync_master_timeout}, after which the
+     * server acknowledges it without any replica holding it; {@code rpl_semi_sync_master_enabled = OFF} and
+     * {@code KILL QUERY} acknowledge it at once. Only killing its connection leaves the client without an OK (it sees the
+     * connection break: outcome unknown), which is the truth, as the new master does not hold that transaction.
+     *
+     * @return how many client connections were killed
+     * @throws SQLException naming the server's answer when it is still not read-only after {@code timeoutMs}
+     */
+    static int deposeKillingClients(Connection c, String readOnlySql, int lockWaitSeconds, long timeoutMs)
+            throws SQLException {
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
+        int killed = 0;
+        try (Statement s = c.createStatement()) {
+            s.execute("SET SESSION lock_wait_timeout = " + lockWaitSeconds);
+            while (true) {
+                killed += killClients(c);
+                try {
+                    s.execute(readOnlySql);
+                    break;
+                } catch (SQLException e) {
+                    if (e.getErrorCode() != LOCK_WAIT_TIMEOUT || System.nanoTime() > deadline) {
+                        throw new SQLException("'" + readOnlySql + "' after killing " + killed + " client connection(s): "
+                                + e.getMessage(), e.getSQLState(), e.getErrorCode(), e);
+                    }
+                }
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new SQLException("interrupted while deposing the master", "70100", ie);
+                }
+            }
+            s.execute("SET SESSION lock_wait_timeout = DEFAULT");
+        }
+        return killed;
+    }
+
     static String nz(String s) {
         return s == null ? "" : s;
     }
