@@ -13,7 +13,7 @@ import java.util.Optional;
  * @param zkConnectionTimeoutMs how long to wait for ZooKeeper at start, default 3000 ms
  * @param writeHoldMs         how long the data plane holds a new write while the master changes, default 5000 ms
  * @param admin               the user the monitor promotes, repoints and fences with (needs SUPER or, on MariaDB,
- *                            READ_ONLY ADMIN + REPLICATION SLAVE ADMIN + SLAVE MONITOR)
+ *                            READ_ONLY ADMIN + CONNECTION ADMIN + REPLICATION SLAVE ADMIN + SLAVE MONITOR)
  * @param replication         the user replicas connect to their master as ({@code CHANGE MASTER TO MASTER_USER})
  * @param probeIntervalMs     the monitor's probe interval, default 500 ms
  * @param probeTimeoutMs      connect and socket timeout of one probe, default 1000 ms: a server hung longer is dead
