@@ -249,23 +249,12 @@ final class BinaryRows {
                 : v instanceof java.util.Date && !(v instanceof java.sql.Date) && !(v instanceof java.sql.Time)
                 ? new Timestamp(((java.util.Date) v).getTime()).toLocalDateTime() : null;
         if (t != null) {
-            int micros = t.getNano() / 1000;
-            b.writeByte(11);
-            b.writeShortLE(t.getYear());
-            b.writeByte(t.getMonthValue());
-            b.writeByte(t.getDayOfMonth());
-            b.writeByte(t.getHour());
-            b.writeByte(t.getMinute());
-            b.writeByte(t.getSecond());
-            b.writeIntLE(micros);
+            BinaryValues.writeDateTime(b, t);
             return Columns.T_DATETIME;
         }
         LocalDate d = v instanceof LocalDate x ? x : v instanceof java.sql.Date sd ? sd.toLocalDate() : null;
         if (d != null) {
-            b.writeByte(4);
-            b.writeShortLE(d.getYear());
-            b.writeByte(d.getMonthValue());
-            b.writeByte(d.getDayOfMonth());
+            BinaryValues.writeDate(b, d);
             return Columns.T_DATE;
         }
         LocalTime lt = v instanceof LocalTime x ? x : v instanceof java.sql.Time st ? st.toLocalTime() : null;

@@ -225,27 +225,14 @@ final class BinaryValues {
                     LocalDate d = localDate(rs, col);
                     isNull = d == null;
                     if (!isNull) {
-                        b.writeByte(4);
-                        b.writeShortLE(d.getYear());
-                        b.writeByte(d.getMonthValue());
-                        b.writeByte(d.getDayOfMonth());
+                        writeDate(b, d);
                     }
                 }
                 case Columns.T_DATETIME, Columns.T_TIMESTAMP -> {
                     LocalDateTime t = localDateTime(rs, col);
                     isNull = t == null;
                     if (!isNull) {
-                        int micros = t.getNano() / 1000;
-                        b.writeByte(micros != 0 ? 11 : 7);
-                        b.writeShortLE(t.getYear());
-                        b.writeByte(t.getMonthValue());
-                        b.writeByte(t.getDayOfMonth());
-                        b.writeByte(t.getHour());
-                        b.writeByte(t.getMinute());
-                        b.writeByte(t.getSecond());
-                        if (micros != 0) {
-                            b.writeIntLE(micros);
-                        }
+                        writeDateTime(b, t);
                     }
                 }
                 case Columns.T_TIME -> {
@@ -342,6 +329,29 @@ final class BinaryValues {
         b.writeByte(t.seconds());
         if (t.micros() != 0) {
             b.writeIntLE(t.micros());
+        }
+    }
+
+    /** A binary DATE: length 4, year, month, day. */
+    static void writeDate(ByteBuf b, LocalDate d) {
+        b.writeByte(4);
+        b.writeShortLE(d.getYear());
+        b.writeByte(d.getMonthValue());
+        b.writeByte(d.getDayOfMonth());
+    }
+
+    /** A binary DATETIME: length 7 (to the second) or 11 (with microseconds), as a server writes it. */
+    static void writeDateTime(ByteBuf b, LocalDateTime t) {
+        int micros = t.getNano() / 1000;
+        b.writeByte(micros != 0 ? 11 : 7);
+        b.writeShortLE(t.getYear());
+        b.writeByte(t.getMonthValue());
+        b.writeByte(t.getDayOfMonth());
+        b.writeByte(t.getHour());
+        b.writeByte(t.getMinute());
+        b.writeByte(t.getSecond());
+        if (micros != 0) {
+            b.writeIntLE(micros);
         }
     }
 
