@@ -165,15 +165,17 @@ class FailoverChaosTest {
         FailoverBed.await("a write on the new master", Duration.ofSeconds(15), () -> load.successesAfter(promotedAt) > 0);
         long detectedMs = (System.nanoTime() - hungAt) / 1_000_000L;
         master.resume();
+        long resumedAt = System.nanoTime();
         FailoverBed.await("the resumed master fenced", Duration.ofSeconds(10), () -> master.state().readOnly());
+        long deposedMs = (System.nanoTime() - resumedAt) / 1_000_000L;
         String fenced = master.gtidBinlogPos();
         long writesBefore = load.acked().size();
         FailoverBed.await("more writes", Duration.ofSeconds(15), () -> load.acked().size() > writesBefore + 100);
         load.stop();
         assertEquals(fenced, master.gtidBinlogPos(), "nothing was written to the resumed old master");
         assertAllAcknowledgedOnMaster();
-        System.out.printf("HUNG master: replaced and writing again %d ms after SIGSTOP (slave_net_timeout %d s)%n",
-                detectedMs, MariaDbNode.SLAVE_NET_TIMEOUT_SECONDS);
+        System.out.printf("HUNG master: replaced and writing again %d ms after SIGSTOP (slave_net_timeout %d s); deposed "
+                + "(read_only seen) %d ms after it resumed%n", detectedMs, MariaDbNode.SLAVE_NET_TIMEOUT_SECONDS, deposedMs);
     }
 
     /** Scenario 4: ZooKeeper down: reads and writes go on with the last topology; a dead master is not replaced. */
