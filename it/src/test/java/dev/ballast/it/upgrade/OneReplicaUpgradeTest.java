@@ -23,10 +23,13 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The rolling upgrade of a group with one replica (master + 1 replica, 10.11 → 11.4.5) under 4 writers: while that
- * replica is down, the master has no replica to acknowledge its semi-sync commits, and each commit would wait
- * {@code rpl_semi_sync_master_timeout} (2 s in the bed, 10 s by default) before the server falls back. The upgrade turns
- * the master's semi-sync off for that time and on again once the replica passed its gate.
+ * The rolling upgrade of a group with one replica (master + 1 replica, 10.11 → 11.4.5) under 4 writers. While that
+ * replica is down the master has no replica to acknowledge its semi-sync commits, and a commit could wait up to
+ * {@code rpl_semi_sync_master_timeout} (2 s in the bed) before the server falls back to asynchronous replication: the
+ * test asserts that no write fails, none acknowledged is missing, the longest pause between acknowledged writes stays
+ * under that timeout, and semi-sync is on again (with the replica as its client) at the end. Measured: 8–10 s per
+ * upgrade, longest pause 0.9–1.2 s; the upgrade does not touch semi-sync itself, and why the master does not wait the
+ * full timeout here (rpl_semi_sync_master_wait_no_slave is ON) is not established.
  */
 @Timeout(value = 400, unit = TimeUnit.SECONDS)
 class OneReplicaUpgradeTest {
