@@ -466,6 +466,11 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
         return current.plane.templates().of(sql);
     }
 
+    /** The scatter-and-merge plan of {@code sql}, or null when ShardingSphere must run it (used by the proxy's relay). */
+    public dev.ballast.jdbc.fastpath.ScatterTemplate scatterTemplate(String sql) {
+        return current.plane.templates().scatter(sql);
+    }
+
     /** Where each group's statements go now (used by the proxy's relay). */
     public ReadRouter router() {
         return current.router;

@@ -43,6 +43,8 @@ final class Backends {
     /** statements relayed, and relayable statements that took the JDBC path instead (no idle connection, a failure) */
     final LongAdder relayed = new LongAdder();
     final LongAdder passedOn = new LongAdder();
+    /** multi-node SELECTs of relayed transactions merged by the proxy ({@link Gather}) */
+    final LongAdder merged = new LongAdder();
     private final AtomicInteger openTotal = new AtomicInteger();
 
     private record Key(NodeDataSource node, int variant) {

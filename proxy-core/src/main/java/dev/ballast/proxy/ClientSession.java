@@ -398,6 +398,20 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         return route == SessionState.NO_ROUTE ? null : (dev.ballast.jdbc.fastpath.RouteTemplate) route;
     }
 
+    /** The scatter-and-merge plan of a prepared statement (null: ShardingSphere runs it, or proxy.relayMerge is off). */
+    dev.ballast.jdbc.fastpath.ScatterTemplate scatter(Prepared s) {
+        if (!config.proxy().relayMerge()) {
+            return null;
+        }
+        Object plan = s.scatter;
+        if (plan == null) {
+            dev.ballast.jdbc.fastpath.ScatterTemplate t = ds.scatterTemplate(s.sql);
+            plan = t == null ? SessionState.NO_ROUTE : t;
+            s.scatter = plan;
+        }
+        return plan == SessionState.NO_ROUTE ? null : (dev.ballast.jdbc.fastpath.ScatterTemplate) plan;
+    }
+
     /** The protocol flags that change a server's replies, which relayed replies must match: DEPRECATE_EOF, FOUND_ROWS. */
     int relayVariant() {
         return ((clientCapabilities & CLIENT_DEPRECATE_EOF) != 0 ? 1 : 0) | ((clientCapabilities & CLIENT_FOUND_ROWS) != 0 ? 2 : 0);

@@ -290,9 +290,10 @@ public final class ProxyServer implements AutoCloseable {
         return workers.getPoolSize();
     }
 
-    /** Statements relayed to their server so far, and relayable ones that took the JDBC path instead. */
+    /** Statements relayed to their server so far, relayable ones that took the JDBC path instead, and multi-node SELECTs merged by the proxy. */
     public long[] relayCounts() {
-        return backends == null ? new long[]{0, 0} : new long[]{backends.relayed.sum(), backends.passedOn.sum()};
+        return backends == null ? new long[]{0, 0, 0}
+                : new long[]{backends.relayed.sum(), backends.passedOn.sum(), backends.merged.sum()};
     }
 
     /** Server connections the relay holds now. */

@@ -1,6 +1,7 @@
 package dev.ballast.proxy;
 
 import dev.ballast.jdbc.fastpath.RouteTemplate;
+import dev.ballast.jdbc.fastpath.ScatterTemplate;
 import dev.ballast.jdbc.internal.NodeDataSource;
 import dev.ballast.jdbc.internal.ReadRouter;
 import dev.ballast.rules.DataNode;
@@ -399,7 +400,10 @@ final class Relay implements Backend.Listener {
             return false; // a text statement: ShardingSphere on the pinned connections
         }
         RouteTemplate t = session.template(s);
-        Execute e = t == null || t.parameterCount() != s.params ? null : parse(p, s);
+        if (t == null) {
+            return gather(command, done, tx, s, p);
+        }
+        Execute e = t.parameterCount() != s.params ? null : parse(p, s);
         if (e == null) {
             return false;
         }
@@ -427,6 +431,107 @@ final class Relay implements Backend.Listener {
 
     /** The statement in flight belongs to a transaction over several groups. */
     private boolean shardedStatement;
+    /** the multi-node SELECT in flight, or null */
+    private Gather gathering;
+
+    /**
+     * A SELECT of a transaction over several groups that needs every data node and a plain merge ({@link ScatterTemplate}):
+     * sent to each node on its group's pin, merged here ({@link Merge}) and answered as one binary result. False (nothing
+     * sent) when the statement does not qualify or a group has no idle pin: it runs through ShardingSphere on the pins.
+     */
+    private boolean gather(Command command, CompletableFuture<Void> done, ShardedTransaction tx, SessionState.Prepared s,
+                           ByteBuf p) {
+        ScatterTemplate t = session.scatter(s);
+        Execute e = t == null || t.parameterCount() != s.params ? null : parse(p, s);
+        if (e == null) {
+            return false;
+        }
+        ShardedTransaction.Pin[] pins = new ShardedTransaction.Pin[t.nodeCount()];
+        for (int n = 0; n < pins.length; n++) {
+            pins[n] = tx.pinOnLoop(t.node(n).group());
+            if (pins[n] == null || !pins[n].backend.idle()) {
+                backends.passedOn.increment();
+                return false; // the JDBC path waits for a pin
+            }
+        }
+        this.command = command;
+        this.done = done;
+        this.backend = null;
+        this.target = null;
+        this.shardedStatement = false;
+        this.aborted = false;
+        lastSequence = 0;
+        gathering = new Gather(t, pins, packet(p, e, s.params), cluster, this::gathered);
+        gathering.start();
+        return true;
+    }
+
+    private void gathered(Gather g, List<Merge.NodeResult> results, Reply.Err error, String broke, boolean executeSent) {
+        if (gathering != g) {
+            return; // the command ended already (the client went away)
+        }
+        gathering = null;
+        if (broke != null) {
+            ShardedTransaction tx = state.sharded();
+            if (tx != null) {
+                tx.lost(broke);
+            }
+            error(1180, "40001", "[cluster=" + cluster + "] the transaction was lost when " + broke
+                    + "; roll back and start again");
+            finish();
+            return;
+        }
+        if (error != null) {
+            Codec.encode(out(), 1, error);
+            finish();
+            return;
+        }
+        List<byte[]> rows;
+        try {
+            rows = Merge.rows(g.template(), results);
+        } catch (Merge.MergeException ex) {
+            error(1105, "HY000", "[cluster=" + cluster + "] " + ex.getMessage());
+            finish();
+            return;
+        }
+        writeResult(results.get(0).columns(), g.template(), rows);
+        backends.merged.increment();
+        finish();
+    }
+
+    /** A binary result set: the first node's column definitions (its table named by the logical name), then the rows. */
+    private void writeResult(List<BinaryRows.ColumnDef> columns, ScatterTemplate t, List<byte[]> rows) {
+        boolean deprecateEof = (session.relayVariant() & 1) != 0;
+        String physical = t.node(0).table();
+        String logical = t.table().name();
+        int status = state.status();
+        ByteBuf o = out();
+        int seq = 1;
+        int at = Codec.beginPacket(o, seq++);
+        Wire.lenencInt(o, columns.size());
+        Codec.endPacket(o, at);
+        for (BinaryRows.ColumnDef c : columns) {
+            at = Codec.beginPacket(o, seq++ & 0xff);
+            Columns.write(o, new Columns.Column(c.schema(), c.table().equalsIgnoreCase(physical) ? logical : c.table(),
+                    c.orgTable().equalsIgnoreCase(physical) ? logical : c.orgTable(), c.name(), c.orgName(), c.type(),
+                    c.flags(), c.decimals(), c.length(), c.charset()));
+            Codec.endPacket(o, at);
+        }
+        if (!deprecateEof) {
+            Codec.encode(o, seq++ & 0xff, new Reply.Eof(status, 0));
+        }
+        for (byte[] row : rows) {
+            at = Codec.beginPacket(o, seq++ & 0xff);
+            o.writeBytes(row);
+            Codec.endPacket(o, at);
+            if (o.readableBytes() >= FLUSH_BYTES) {
+                ctx.writeAndFlush(o, ctx.voidPromise());
+                out = null;
+                o = out();
+            }
+        }
+        Codec.encode(o, seq & 0xff, deprecateEof ? new Reply.Ok(true, 0, 0, status, 0) : new Reply.Eof(status, 0));
+    }
 
     /** Drops a transaction over several groups: its connections are closed (the servers roll back). */
     private void abandon(ShardedTransaction tx) {
@@ -955,6 +1060,7 @@ final class Relay implements Backend.Listener {
     }
 
     private void clear() {
+        gathering = null;
         command = null;
         done = null;
         backend = null;

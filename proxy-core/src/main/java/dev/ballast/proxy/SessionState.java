@@ -21,6 +21,8 @@ final class SessionState {
     static final class Prepared {
         /** the fast-path route, looked up on first execute: a RouteTemplate, or {@link #NO_ROUTE} */
         Object route;
+        /** the scatter-and-merge plan, looked up on first execute in a relayed sharded transaction: a ScatterTemplate, or {@link #NO_ROUTE} */
+        Object scatter;
         final int id;
         final String sql;
         final int params;

@@ -339,7 +339,8 @@ public final class ClusterConfigLoader {
 
     private static ProxySettings proxy(ConfigNode node) {
         node.onlyKeys(Set.of("listen", "health", "maxConnections", "idleTimeoutMs", "maxPacketBytes", "workerThreads", "users",
-                "tls", "relay", "relayConnections", "drainTimeoutMs", "relayShardedTransactions"));
+                "tls", "relay", "relayConnections", "drainTimeoutMs", "relayShardedTransactions",
+                "relayMerge"));
         ProxySettings d = ProxySettings.DEFAULTS;
         ProxySettings.Endpoint listen = proxyAddress(node, "listen", d.listen());
         Optional<ProxySettings.Endpoint> health = d.health();
@@ -384,7 +385,8 @@ public final class ClusterConfigLoader {
                 users, tls, node.bool("relay", d.relay()),
                 (int) node.number("relayConnections", 1, 10_000, d.relayConnections()),
                 node.number("drainTimeoutMs", 0, 3_600_000L, d.drainTimeoutMs()),
-                node.bool("relayShardedTransactions", d.relayShardedTransactions()));
+                node.bool("relayShardedTransactions", d.relayShardedTransactions()),
+                node.bool("relayMerge", d.relayMerge()));
     }
 
     private static ProxySettings.Endpoint proxyAddress(ConfigNode node, String key, ProxySettings.Endpoint defaultValue) {

@@ -26,10 +26,15 @@ import java.util.Optional;
  * @param relayShardedTransactions with several groups (or renamed tables), relay a transaction's single-node statements
  *                        on one pinned server connection per group, and run its other statements through ShardingSphere
  *                        on those same connections, default true; false runs such transactions on the JDBC path
+ * @param relayMerge      in such a relayed transaction, a SELECT on one sharded table that needs every data node and a
+ *                        plain merge (rows in node order, ORDER BY columns, DISTINCT over them, LIMIT, COUNT/SUM/MIN/MAX
+ *                        without GROUP BY) is sent to each node on the pinned connections and merged by the proxy,
+ *                        default true; false runs it through ShardingSphere (on the same connections)
  */
 public record ProxySettings(Endpoint listen, Optional<Endpoint> health, int maxConnections, long idleTimeoutMs,
                             int maxPacketBytes, int workerThreads, Map<String, ProxyUser> users, Optional<Tls> tls,
-                            boolean relay, int relayConnections, long drainTimeoutMs, boolean relayShardedTransactions) {
+                            boolean relay, int relayConnections, long drainTimeoutMs, boolean relayShardedTransactions,
+                            boolean relayMerge) {
 
     /**
      * TLS for clients: a PEM certificate (chain) and its PEM private key (PKCS#8, unencrypted); with {@code required},
@@ -40,7 +45,7 @@ public record ProxySettings(Endpoint listen, Optional<Endpoint> health, int maxC
 
     public static final ProxySettings DEFAULTS = new ProxySettings(new Endpoint("127.0.0.1", 3307),
             Optional.of(new Endpoint("127.0.0.1", 3308)), 2000, 28_800_000L, 64 << 20, 64, Map.of(), Optional.empty(), true, 32,
-            60_000L, true);
+            60_000L, true, true);
 
     public ProxySettings {
         users = Map.copyOf(users);

@@ -40,6 +40,8 @@ class ShardedTransactionTest {
     static TestBed bed;
     static ProxyServer relay;
     static ProxyServer jdbc;
+    /** relays transactions, but leaves every multi-node statement to ShardingSphere (proxy.relayMerge: false) */
+    static ProxyServer ssMerge;
     static final String USER = "tx_user";
     static final String PASSWORD = "tx-pw";
 
@@ -61,11 +63,13 @@ class ShardedTransactionTest {
         }
         relay = new ProxyServer(ClusterConfigLoader.parse(cluster + ClusterYaml.proxySection(USER, PASSWORD, false),
                 System::getenv)).start();
+        ssMerge = new ProxyServer(ClusterConfigLoader.parse(cluster + ClusterYaml.proxySection(USER, PASSWORD, false,
+                "relayMerge: false"), System::getenv)).start();
     }
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[]{relay, jdbc, bed}) {
+        for (AutoCloseable c : new AutoCloseable[]{ssMerge, relay, jdbc, bed}) {
             try {
                 if (c != null) {
                     c.close();
@@ -289,5 +293,98 @@ class ShardedTransactionTest {
             assertTrue(rs.next());
             assertEquals(50, rs.getLong(1));
         }
+    }
+
+    /** SELECTs over every node, each with its parameters, in one transaction after its own inserts. */
+    static final List<Object[]> MERGED = List.of(
+            new Object[]{"SELECT id, name FROM t_tx WHERE id BETWEEN ? AND ?", 2, 11},
+            new Object[]{"SELECT name, id FROM t_tx WHERE v > ? ORDER BY name DESC, id", 15},
+            new Object[]{"SELECT DISTINCT name FROM t_tx WHERE id <> ? ORDER BY name", 7},
+            new Object[]{"SELECT COUNT(*), SUM(v), MIN(name), MAX(at), SUM(f), COUNT(name), MAX(amount) FROM t_tx WHERE id > ?", 1},
+            new Object[]{"SELECT COUNT(*), SUM(v), MAX(name) FROM t_tx WHERE id < ?", 0},
+            new Object[]{"SELECT * FROM t_tx ORDER BY at DESC LIMIT 2, 3"},
+            new Object[]{"SELECT t.id FROM t_tx t WHERE t.id > ? ORDER BY t.id LIMIT 3 OFFSET 1", 2},
+            new Object[]{"SELECT id, bin FROM t_tx ORDER BY bin, id"},
+            new Object[]{"SELECT id, amount AS a FROM t_tx ORDER BY a DESC, id"},
+            new Object[]{"SELECT id, d FROM t_tx WHERE id > ? ORDER BY d DESC", 100},
+            new Object[]{"SELECT id, nosuch FROM t_tx WHERE id > ?", 0});
+
+    /** What a client sees of one statement: its result as text, or its error code; unordered results sorted by line. */
+    static String seen(Connection c, Object[] statement) {
+        String sql = (String) statement[0];
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 1; i < statement.length; i++) {
+                ps.setObject(i, statement[i]);
+            }
+            String text = ProxyRelayTest.describe(ps, false);
+            if (!sql.contains("ORDER BY")) {
+                String[] lines = text.split("\n");
+                java.util.Arrays.sort(lines, 1, lines.length);
+                text = String.join("\n", lines);
+            }
+            return text;
+        } catch (SQLException e) {
+            return "error " + e.getErrorCode();
+        }
+    }
+
+    static List<String> mergedSelects(ProxyServer proxy) throws SQLException {
+        List<String> seen = new ArrayList<>();
+        try (Connection c = connect(proxy)) {
+            c.setAutoCommit(false);
+            try (PreparedStatement ins = c.prepareStatement("INSERT INTO t_tx (id, v, name, amount, f, at, d, bin) "
+                    + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+                String[] names = {"Bob", "alice", "bob", null, "Carol", "carol", "Álvaro", "dave", "Alice", null, "eve", "Bob"};
+                for (int id = 1; id <= names.length; id++) {
+                    ins.setLong(1, id);
+                    ins.setInt(2, (id * 7) % 30);
+                    ins.setString(3, names[id - 1]);
+                    ins.setBigDecimal(4, id % 4 == 0 ? null : new BigDecimal((id % 5) + "." + id));
+                    ins.setDouble(5, id / 8.0);
+                    ins.setObject(6, LocalDateTime.of(2026, 12, 5, id % 3, id, 1, id * 1_000_000));
+                    ins.setObject(7, java.time.LocalDate.of(2026, 1 + id % 3, id));
+                    ins.setBytes(8, id % 5 == 0 ? null : new byte[]{(byte) (id * 37), (byte) id});
+                    ins.executeUpdate();
+                }
+            }
+            for (Object[] statement : MERGED) {
+                seen.add(seen(c, statement));
+            }
+            c.rollback();
+        }
+        return seen;
+    }
+
+    /**
+     * Multi-node SELECTs of a relayed transaction, merged by the proxy (rows in node order, ORDER BY with ASC/DESC, NULL
+     * and case-insensitive text, DISTINCT, LIMIT with an offset, COUNT/SUM/MIN/MAX, empty input, a server error) answer as
+     * ShardingSphere's merge on the same pinned connections does (DISTINCT: as the server's collation does, where
+     * ShardingSphere does not), and are counted as merged; with relayMerge off none is.
+     */
+    @Test
+    void multiNodeSelectsMergedByTheProxyAnswerAsShardingSphereDoes() throws Exception {
+        long mergedBefore = relay.relayCounts()[2];
+        List<String> viaProxyMerge = mergedSelects(relay);
+        long merged = relay.relayCounts()[2] - mergedBefore;
+        List<String> viaShardingSphere = mergedSelects(ssMerge);
+        for (int i = 0; i < MERGED.size(); i++) {
+            if (i != 2 && i != 7) {
+                assertEquals(viaShardingSphere.get(i), viaProxyMerge.get(i), (String) MERGED.get(i)[0]);
+            }
+        }
+        // ORDER BY a VARBINARY column: ShardingSphere's merge refuses it (byte[] is not Comparable, error 20024); the
+        // proxy orders by unsigned bytes, as the server does, NULL first
+        assertEquals("error 20024", viaShardingSphere.get(7));
+        assertEquals(List.of(5L, 10L, 7L, 1L, 8L, 2L, 9L, 3L, 4L, 11L, 12L, 6L), viaProxyMerge.get(7).lines().skip(1)
+                .map(l -> Long.parseLong(l.substring(0, l.indexOf('=')))).toList(), viaProxyMerge.get(7));
+        // DISTINCT: the proxy drops names equal but for case, as the server's _ci collation does (one row per name, in
+        // order); ShardingSphere's merge keeps both spellings when they come from different nodes
+        List<String> names = viaProxyMerge.get(2).lines().skip(1).map(l -> l.substring(0, l.indexOf('='))
+                .toLowerCase(java.util.Locale.ROOT)).toList();
+        assertEquals(List.of("null", "alice", "bob", "carol", "dave", "eve"), names, viaProxyMerge.get(2));
+        assertEquals(MERGED.size() - 1, merged, "every statement but the failing one was merged by the proxy");
+        assertEquals(0, ssMerge.relayCounts()[2], "relayMerge: false merges nothing in the proxy");
+        // an unknown column fails at PREPARE, which the proxy answers through ShardingSphere (its error 10003), both ways
+        assertEquals("error 10003", viaProxyMerge.get(MERGED.size() - 1));
     }
 }

@@ -22,8 +22,8 @@ import java.util.Set;
  */
 public final class RouteTemplate {
 
-    private static final Set<String> CLAUSE_END = Set.of("ORDER", "GROUP", "LIMIT", "FOR", "LOCK", "HAVING");
-    private static final Set<String> REJECT_WORDS = Set.of("UNION", "JOIN", "WITH", "DUPLICATE", "STRAIGHT_JOIN",
+    static final Set<String> CLAUSE_END = Set.of("ORDER", "GROUP", "LIMIT", "FOR", "LOCK", "HAVING");
+    static final Set<String> REJECT_WORDS = Set.of("UNION", "JOIN", "WITH", "DUPLICATE", "STRAIGHT_JOIN",
             "NATURAL", "PARTITION", "WINDOW", "OVER", "OUTFILE", "DUMPFILE");
 
     private final TableRule table;
@@ -173,7 +173,7 @@ public final class RouteTemplate {
     }
 
     /** What the statement-specific parsers found. */
-    private static final class Parsed {
+    static final class Parsed {
         String kind;
         Token tableToken;
         String alias;
@@ -306,7 +306,7 @@ public final class RouteTemplate {
     }
 
     /** Reads {@code table [[AS] alias]} at {@code i}, and where the WHERE clause starts. */
-    private static Parsed tableAt(List<Token> t, int i, String kind) {
+    static Parsed tableAt(List<Token> t, int i, String kind) {
         if (i >= t.size() || t.get(i).name() == null || t.get(i).depth() != 0) {
             return null;
         }
@@ -433,7 +433,7 @@ public final class RouteTemplate {
         return v.kind() == Kind.PARAM || v.kind() == Kind.NUMBER || v.kind() == Kind.STRING;
     }
 
-    private static Comparable<?> literal(Token v) {
+    static Comparable<?> literal(Token v) {
         if (v.kind() == Kind.STRING) {
             return v.text();
         }
@@ -461,7 +461,7 @@ public final class RouteTemplate {
         throw new IllegalStateException("parameter not in its statement");
     }
 
-    private static TableRule lookup(Map<String, TableRule> tables, String name) {
+    static TableRule lookup(Map<String, TableRule> tables, String name) {
         TableRule rule = tables.get(name);
         if (rule != null) {
             return rule;

@@ -1,6 +1,7 @@
 package dev.ballast.jdbc.internal;
 
 import dev.ballast.jdbc.fastpath.RouteTemplate;
+import dev.ballast.jdbc.fastpath.ScatterTemplate;
 import dev.ballast.rules.ClusterConfig;
 
 import java.util.Optional;
@@ -13,6 +14,7 @@ public final class Templates {
 
     private final ClusterConfig config;
     private final ConcurrentHashMap<String, Optional<RouteTemplate>> cache = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Optional<ScatterTemplate>> scatter = new ConcurrentHashMap<>();
 
     Templates(ClusterConfig config) {
         this.config = config;
@@ -32,6 +34,7 @@ public final class Templates {
                 n++;
             }
         }
+        scatter.keySet().removeIf(sql -> names(sql, tables));
         return n;
     }
 
@@ -63,6 +66,18 @@ public final class Templates {
             template = SqlHints.hasMasterHint(sql) ? Optional.empty() : RouteTemplate.analyze(sql, config);
             if (cache.size() < MAX) {
                 cache.putIfAbsent(sql, template);
+            }
+        }
+        return template.orElse(null);
+    }
+
+    /** The scatter-and-merge plan of {@code sql} (a SELECT over every data node of one sharded table), or null. */
+    public ScatterTemplate scatter(String sql) {
+        Optional<ScatterTemplate> template = scatter.get(sql);
+        if (template == null) {
+            template = SqlHints.hasMasterHint(sql) ? Optional.empty() : ScatterTemplate.analyze(sql, config);
+            if (scatter.size() < MAX) {
+                scatter.putIfAbsent(sql, template);
             }
         }
         return template.orElse(null);
