@@ -400,7 +400,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
     /** The scatter-and-merge plan of a prepared statement (null: ShardingSphere runs it, or proxy.relayMerge is off). */
     dev.ballast.jdbc.fastpath.ScatterTemplate scatter(Prepared s) {
-        if (!config.proxy().relayMerge()) {
+        if (!server.relaysMerge()) {
             return null;
         }
         Object plan = s.scatter;

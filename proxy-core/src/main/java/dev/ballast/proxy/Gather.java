@@ -13,20 +13,25 @@ import java.util.Map;
 import java.util.function.IntFunction;
 
 /**
- * One multi-node SELECT of a relayed transaction over several groups ({@link ScatterTemplate}): each data node's
- * statement goes to its group's pinned connection (BEGIN first on a pin's first statement), the nodes of one group one
- * after another and the groups at once; the replies are kept (rows as the server encoded them) and handed over when the
- * last one is in. Event loop only.
+ * One multi-node SELECT of a relayed transaction over several groups ({@link ScatterTemplate}): each step (a data node's
+ * statement, or a group's UNION ALL of its nodes) goes to its group's pinned connection (BEGIN first on a pin's first
+ * statement), the steps of one pin one after another and the pins at once; the replies are kept (rows as the server
+ * encoded them) and handed over when the last one is in. Event loop only.
  */
 final class Gather {
 
-    /** What came back: every node's result in node order, or the first server error, or why a connection broke. */
+    /** One statement on one pin: {@code packet} builds its COM_STMT_EXECUTE; {@code tables} names it in errors. */
+    record Step(ShardedTransaction.Pin pin, String sql, IntFunction<ByteBuf> packet, String tables) {
+    }
+
+    /** What came back: every step's result in step order, or the first server error, or why a connection broke. */
     interface Done {
         void gathered(Gather g, List<Merge.NodeResult> results, Reply.Err error, String broke, boolean executeSent);
     }
 
     private final ScatterTemplate template;
-    private final IntFunction<ByteBuf> packet;
+    private final List<Step> steps;
+    private final boolean perGroup;
     private final String cluster;
     private final Done done;
     private final Merge.NodeResult[] results;
@@ -36,23 +41,25 @@ final class Gather {
     private String broke;
     private boolean executeSent;
 
-    /**
-     * @param pins   the pin of each data node's group, by node index
-     * @param packet the COM_STMT_EXECUTE for a server statement id (the client's parameters; each node's text has them all)
-     */
-    Gather(ScatterTemplate template, ShardedTransaction.Pin[] pins, IntFunction<ByteBuf> packet, String cluster, Done done) {
+    /** @param perGroup the steps are the template's {@link ScatterTemplate#parts()} (else its data nodes) */
+    Gather(ScatterTemplate template, List<Step> steps, boolean perGroup, String cluster, Done done) {
         this.template = template;
-        this.packet = packet;
+        this.steps = steps;
+        this.perGroup = perGroup;
         this.cluster = cluster;
         this.done = done;
-        this.results = new Merge.NodeResult[pins.length];
-        for (int n = 0; n < pins.length; n++) {
-            queues.computeIfAbsent(pins[n], p -> new ArrayDeque<>()).add(n);
+        this.results = new Merge.NodeResult[steps.size()];
+        for (int n = 0; n < steps.size(); n++) {
+            queues.computeIfAbsent(steps.get(n).pin(), p -> new ArrayDeque<>()).add(n);
         }
     }
 
     ScatterTemplate template() {
         return template;
+    }
+
+    boolean perGroup() {
+        return perGroup;
     }
 
     void start() {
@@ -62,10 +69,10 @@ final class Gather {
         }
     }
 
-    /** The pin's next node, or the end of its part. */
+    /** The pin's next step, or the end of its part. */
     private void next(ShardedTransaction.Pin pin, ArrayDeque<Integer> queue) {
-        Integer node = error == null && broke == null ? queue.poll() : null;
-        if (node == null) {
+        Integer step = error == null && broke == null ? queue.poll() : null;
+        if (step == null) {
             if (--running == 0) {
                 done.gathered(this, error != null || broke != null ? null : Arrays.asList(results), error, broke, executeSent);
             }
@@ -73,23 +80,24 @@ final class Gather {
         }
         boolean begin = !pin.begun;
         pin.begun = true;
-        pin.backend.execute(template.sql(node), packet, new NodeReply(pin, queue, node), begin);
+        Step s = steps.get(step);
+        pin.backend.execute(s.sql(), s.packet(), new NodeReply(pin, queue, step), begin);
     }
 
     /** One node's reply. */
     private final class NodeReply implements Backend.Listener {
         final ShardedTransaction.Pin pin;
         final ArrayDeque<Integer> queue;
-        final int node;
+        final int step;
         final List<BinaryRows.ColumnDef> columns = new ArrayList<>();
         final List<Merge.Row> rows = new ArrayList<>();
         boolean countSeen;
         boolean columnsEnded;
 
-        NodeReply(ShardedTransaction.Pin pin, ArrayDeque<Integer> queue, int node) {
+        NodeReply(ShardedTransaction.Pin pin, ArrayDeque<Integer> queue, int step) {
             this.pin = pin;
             this.queue = queue;
-            this.node = node;
+            this.step = step;
         }
 
         @Override
@@ -149,7 +157,7 @@ final class Gather {
         private void fail(int code, String state, String message) {
             if (error == null) {
                 error = new Reply.Err(code, state, "[cluster=" + cluster + " node=" + pin.backend.node.address() + " table="
-                        + template.node(node).table() + "] " + message);
+                        + steps.get(step).tables() + "] " + message);
             }
         }
 
@@ -158,7 +166,7 @@ final class Gather {
             if (columns.isEmpty() && error == null) {
                 fail(1105, "HY000", "the statement returned no result set");
             }
-            results[node] = new Merge.NodeResult(columns, rows);
+            results[step] = new Merge.NodeResult(columns, rows);
             next(pin, queue);
         }
 

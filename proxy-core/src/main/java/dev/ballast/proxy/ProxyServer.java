@@ -332,6 +332,11 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     /** The data source's config now (a pushed config, with failover.followConfig, applies to sessions opened after it). */
+    /** Relayed sharded transactions merge simple multi-node SELECTs in the proxy (proxy.relayMerge of this proxy's config). */
+    boolean relaysMerge() {
+        return settings.relayMerge();
+    }
+
     ClusterConfig config() {
         return ds.config();
     }

@@ -131,6 +131,45 @@ final class Relay implements Backend.Listener {
     }
 
     /**
+     * COM_STMT_EXECUTE with the client's {@code params} bound {@code repeat} times over (a UNION ALL of that many copies
+     * of its statement): the NULL bitmap, the types and the values each repeated.
+     */
+    private IntFunction<ByteBuf> packet(ByteBuf p, Execute e, int params, int repeat) {
+        if (repeat == 1 || params == 0) {
+            return packet(p, e, params);
+        }
+        return statementId -> {
+            ByteBuf b = ctx.alloc().buffer(4 + 10 + repeat * (e.bitmap() + 2 * params + e.valuesLength()));
+            int at = Codec.beginPacket(b, 0);
+            b.writeByte(Command.COM_STMT_EXECUTE);
+            b.writeIntLE(statementId);
+            b.writeByte(0); // no cursor
+            b.writeIntLE(1);
+            byte[] nulls = new byte[(params * repeat + 7) / 8];
+            for (int i = 0; i < params; i++) {
+                if ((p.getUnsignedByte(e.nullsAt() + i / 8) & (1 << (i % 8))) != 0) {
+                    for (int r = 0; r < repeat; r++) {
+                        int bit = r * params + i;
+                        nulls[bit / 8] |= (byte) (1 << (bit % 8));
+                    }
+                }
+            }
+            b.writeBytes(nulls);
+            b.writeByte(1);
+            for (int r = 0; r < repeat; r++) {
+                for (int type : e.types()) {
+                    b.writeShortLE(type);
+                }
+            }
+            for (int r = 0; r < repeat; r++) {
+                b.writeBytes(p, e.valuesAt(), e.valuesLength());
+            }
+            Codec.endPacket(b, at);
+            return b;
+        };
+    }
+
+    /**
      * Starts relaying {@code packet} when it is a statement the relay handles; then the relay completes {@code done}
      * (or hands the packet to the JDBC path). False: nothing was done, the caller takes the JDBC path.
      */
@@ -446,12 +485,31 @@ final class Relay implements Backend.Listener {
         if (e == null) {
             return false;
         }
-        ShardedTransaction.Pin[] pins = new ShardedTransaction.Pin[t.nodeCount()];
-        for (int n = 0; n < pins.length; n++) {
-            pins[n] = tx.pinOnLoop(t.node(n).group());
-            if (pins[n] == null || !pins[n].backend.idle()) {
+        java.util.Map<String, ShardedTransaction.Pin> pins = new java.util.HashMap<>();
+        for (ScatterTemplate.Part part : t.parts()) {
+            ShardedTransaction.Pin pin = tx.pinOnLoop(part.group());
+            if (pin == null || !pin.backend.idle()) {
                 backends.passedOn.increment();
                 return false; // the JDBC path waits for a pin
+            }
+            pins.put(part.group(), pin);
+        }
+        // one UNION ALL per group once a node's own column definitions are known (the first run learns them node by node)
+        boolean perGroup = t.resultColumns() != null;
+        List<Gather.Step> steps = new java.util.ArrayList<>();
+        if (perGroup) {
+            for (ScatterTemplate.Part part : t.parts()) {
+                StringBuilder tables = new StringBuilder();
+                for (int n : part.nodes()) {
+                    tables.append(tables.length() == 0 ? "" : ",").append(t.node(n).table());
+                }
+                steps.add(new Gather.Step(pins.get(part.group()), part.sql(), packet(p, e, s.params, part.repeat()),
+                        tables.toString()));
+            }
+        } else {
+            IntFunction<ByteBuf> once = packet(p, e, s.params);
+            for (int n = 0; n < t.nodeCount(); n++) {
+                steps.add(new Gather.Step(pins.get(t.node(n).group()), t.sql(n), once, t.node(n).table()));
             }
         }
         this.command = command;
@@ -461,11 +519,12 @@ final class Relay implements Backend.Listener {
         this.shardedStatement = false;
         this.aborted = false;
         lastSequence = 0;
-        gathering = new Gather(t, pins, packet(p, e, s.params), cluster, this::gathered);
+        gathering = new Gather(t, steps, perGroup, cluster, this::gathered);
         gathering.start();
         return true;
     }
 
+    @SuppressWarnings("unchecked")
     private void gathered(Gather g, List<Merge.NodeResult> results, Reply.Err error, String broke, boolean executeSent) {
         if (gathering != g) {
             return; // the command ended already (the client went away)
@@ -494,9 +553,32 @@ final class Relay implements Backend.Listener {
             finish();
             return;
         }
-        writeResult(results.get(0).columns(), g.template(), rows);
+        List<BinaryRows.ColumnDef> columns = results.get(0).columns();
+        ScatterTemplate t = g.template();
+        if (!g.perGroup()) {
+            t.resultColumns(columns); // a node's own definitions: the next runs send one UNION ALL per group
+        } else if (t.resultColumns() instanceof List<?> known && sameEncoding(known, columns)) {
+            columns = (List<BinaryRows.ColumnDef>) known;
+        } else {
+            t.resultColumns(null); // the UNION's columns differ (the schema changed): learn them again node by node
+        }
+        writeResult(columns, t, rows);
         backends.merged.increment();
         finish();
+    }
+
+    /** The rows of {@code union} read as those of {@code known}: as many columns, each of the same type and sign. */
+    private static boolean sameEncoding(List<?> known, List<BinaryRows.ColumnDef> union) {
+        if (known.size() != union.size()) {
+            return false;
+        }
+        for (int i = 0; i < union.size(); i++) {
+            BinaryRows.ColumnDef k = (BinaryRows.ColumnDef) known.get(i);
+            if (k.type() != union.get(i).type() || k.unsigned() != union.get(i).unsigned()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** A binary result set: the first node's column definitions (its table named by the logical name), then the rows. */

@@ -125,19 +125,33 @@ public final class ProxyBenchmark {
                         throw new IllegalArgumentException("--only " + only + ": tcp-forward needs direct (it uses its table)");
                     }
                 }
+                Map<String, ProxyServer> extra = new java.util.LinkedHashMap<>();
                 if (only != null && only.contains("proxy-2g-jdbctx")) {
                     // on request only: the two-group proxy with its transactions on the JDBC path, for comparison
                     // on p2's data source, which learns the table when sysbench creates it through p2
                     ProxyServer p3 = new ProxyServer(ClusterConfigLoader.parse(twoGroups.replace("proxy:\n",
                             "proxy:\n  relayShardedTransactions: false\n"), System::getenv), p2.dataSource(), false).start();
                     running.add(p3);
+                    extra.put("proxy-2g-jdbctx", p3);
                     contenders.add(new Contender("proxy-2g-jdbctx", new Sysbench("127.0.0.1", p3.port(), "sb", "sb_pw",
                             bed.database()), ProxyBenchmark::cpuMicros, false));
                 }
+                if (only != null && only.contains("proxy-2g-ssmerge")) {
+                    // on request only: the two-group proxy relaying transactions but merging through ShardingSphere
+                    ProxyServer p4 = new ProxyServer(ClusterConfigLoader.parse(twoGroups.replace("proxy:\n",
+                            "proxy:\n  relayMerge: false\n"), System::getenv), p2.dataSource(), false).start();
+                    running.add(p4);
+                    extra.put("proxy-2g-ssmerge", p4);
+                    contenders.add(new Contender("proxy-2g-ssmerge", new Sysbench("127.0.0.1", p4.port(), "sb", "sb_pw",
+                            bed.database()), ProxyBenchmark::cpuMicros, false));
+                }
                 measure(contenders, rows, tableSize, seconds, rounds);
-                for (var e : Map.of("proxy-1g", p1, "proxy-2g", p2).entrySet()) {
+                Map<String, ProxyServer> proxies = new java.util.LinkedHashMap<>(Map.of("proxy-1g", p1, "proxy-2g", p2));
+                proxies.putAll(extra);
+                for (var e : proxies.entrySet()) {
                     long[] relay = e.getValue().relayCounts();
-                    System.err.printf("%s: %,d statements relayed, %,d relayable ones took the JDBC path%n", e.getKey(), relay[0], relay[1]);
+                    System.err.printf("%s: %,d statements relayed, %,d relayable ones took the JDBC path, %,d multi-node SELECTs "
+                            + "merged in the proxy%n", e.getKey(), relay[0], relay[1], relay[2]);
                 }
             } finally {
                 for (int k = running.size() - 1; k >= 0; k--) {

@@ -364,9 +364,11 @@ class ShardedTransactionTest {
     @Test
     void multiNodeSelectsMergedByTheProxyAnswerAsShardingSphereDoes() throws Exception {
         long mergedBefore = relay.relayCounts()[2];
-        List<String> viaProxyMerge = mergedSelects(relay);
+        List<String> viaProxyMerge = mergedSelects(relay); // each statement's first run: node by node
         long merged = relay.relayCounts()[2] - mergedBefore;
         List<String> viaShardingSphere = mergedSelects(ssMerge);
+        // later runs: one UNION ALL per group, answered with a node's own column definitions
+        assertEquals(viaProxyMerge, mergedSelects(relay));
         for (int i = 0; i < MERGED.size(); i++) {
             if (i != 2 && i != 7) {
                 assertEquals(viaShardingSphere.get(i), viaProxyMerge.get(i), (String) MERGED.get(i)[0]);
@@ -384,6 +386,18 @@ class ShardedTransactionTest {
         assertEquals(List.of("null", "alice", "bob", "carol", "dave", "eve"), names, viaProxyMerge.get(2));
         assertEquals(MERGED.size() - 1, merged, "every statement but the failing one was merged by the proxy");
         assertEquals(0, ssMerge.relayCounts()[2], "relayMerge: false merges nothing in the proxy");
+        try (Connection c = connect(relay)) {
+            c.setAutoCommit(false);
+            for (int run = 0; run < 2; run++) {
+                try (PreparedStatement ps = c.prepareStatement("SELECT id, name FROM t_tx WHERE id > ? ORDER BY id")) {
+                    ps.setLong(1, 0);
+                    java.sql.ResultSetMetaData md = ps.executeQuery().getMetaData();
+                    assertEquals("t_tx", md.getTableName(1), "run " + run + ": the logical table, not a UNION's nameless one");
+                    assertEquals(java.sql.ResultSetMetaData.columnNoNulls, md.isNullable(1), "run " + run);
+                }
+            }
+            c.rollback();
+        }
         // an unknown column fails at PREPARE, which the proxy answers through ShardingSphere (its error 10003), both ways
         assertEquals("error 10003", viaProxyMerge.get(MERGED.size() - 1));
     }

@@ -42,7 +42,19 @@ public final class ScatterTemplate {
             "PROCEDURE", "ALL", "HIGH_PRIORITY", "SQL_CALC_FOUND_ROWS", "SQL_SMALL_RESULT", "SQL_BIG_RESULT",
             "SQL_BUFFER_RESULT", "SQL_CACHE", "SQL_NO_CACHE", "ROLLUP", "EXCEPT", "INTERSECT");
 
+    /**
+     * One statement for one group: the group's data nodes as one {@code UNION ALL} of their SELECTs (without ORDER BY and
+     * LIMIT) with the ORDER BY (by position, or by name with {@code *}) and the folded LIMIT applied to the whole, so the
+     * group's server sorts and cuts its part once; with one node there, that node's own text. {@code repeat}: how many
+     * times the statement's parameters are bound (once per branch).
+     */
+    public record Part(String group, int[] nodes, String sql, int repeat) {
+    }
+
     private final TableRule.Sharded table;
+    private final List<Part> parts;
+    /** the proxy's cache of a node's own result column definitions (a UNION loses table names and key flags) */
+    private volatile Object resultColumns;
     private final List<DataNode> nodes;
     private final String[] nodeSql;
     private final boolean distinct;
@@ -52,9 +64,10 @@ public final class ScatterTemplate {
     private final long limit;
     private final int parameterCount;
 
-    private ScatterTemplate(TableRule.Sharded table, String[] nodeSql, boolean distinct, List<Aggregate> items,
-                            List<Order> order, long offset, long limit, int parameterCount) {
+    private ScatterTemplate(TableRule.Sharded table, String[] nodeSql, List<Part> parts, boolean distinct,
+                            List<Aggregate> items, List<Order> order, long offset, long limit, int parameterCount) {
         this.table = table;
+        this.parts = List.copyOf(parts);
         this.nodes = table.dataNodes();
         this.nodeSql = nodeSql;
         this.distinct = distinct;
@@ -80,6 +93,21 @@ public final class ScatterTemplate {
     /** The text for data node {@code index}: the table renamed, and LIMIT o, n sent as LIMIT o+n. */
     public String sql(int index) {
         return nodeSql[index];
+    }
+
+    /** One statement per group, in the order the groups first appear among the data nodes. */
+    public List<Part> parts() {
+        return parts;
+    }
+
+    /** What the proxy cached of a node's own result columns (see {@link #resultColumns(Object)}), or null. */
+    public Object resultColumns() {
+        return resultColumns;
+    }
+
+    /** Caches a node's own result column definitions, for answering the groups' UNION results with them. */
+    public void resultColumns(Object columns) {
+        this.resultColumns = columns;
     }
 
     public boolean distinct() {
@@ -261,30 +289,62 @@ public final class ScatterTemplate {
             }
         }
 
-        // each node's text
+        // each node's text, and each group's
         List<DataNode> nodes = rule.dataNodes();
         String[] nodeSql = new String[nodes.size()];
+        String[] bodies = new String[nodes.size()];
         int end = limitAt < 0 ? sql.length() : t.get(limitAt).start();
+        int bodyEnd = orderAt >= 0 ? t.get(orderAt).start() : end;
         for (int n = 0; n < nodes.size(); n++) {
-            StringBuilder b = new StringBuilder(sql.length() + 16);
-            int copied = 0;
-            for (int i = 0; i < t.size() && t.get(i).start() < end; i++) {
-                Token x = t.get(i);
-                boolean use = x == p.tableToken || p.alias == null && tableName.equalsIgnoreCase(x.name())
-                        && i + 1 < t.size() && t.get(i + 1).isSymbol(".");
-                if (use) {
-                    b.append(sql, copied, x.start()).append(nodes.get(n).table());
-                    copied = x.end();
-                }
-            }
-            b.append(sql, copied, end);
-            if (limitAt >= 0) {
-                b.append("LIMIT ").append(offset + limit);
-            }
-            nodeSql[n] = b.toString();
+            String renamed = renamed(sql, t, p, tableName, nodes.get(n).table(), end);
+            nodeSql[n] = limitAt >= 0 ? renamed + "LIMIT " + (offset + limit) : renamed;
+            bodies[n] = renamed(sql, t, p, tableName, nodes.get(n).table(), bodyEnd).stripTrailing();
         }
-        return Optional.of(new ScatterTemplate(rule, nodeSql, distinct, star ? List.of() : aggregates, order, offset, limit,
-                params));
+        StringBuilder outer = new StringBuilder();
+        for (Order o : order) {
+            outer.append(outer.length() == 0 ? " ORDER BY " : ", ")
+                    .append(o.item() >= 0 ? Integer.toString(o.item() + 1) : "`" + o.name().replace("`", "``") + "`")
+                    .append(o.descending() ? " DESC" : "");
+        }
+        if (limitAt >= 0) {
+            outer.append(" LIMIT ").append(offset + limit);
+        }
+        java.util.Map<String, List<Integer>> byGroup = new java.util.LinkedHashMap<>();
+        for (int n = 0; n < nodes.size(); n++) {
+            byGroup.computeIfAbsent(nodes.get(n).group(), g -> new ArrayList<>()).add(n);
+        }
+        List<Part> parts = new ArrayList<>();
+        for (java.util.Map.Entry<String, List<Integer>> e : byGroup.entrySet()) {
+            List<Integer> members = e.getValue();
+            int[] indexes = members.stream().mapToInt(Integer::intValue).toArray();
+            if (members.size() == 1) {
+                parts.add(new Part(e.getKey(), indexes, nodeSql[indexes[0]], 1));
+                continue;
+            }
+            StringBuilder b = new StringBuilder();
+            for (int n : indexes) {
+                b.append(b.length() == 0 ? "" : " UNION ALL ").append(bodies[n]);
+            }
+            parts.add(new Part(e.getKey(), indexes, b.append(outer).toString(), members.size()));
+        }
+        return Optional.of(new ScatterTemplate(rule, nodeSql, parts, distinct, star ? List.of() : aggregates, order, offset,
+                limit, params));
+    }
+
+    /** The text up to {@code end} with the table (and its use as a qualifier) named {@code physical}. */
+    private static String renamed(String sql, List<Token> t, RouteTemplate.Parsed p, String tableName, String physical, int end) {
+        StringBuilder b = new StringBuilder(sql.length() + 16);
+        int copied = 0;
+        for (int i = 0; i < t.size() && t.get(i).start() < end; i++) {
+            Token x = t.get(i);
+            boolean use = x == p.tableToken || p.alias == null && tableName.equalsIgnoreCase(x.name())
+                    && i + 1 < t.size() && t.get(i + 1).isSymbol(".");
+            if (use) {
+                b.append(sql, copied, x.start()).append(physical);
+                copied = x.end();
+            }
+        }
+        return b.append(sql, copied, end).toString();
     }
 
     private record Item(Aggregate aggregate, String label, String column) {

@@ -89,4 +89,22 @@ class ScatterTemplateTest {
             assertFalse(analyze(sql).isPresent(), sql);
         }
     }
+
+    @Test
+    void eachGroupGetsOneUnionAllSortedAndCutAsAWhole() {
+        ScatterTemplate t = analyze("SELECT o.id, o.pad AS p FROM t_order o WHERE o.status = ? ORDER BY p DESC, o.id LIMIT 5, 10")
+                .orElseThrow();
+        assertEquals(2, t.parts().size());
+        ScatterTemplate.Part g1 = t.parts().get(1);
+        assertEquals("g1", g1.group());
+        assertEquals(2, g1.repeat());
+        assertEquals("SELECT o.id, o.pad AS p FROM t_order_2 o WHERE o.status = ? UNION ALL "
+                + "SELECT o.id, o.pad AS p FROM t_order_3 o WHERE o.status = ? ORDER BY 2 DESC, 1 LIMIT 15", g1.sql());
+        ScatterTemplate star = analyze("SELECT * FROM t_order WHERE t_order.v > ? ORDER BY t_order.id DESC").orElseThrow();
+        assertEquals("SELECT * FROM t_order_0 WHERE t_order_0.v > ? UNION ALL SELECT * FROM t_order_1 WHERE t_order_1.v > ? "
+                + "ORDER BY `id` DESC", star.parts().get(0).sql());
+        ScatterTemplate sum = analyze("SELECT SUM(k), COUNT(*) FROM t_order WHERE id BETWEEN ? AND ?").orElseThrow();
+        assertEquals("SELECT SUM(k), COUNT(*) FROM t_order_0 WHERE id BETWEEN ? AND ? UNION ALL "
+                + "SELECT SUM(k), COUNT(*) FROM t_order_1 WHERE id BETWEEN ? AND ?", sum.parts().get(0).sql());
+    }
 }
