@@ -3,7 +3,6 @@ package dev.ballast.proxy;
 import dev.ballast.jdbc.fastpath.ScatterTemplate;
 import io.netty.buffer.ByteBuf;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -147,11 +146,8 @@ final class Gather {
         }
 
         private void serverError(ByteBuf in, int index, int length) {
-            int code = in.getUnsignedShortLE(index + 5);
-            boolean marked = length >= 4 + 9 && in.getUnsignedByte(index + 7) == '#';
-            String state = marked ? in.toString(index + 8, 5, StandardCharsets.US_ASCII) : "HY000";
-            int textAt = index + (marked ? 13 : 7);
-            fail(code, state, in.toString(textAt, index + length - textAt, StandardCharsets.UTF_8));
+            Reply.Err e = Reply.Err.read(in, index, length);
+            fail(e.code(), e.state(), e.message());
         }
 
         private void fail(int code, String state, String message) {

@@ -23,6 +23,15 @@ sealed interface Reply {
                 throw new IllegalArgumentException("SQLSTATE must have 5 characters: '" + state + "' (error " + code + ")");
             }
         }
+
+        /** A server's error packet: {@code length} bytes at {@code index} of {@code in}, header included. */
+        static Err read(io.netty.buffer.ByteBuf in, int index, int length) {
+            int code = in.getUnsignedShortLE(index + 5);
+            boolean marked = length >= 4 + 9 && in.getUnsignedByte(index + 7) == '#';
+            String state = marked ? in.toString(index + 8, 5, java.nio.charset.StandardCharsets.US_ASCII) : "HY000";
+            int textAt = index + (marked ? 13 : 7);
+            return new Err(code, state, in.toString(textAt, index + length - textAt, java.nio.charset.StandardCharsets.UTF_8));
+        }
     }
 
     /** The EOF packet of the protocol without CLIENT_DEPRECATE_EOF. */

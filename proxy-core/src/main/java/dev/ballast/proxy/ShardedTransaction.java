@@ -5,7 +5,6 @@ import dev.ballast.jdbc.internal.ReadRouter;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLTransactionRollbackException;
@@ -260,11 +259,8 @@ final class ShardedTransaction {
         }
 
         private SQLException errorOf(ByteBuf in, int index, int length) {
-            int code = in.getUnsignedShortLE(index + 5);
-            boolean marked = length >= 4 + 9 && in.getUnsignedByte(index + 7) == '#';
-            String state = marked ? in.toString(index + 8, 5, StandardCharsets.US_ASCII) : "HY000";
-            int textAt = index + (marked ? 13 : 7);
-            return new SQLException(in.toString(textAt, index + length - textAt, StandardCharsets.UTF_8), state, code);
+            Reply.Err e = Reply.Err.read(in, index, length);
+            return new SQLException(e.message(), e.state(), e.code());
         }
 
         @Override
