@@ -91,7 +91,6 @@ final class Gather {
         final List<BinaryRows.ColumnDef> columns = new ArrayList<>();
         final List<Merge.Row> rows = new ArrayList<>();
         boolean countSeen;
-        boolean columnsEnded;
 
         NodeReply(ShardedTransaction.Pin pin, ArrayDeque<Integer> queue, int step) {
             this.pin = pin;
@@ -112,8 +111,7 @@ final class Gather {
                 return;
             }
             if (header == 0xfe && length - 4 < 9) {
-                columnsEnded = true; // the EOF after the columns (or at the end of the rows)
-                return;
+                return; // the EOF after the columns (or at the end of the rows)
             }
             if (header == 0xff) {
                 serverError(in, index, length);

@@ -110,24 +110,7 @@ final class Relay implements Backend.Listener {
 
     /** Builds the COM_STMT_EXECUTE for the server's statement id: the types always, as this server may not have them. */
     private IntFunction<ByteBuf> packet(ByteBuf p, Execute e, int params) {
-        return statementId -> {
-            ByteBuf b = ctx.alloc().buffer(4 + e.payloadLength());
-            int at = Codec.beginPacket(b, 0);
-            b.writeByte(Command.COM_STMT_EXECUTE);
-            b.writeIntLE(statementId);
-            b.writeByte(0); // no cursor
-            b.writeIntLE(1);
-            if (params > 0) {
-                b.writeBytes(p, e.nullsAt(), e.bitmap());
-                b.writeByte(1);
-                for (int type : e.types()) {
-                    b.writeShortLE(type);
-                }
-                b.writeBytes(p, e.valuesAt(), e.valuesLength());
-            }
-            Codec.endPacket(b, at);
-            return b;
-        };
+        return packet(p, e, params, 1);
     }
 
     /**
@@ -135,26 +118,23 @@ final class Relay implements Backend.Listener {
      * of its statement): the NULL bitmap, the types and the values each repeated.
      */
     private IntFunction<ByteBuf> packet(ByteBuf p, Execute e, int params, int repeat) {
-        if (repeat == 1 || params == 0) {
-            return packet(p, e, params);
-        }
         return statementId -> {
-            ByteBuf b = ctx.alloc().buffer(4 + 10 + repeat * (e.bitmap() + 2 * params + e.valuesLength()));
+            ByteBuf b = ctx.alloc().buffer(4 + (repeat == 1 ? e.payloadLength() : 10 + repeat * (e.bitmap() + 2 * params
+                    + e.valuesLength())));
             int at = Codec.beginPacket(b, 0);
             b.writeByte(Command.COM_STMT_EXECUTE);
             b.writeIntLE(statementId);
             b.writeByte(0); // no cursor
             b.writeIntLE(1);
-            byte[] nulls = new byte[(params * repeat + 7) / 8];
-            for (int i = 0; i < params; i++) {
-                if ((p.getUnsignedByte(e.nullsAt() + i / 8) & (1 << (i % 8))) != 0) {
-                    for (int r = 0; r < repeat; r++) {
-                        int bit = r * params + i;
-                        nulls[bit / 8] |= (byte) (1 << (bit % 8));
-                    }
-                }
+            if (params == 0) {
+                Codec.endPacket(b, at);
+                return b;
             }
-            b.writeBytes(nulls);
+            if (repeat == 1) {
+                b.writeBytes(p, e.nullsAt(), e.bitmap());
+            } else {
+                b.writeBytes(repeatedNulls(p, e, params, repeat));
+            }
             b.writeByte(1);
             for (int r = 0; r < repeat; r++) {
                 for (int type : e.types()) {
@@ -167,6 +147,20 @@ final class Relay implements Backend.Listener {
             Codec.endPacket(b, at);
             return b;
         };
+    }
+
+    /** The client's NULL bitmap for {@code params} parameters, repeated {@code repeat} times bit after bit. */
+    private static byte[] repeatedNulls(ByteBuf p, Execute e, int params, int repeat) {
+        byte[] nulls = new byte[(params * repeat + 7) / 8];
+        for (int i = 0; i < params; i++) {
+            if ((p.getUnsignedByte(e.nullsAt() + i / 8) & (1 << (i % 8))) != 0) {
+                for (int r = 0; r < repeat; r++) {
+                    int bit = r * params + i;
+                    nulls[bit / 8] |= (byte) (1 << (bit % 8));
+                }
+            }
+        }
+        return nulls;
     }
 
     /**
@@ -499,12 +493,8 @@ final class Relay implements Backend.Listener {
         List<Gather.Step> steps = new java.util.ArrayList<>();
         if (perGroup) {
             for (ScatterTemplate.Part part : t.parts()) {
-                StringBuilder tables = new StringBuilder();
-                for (int n : part.nodes()) {
-                    tables.append(tables.length() == 0 ? "" : ",").append(t.node(n).table());
-                }
                 steps.add(new Gather.Step(pins.get(part.group()), part.sql(), packet(p, e, s.params, part.repeat()),
-                        tables.toString()));
+                        part.tables()));
             }
         } else {
             IntFunction<ByteBuf> once = packet(p, e, s.params);

@@ -46,9 +46,9 @@ public final class ScatterTemplate {
      * One statement for one group: the group's data nodes as one {@code UNION ALL} of their SELECTs (without ORDER BY and
      * LIMIT) with the ORDER BY (by position, or by name with {@code *}) and the folded LIMIT applied to the whole, so the
      * group's server sorts and cuts its part once; with one node there, that node's own text. {@code repeat}: how many
-     * times the statement's parameters are bound (once per branch).
+     * times the statement's parameters are bound (once per branch); {@code tables} the physical tables it reads, for errors.
      */
-    public record Part(String group, int[] nodes, String sql, int repeat) {
+    public record Part(String group, int[] nodes, String sql, int repeat, String tables) {
     }
 
     private final TableRule.Sharded table;
@@ -317,15 +317,16 @@ public final class ScatterTemplate {
         for (java.util.Map.Entry<String, List<Integer>> e : byGroup.entrySet()) {
             List<Integer> members = e.getValue();
             int[] indexes = members.stream().mapToInt(Integer::intValue).toArray();
+            String tables = String.join(",", members.stream().map(n -> nodes.get(n).table()).toList());
             if (members.size() == 1) {
-                parts.add(new Part(e.getKey(), indexes, nodeSql[indexes[0]], 1));
+                parts.add(new Part(e.getKey(), indexes, nodeSql[indexes[0]], 1, tables));
                 continue;
             }
             StringBuilder b = new StringBuilder();
             for (int n : indexes) {
                 b.append(b.length() == 0 ? "" : " UNION ALL ").append(bodies[n]);
             }
-            parts.add(new Part(e.getKey(), indexes, b.append(outer).toString(), members.size()));
+            parts.add(new Part(e.getKey(), indexes, b.append(outer).toString(), members.size(), tables));
         }
         return Optional.of(new ScatterTemplate(rule, nodeSql, parts, distinct, star ? List.of() : aggregates, order, offset,
                 limit, params));
