@@ -51,6 +51,13 @@ final class ConfigNode {
         return values.containsKey(key) && values.get(key) != null;
     }
 
+    /** Fails when {@code key} is written without a value ({@code key:}): a setting left empty is not taken as its default. */
+    private void refuseEmpty(String key, String expected) {
+        if (values.containsKey(key)) {
+            throw new ConfigException(pathOf(key), "has no value; write " + expected);
+        }
+    }
+
     /** Fails on any key not in {@code allowed}, naming the allowed ones. */
     void onlyKeys(Set<String> allowed) {
         for (String key : values.keySet()) {
@@ -99,6 +106,7 @@ final class ConfigNode {
 
     long number(String key, long min, long max, long defaultValue) {
         if (!has(key)) {
+            refuseEmpty(key, "a whole number from " + min + " to " + max + " (or leave the key out for " + defaultValue + ")");
             return defaultValue;
         }
         String text = string(key).trim();
@@ -116,6 +124,7 @@ final class ConfigNode {
 
     boolean bool(String key, boolean defaultValue) {
         if (!has(key)) {
+            refuseEmpty(key, "true or false (or leave the key out for " + defaultValue + ")");
             return defaultValue;
         }
         String text = string(key).trim();

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -283,5 +284,15 @@ class ClusterConfigLoaderTest {
                 assertThrows(ConfigException.class, () -> ClusterConfigLoader.parse(FULL + ACL, Map.of("SHOP_PW", "x",
                         "BALLAST_ZK_ADMIN_PASSWORD", "")::get).failover().acl().orElseThrow().admin().password().reveal())
                         .getMessage());
+    }
+
+    @Test
+    void aSettingWrittenWithoutAValueIsRefusedNotTakenAsItsDefault() {
+        assertEquals("proxy.relayMerge: has no value; write true or false (or leave the key out for true)",
+                errorOf(FULL + "proxy:\n  relayMerge:\n"));
+        assertEquals("proxy.relayConnections: has no value; write a whole number from 1 to 10000 (or leave the key out for 32)",
+                errorOf(FULL + "proxy:\n  relayConnections:\n"));
+        assertTrue(parse(FULL + "proxy:\n  relayMerge: false\n").proxy().relayShardedTransactions());
+        assertFalse(parse(FULL + "proxy:\n  relayMerge: false\n").proxy().relayMerge());
     }
 }
