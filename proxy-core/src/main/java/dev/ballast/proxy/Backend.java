@@ -89,6 +89,10 @@ final class Backend extends ByteToMessageDecoder {
     /** when the reply to the command in flight is overdue (System.nanoTime), 0 = no deadline; see {@link #overdue} */
     private long replyDeadlineNanos;
     long idleSinceNanos = System.nanoTime();
+    /** the server's id of this connection (its thread id, as {@code KILL} and {@code INNODB_TRX} name it); 0 before login */
+    volatile long serverThreadId;
+    /** when the command in flight was sent (System.nanoTime), 0 while none is: what {@link Deadlocks} reads */
+    volatile long busySinceNanos;
 
     Backend(Backends pool, NodeDataSource node, int variant, String user, String password, String database, int socketTimeoutMs) {
         this.pool = pool;
@@ -130,6 +134,7 @@ final class Backend extends ByteToMessageDecoder {
      */
     void execute(String sql, IntFunction<ByteBuf> execute, Listener l, boolean beginFirst) {
         listener = l;
+        busySinceNanos = System.nanoTime() | 1; // never 0
         executePacket = execute;
         executeSent = false;
         continued = false;
@@ -242,6 +247,7 @@ final class Backend extends ByteToMessageDecoder {
         }
         State was = state;
         state = State.CLOSED;
+        busySinceNanos = 0;
         cancelTimeout();
         Listener l = listener;
         listener = null;
@@ -355,7 +361,7 @@ final class Backend extends ByteToMessageDecoder {
         }
         Wire.readNulString(p); // server version
         Wire.need(p, 4 + 8 + 1 + 2);
-        p.skipBytes(4);
+        serverThreadId = p.readUnsignedIntLE();
         byte[] nonce = new byte[20];
         p.readBytes(nonce, 0, 8);
         p.skipBytes(1);
@@ -645,6 +651,7 @@ final class Backend extends ByteToMessageDecoder {
         listener = null;
         executePacket = null;
         state = State.IDLE;
+        busySinceNanos = 0;
         idleSinceNanos = System.nanoTime();
     }
 

@@ -45,6 +45,10 @@ final class Backends {
     final LongAdder passedOn = new LongAdder();
     /** multi-node SELECTs of relayed transactions merged by the proxy ({@link Gather}) */
     final LongAdder merged = new LongAdder();
+    /** relayed transactions over several groups now open, from every event loop ({@link Deadlocks} reads them) */
+    final java.util.Set<ShardedTransaction> transactions = ConcurrentHashMap.newKeySet();
+    /** transactions rolled back as the victim of a deadlock across groups */
+    final LongAdder deadlockVictims = new LongAdder();
     private final AtomicInteger openTotal = new AtomicInteger();
 
     private record Key(NodeDataSource node, int variant) {

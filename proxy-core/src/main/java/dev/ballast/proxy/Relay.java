@@ -257,6 +257,7 @@ final class Relay implements Backend.Listener {
         this.fallback = false;
         this.aborted = false;
         this.shardedStatement = false;
+        this.deadlock = null;
     }
 
     /**
@@ -464,6 +465,8 @@ final class Relay implements Backend.Listener {
 
     /** The statement in flight belongs to a transaction over several groups. */
     private boolean shardedStatement;
+    /** the client's error when that statement met a deadlock ({@link ShardedTransaction#deadlocked}); else null */
+    private String deadlock;
     /** the multi-node SELECT in flight, or null */
     private Gather gathering;
 
@@ -523,11 +526,16 @@ final class Relay implements Backend.Listener {
         if (broke != null) {
             ShardedTransaction tx = state.sharded();
             if (tx != null) {
-                tx.lost(broke);
+                tx.lostBecause(broke);
             }
             error(1180, "40001", "[cluster=" + cluster + "] the transaction was lost when " + broke
                     + "; roll back and start again");
             finish();
+            return;
+        }
+        ShardedTransaction tx = state.sharded();
+        if (error != null && tx != null && tx.deadlocked(error.code())) {
+            rollBackDeadlocked(tx.deadlockMessage(error.code(), error.message()));
             return;
         }
         if (error != null) {
@@ -605,6 +613,24 @@ final class Relay implements Backend.Listener {
         Codec.encode(o, seq & 0xff, deprecateEof ? new Reply.Ok(true, 0, 0, status, 0) : new Reply.Eof(status, 0));
     }
 
+    /**
+     * A statement of a transaction over several groups met a deadlock: the server rolled back its own part (1213), or the
+     * proxy interrupted the statement of the victim it chose ({@link Deadlocks}). As a server does for a deadlock, the
+     * whole transaction ends: ROLLBACK on every pin (which releases the locks the others wait for), then error 1213.
+     */
+    private void rollBackDeadlocked(String message) {
+        ShardedTransaction tx = state.sharded();
+        deadlock = null;
+        lastSequence = 0;
+        tx.end();
+        closeJdbc(tx);
+        Ending ending = new Ending(tx, "ROLLBACK", null, false);
+        ending.failureCode = 1213;
+        ending.failureState = "40001";
+        ending.failure = message;
+        ending.next();
+    }
+
     /** Drops a transaction over several groups: its connections are closed (the servers roll back). */
     private void abandon(ShardedTransaction tx) {
         tx.end();
@@ -638,11 +664,9 @@ final class Relay implements Backend.Listener {
         if (Outcomes.afterLostTransaction(first) == Outcome.ROLLED_BACK) {
             okPacket();
         } else if (ends) {
-            error(1180, "40001", "[cluster=" + cluster + "] the transaction was rolled back on every group: a server "
-                    + "connection broke (" + why + ")");
+            error(1180, "40001", "[cluster=" + cluster + "] the transaction was rolled back on every group: " + why);
         } else {
-            error(1180, "40001", "[cluster=" + cluster + "] the transaction was lost when a server connection broke (" + why
-                    + "); roll back and start again");
+            error(1180, "40001", "[cluster=" + cluster + "] the transaction was lost: " + why + "; roll back and start again");
         }
         finish();
         return true;
@@ -970,6 +994,13 @@ final class Relay implements Backend.Listener {
 
     @Override
     public boolean error(ByteBuf in, int index, int length, int code) {
+        ShardedTransaction tx = shardedStatement ? state.sharded() : null;
+        if (tx != null && tx.deadlocked(code)) {
+            // a deadlock: the server rolled back its part, or the proxy chose this transaction to end one across groups
+            deadlock = tx.deadlockMessage(code, "[cluster=" + cluster + " node=" + target.address() + "] "
+                    + Reply.Err.read(in, index, length).message());
+            return false;
+        }
         if (Outcomes.serverError(mode, read, forwarded, code) == Outcome.FALL_BACK) {
             // read-only: a switchover is moving the master; nothing was written, the JDBC path waits and sends it again
             fallback = true;
@@ -984,6 +1015,10 @@ final class Relay implements Backend.Listener {
     @Override
     public void done(Backend b) {
         backend = null;
+        if (deadlock != null && !aborted) {
+            rollBackDeadlocked(deadlock);
+            return;
+        }
         switch (mode) {
             case SINGLE -> backends.release(b);
             case IN_TRANSACTION -> {

@@ -53,7 +53,13 @@ final class ShardedTransaction {
     private final String database;
     private final long waitMs;
     private final Map<String, Pin> pins = new LinkedHashMap<>();
-    /** why a pinned connection broke, until the client ends the transaction; null while none did */
+    /** the pins as another thread ({@link Deadlocks}) may read them */
+    private volatile Pin[] pinned = new Pin[0];
+    /** when the transaction was made (System.nanoTime): the younger of a deadlock's transactions is rolled back */
+    final long startedNanos = System.nanoTime();
+    /** why {@link Deadlocks} chose this transaction to roll back, once it did; else null */
+    private volatile String victim;
+    /** why the transaction is lost (a pinned connection broke, a deadlock), until the client ends it; null while it is not */
     private volatile String lost;
     /** set once the transaction ended: the JDBC views do nothing from then on */
     private volatile boolean ended;
@@ -69,6 +75,43 @@ final class ShardedTransaction {
         this.cluster = cluster;
         this.database = database;
         this.waitMs = waitMs;
+        if (backends != null) { // null in the routing's unit tests
+            backends.transactions.add(this);
+        }
+    }
+
+    /** Its pins now, from any thread. */
+    Pin[] pinned() {
+        return pinned;
+    }
+
+    /** Why it was chosen as a deadlock's victim, or null. */
+    String victim() {
+        return victim;
+    }
+
+    /** Marks it as the victim of a deadlock across groups: its waiting statement is about to be interrupted. */
+    void victim(String why) {
+        if (victim == null) {
+            victim = why;
+        }
+    }
+
+    /**
+     * Whether a server error on one of its statements means that the transaction is to be rolled back on every group:
+     * a deadlock the server found (it rolled back its own part already) or a statement interrupted because this
+     * transaction is a deadlock's victim.
+     */
+    boolean deadlocked(int code) {
+        return code == 1213 || code == 1317 && victim != null;
+    }
+
+    /**
+     * The message for the client when {@link #deadlocked}: for the server's own deadlock its message (with the node
+     * already named in it) and that the proxy rolled back the rest; for a victim, why the proxy chose it.
+     */
+    String deadlockMessage(int code, String serverMessage) {
+        return code == 1213 ? serverMessage + " (the proxy rolled the transaction back on every group)" : victim;
     }
 
     String cluster() {
@@ -87,9 +130,15 @@ final class ShardedTransaction {
         return lost;
     }
 
+    /** A pinned connection broke ({@code why}): the transaction is lost. */
     void lost(String why) {
+        lostBecause("a server connection broke (" + why + ")");
+    }
+
+    /** The transaction is lost, for the reason {@code clause} gives ("a server connection broke (...)"). */
+    void lostBecause(String clause) {
         if (lost == null) {
-            lost = why;
+            lost = clause;
         }
     }
 
@@ -111,6 +160,7 @@ final class ShardedTransaction {
         }
         p = new Pin(group, b);
         pins.put(group, p);
+        pinned = pins.values().toArray(new Pin[0]);
         return p;
     }
 
@@ -144,8 +194,8 @@ final class ShardedTransaction {
             throw new SQLException("[cluster=" + cluster + "] the transaction has ended", "08003");
         }
         if (lost != null) {
-            throw new SQLTransactionRollbackException("[cluster=" + cluster + "] the transaction was lost when a server "
-                    + "connection broke (" + lost + "); roll back and start again", "40001");
+            throw new SQLTransactionRollbackException("[cluster=" + cluster + "] the transaction was lost: " + lost
+                    + "; roll back and start again", "40001");
         }
     }
 
@@ -197,6 +247,9 @@ final class ShardedTransaction {
     /** Marks the transaction ended: the JDBC views do nothing from now on. */
     void end() {
         ended = true;
+        if (backends != null) {
+            backends.transactions.remove(this);
+        }
     }
 
     /** Collects one reply on the event loop into a {@link Result}. */
@@ -210,6 +263,8 @@ final class ShardedTransaction {
         long insertId;
         int warnings;
         SQLException error;
+        /** the error is a deadlock's: the transaction ends here */
+        boolean deadlock;
 
         Collector(Pin pin) {
             this.pin = pin;
@@ -260,11 +315,26 @@ final class ShardedTransaction {
 
         private SQLException errorOf(ByteBuf in, int index, int length) {
             Reply.Err e = Reply.Err.read(in, index, length);
+            if (deadlocked(e.code())) {
+                // the client's ROLLBACK (which it sends after 1213) closes the pins: the servers roll back the rest
+                String why = deadlockMessage(e.code(), "[cluster=" + cluster + " node=" + pin.backend.node.address() + "] "
+                        + e.message());
+                lostBecause("it met a deadlock (" + why + ")");
+                deadlock = true;
+                return new SQLTransactionRollbackException(why, "40001", 1213);
+            }
             return new SQLException(e.message(), e.state(), e.code());
         }
 
         @Override
         public void done(Backend b) {
+            if (deadlock) {
+                // the others wait for this transaction's locks: closing its connections rolls it back on every group
+                // now, not when the client gets to send ROLLBACK
+                for (Pin p : pins.values()) {
+                    p.backend.close();
+                }
+            }
             if (error != null) {
                 result.completeExceptionally(error);
             } else {

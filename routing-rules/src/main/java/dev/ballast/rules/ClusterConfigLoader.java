@@ -340,7 +340,7 @@ public final class ClusterConfigLoader {
     private static ProxySettings proxy(ConfigNode node) {
         node.onlyKeys(Set.of("listen", "health", "maxConnections", "idleTimeoutMs", "maxPacketBytes", "workerThreads", "users",
                 "tls", "relay", "relayConnections", "drainTimeoutMs", "relayShardedTransactions",
-                "relayMerge"));
+                "relayMerge", "deadlockCheckMs"));
         ProxySettings d = ProxySettings.DEFAULTS;
         ProxySettings.Endpoint listen = proxyAddress(node, "listen", d.listen());
         Optional<ProxySettings.Endpoint> health = d.health();
@@ -386,7 +386,8 @@ public final class ClusterConfigLoader {
                 (int) node.number("relayConnections", 1, 10_000, d.relayConnections()),
                 node.number("drainTimeoutMs", 0, 3_600_000L, d.drainTimeoutMs()),
                 node.bool("relayShardedTransactions", d.relayShardedTransactions()),
-                node.bool("relayMerge", d.relayMerge()));
+                node.bool("relayMerge", d.relayMerge()),
+                node.number("deadlockCheckMs", 0, 60_000L, d.deadlockCheckMs()));
     }
 
     private static ProxySettings.Endpoint proxyAddress(ConfigNode node, String key, ProxySettings.Endpoint defaultValue) {

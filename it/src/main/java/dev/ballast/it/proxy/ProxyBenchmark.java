@@ -86,7 +86,9 @@ public final class ProxyBenchmark {
             for (var g : bed.groups()) {
                 g.master().execute("SET GLOBAL rpl_semi_sync_master_enabled = OFF");
             }
-            String proxy = ClusterYaml.proxySection("sb", "sb_pw", false);
+            // the monitor user (PROCESS) reads the masters' lock waits for the proxy's deadlock check across groups
+            String proxy = "monitor:\n  user: " + dev.ballast.it.testbed.TestBedUsers.MONITOR_USER + "\n  password: "
+                    + dev.ballast.it.testbed.TestBedUsers.MONITOR_PASSWORD + "\n" + ClusterYaml.proxySection("sb", "sb_pw", false);
             // the one-group proxy gets its own database: the two-group proxy shards a table of the same name over g0 too
             bed.group(0).master().execute("CREATE DATABASE IF NOT EXISTS bench1g");
             bed.awaitReplication();
@@ -145,13 +147,17 @@ public final class ProxyBenchmark {
                     contenders.add(new Contender("proxy-2g-ssmerge", new Sysbench("127.0.0.1", p4.port(), "sb", "sb_pw",
                             bed.database()), ProxyBenchmark::cpuMicros, false));
                 }
+                List<MariaDbNode> writers = new ArrayList<>(bed.standalones());
+                bed.groups().forEach(g -> writers.add(g.master()));
+                LOCKS = () -> lockCounters(writers);
                 measure(contenders, rows, tableSize, seconds, rounds);
                 Map<String, ProxyServer> proxies = new java.util.LinkedHashMap<>(Map.of("proxy-1g", p1, "proxy-2g", p2));
                 proxies.putAll(extra);
                 for (var e : proxies.entrySet()) {
                     long[] relay = e.getValue().relayCounts();
                     System.err.printf("%s: %,d statements relayed, %,d relayable ones took the JDBC path, %,d multi-node SELECTs "
-                            + "merged in the proxy%n", e.getKey(), relay[0], relay[1], relay[2]);
+                            + "merged in the proxy, %,d transactions rolled back to end a deadlock across groups%n", e.getKey(),
+                            relay[0], relay[1], relay[2], relay[3]);
                 }
             } finally {
                 for (int k = running.size() - 1; k >= 0; k--) {
@@ -166,6 +172,25 @@ public final class ProxyBenchmark {
         if (out != null) {
             Files.writeString(out, report);
         }
+    }
+
+    /** Summed over the servers that take writes: row-lock waits, their ms, the longest one's ms (max), deadlocks. */
+    private static java.util.function.Supplier<long[]> LOCKS = () -> new long[4];
+
+    private static long[] lockCounters(List<MariaDbNode> nodes) {
+        long[] sum = new long[4];
+        for (MariaDbNode n : nodes) {
+            Map<String, String> v = new java.util.HashMap<>();
+            for (Map<String, String> row : n.query("SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_row_lock_waits',"
+                    + " 'Innodb_row_lock_time', 'Innodb_row_lock_time_max', 'Innodb_deadlocks')")) {
+                v.put(row.get("Variable_name"), row.get("Value"));
+            }
+            sum[0] += Long.parseLong(v.getOrDefault("Innodb_row_lock_waits", "0"));
+            sum[1] += Long.parseLong(v.getOrDefault("Innodb_row_lock_time", "0"));
+            sum[2] = Math.max(sum[2], Long.parseLong(v.getOrDefault("Innodb_row_lock_time_max", "0")));
+            sum[3] += Long.parseLong(v.getOrDefault("Innodb_deadlocks", "0"));
+        }
+        return sum;
     }
 
     /** One way of reaching the data: its sysbench, the CPU clock of the process that relays (or none), whether it
@@ -203,8 +228,10 @@ public final class ProxyBenchmark {
                         // rotated per cell and shifted per round, so that no contender always follows the same one
                         Contender c = contenders.get((k + cell + round - 1) % contenders.size());
                         long[] before = c.cpu().get();
+                        long[] locksBefore = LOCKS.get();
                         Sysbench.Result result = c.sysbench().run(r.test(), "run", 1, tableSize, r.threads(), seconds);
                         long[] after = c.cpu().get();
+                        long[] locksAfter = LOCKS.get();
                         String key = r.test() + "/" + r.threads() + "/" + c.name();
                         results.computeIfAbsent(key, x -> new ArrayList<>()).add(result);
                         double[] t = cpu.computeIfAbsent(key, x -> new double[3]);
@@ -213,8 +240,10 @@ public final class ProxyBenchmark {
                             t[1] += after[1] - before[1];
                             t[2] += result.tps() * seconds;
                         }
-                        System.err.printf("round %d: %s %s %d threads: %.0f tps, p95 %.2f ms, errors %d%n", round, c.name(),
-                                r.test(), r.threads(), result.tps(), result.p95Ms(), result.errors());
+                        System.err.printf("round %d: %s %s %d threads: %.0f tps, p95 %.2f ms, errors %d; servers: row-lock waits %d"
+                                        + " (%,d ms in all, longest so far %,d ms), deadlocks %d%n", round, c.name(), r.test(),
+                                r.threads(), result.tps(), result.p95Ms(), result.errors(), locksAfter[0] - locksBefore[0],
+                                locksAfter[1] - locksBefore[1], locksAfter[2], locksAfter[3] - locksBefore[3]);
                         if (result.tps() < 0) {
                             System.err.println(c.name() + ": sysbench failed:\n" + result.output());
                         }
