@@ -144,6 +144,11 @@ final class Deadlocks implements AutoCloseable {
 
     /** The victim is marked and its waiting statements interrupted; the relay rolls it back when their errors come. */
     private void rollBack(WaitForGraph.Cycle<ShardedTransaction> c, List<Waiting> waiting) {
+        for (ShardedTransaction member : c.members()) {
+            if (waiting.stream().noneMatch(w -> w.tx() == member && w.pin().backend.busySinceNanos == w.since())) {
+                return; // a member's wait ended while the servers were read (a timeout, a client gone): no cycle now
+            }
+        }
         ShardedTransaction victim = c.victim();
         StringJoiner where = new StringJoiner(", ");
         for (Waiting w : waiting) {
