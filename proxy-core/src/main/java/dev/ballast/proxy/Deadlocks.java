@@ -83,7 +83,13 @@ final class Deadlocks implements AutoCloseable {
         });
     }
 
+    /** Checks now that each master lets the proxy read its lock waits (a warning names the one that does not), then looks every interval. */
     void start() {
+        timer.execute(() -> {
+            for (dev.ballast.rules.GroupConfig g : config.groups().values()) {
+                lockWaits(g.master());
+            }
+        });
         timer.scheduleWithFixedDelay(this::checkSafely, checkMs, checkMs, TimeUnit.MILLISECONDS);
     }
 
@@ -128,7 +134,7 @@ final class Deadlocks implements AutoCloseable {
         Map<ShardedTransaction, Set<ShardedTransaction>> graph = new LinkedHashMap<>();
         for (Map.Entry<NodeAddress, NodeDataSource> e : waitedOn.entrySet()) {
             Map<Long, ShardedTransaction> own = owners.getOrDefault(e.getKey(), Map.of());
-            for (long[] w : lockWaits(e.getValue())) {
+            for (long[] w : lockWaits(e.getKey())) {
                 ShardedTransaction waiter = own.get(w[0]);
                 ShardedTransaction holder = own.get(w[1]);
                 if (waiter != null && holder != null && waiter != holder && waiters.contains(waiter)) {
@@ -182,8 +188,7 @@ final class Deadlocks implements AutoCloseable {
     }
 
     /** The master's lock waits (waiting thread id, blocking thread id); none when it cannot say. */
-    private List<long[]> lockWaits(NodeDataSource node) {
-        NodeAddress address = node.address();
+    private List<long[]> lockWaits(NodeAddress address) {
         Long until = refusedUntil.get(address);
         if (until != null && System.nanoTime() - until < 0) {
             return List.of();

@@ -295,4 +295,16 @@ class ClusterConfigLoaderTest {
         assertTrue(parse(FULL + "proxy:\n  relayMerge: false\n").proxy().relayShardedTransactions());
         assertFalse(parse(FULL + "proxy:\n  relayMerge: false\n").proxy().relayMerge());
     }
+
+    @Test
+    void theDeadlockCheckIsOnByDefaultAndZeroTurnsItOff() {
+        assertEquals(100, parse(FULL).proxy().deadlockCheckMs());
+        assertEquals(0, parse(FULL + "proxy:\n  deadlockCheckMs: 0\n").proxy().deadlockCheckMs());
+        assertEquals("proxy.deadlockCheckMs: -5 is out of range; expected 0..60000",
+                errorOf(FULL + "proxy:\n  deadlockCheckMs: -5\n"));
+        assertEquals("proxy.deadlockCheckMs: '100ms' is not a whole number",
+                errorOf(FULL + "proxy:\n  deadlockCheckMs: 100ms\n"));
+        assertEquals("proxy.deadlockCheckMs: has no value; write a whole number from 0 to 60000 (or leave the key out for 100)",
+                errorOf(FULL + "proxy:\n  deadlockCheckMs:\n"));
+    }
 }
