@@ -63,6 +63,8 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
         /** this data plane's entry under {@code planes/} (the schema version it has loaded); null without ZooKeeper */
         final dev.ballast.topology.PlaneRegistration registration;
         final java.util.concurrent.CopyOnWriteArrayList<Generation> users = new java.util.concurrent.CopyOnWriteArrayList<>();
+        /** breaks deadlocks between this data plane's transactions over several groups; null when off */
+        final dev.ballast.jdbc.internal.Deadlocks deadlocks;
         volatile boolean closed;
 
         Base(ClusterConfig config) {
@@ -118,6 +120,10 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
             this.registration = createdTopology.zookeeper().map(zk -> dev.ballast.topology.PlaneRegistration.start(zk,
                     config.name(), config.failover().clusterPath(config.name()), loadedSchema, 2_000)).orElse(null);
             this.router = createdRouter;
+            this.deadlocks = dev.ballast.jdbc.internal.Deadlocks.wanted(config) ? new dev.ballast.jdbc.internal.Deadlocks(config) : null;
+            if (deadlocks != null) {
+                deadlocks.start();
+            }
             this.workers = createdWorkers;
             this.keyGenerator = registered;
             this.followers = Executors.newSingleThreadExecutor(r -> {
@@ -182,6 +188,9 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
             }
             closed = true;
             followers.shutdownNow();
+            if (deadlocks != null) {
+                deadlocks.close();
+            }
             if (keyGenerator != null) {
                 BallastSnowflakeAlgorithm.unregister(keyGenerator);
             }
@@ -248,7 +257,7 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
                         public String describe(String group) {
                             return group + " (" + live.get(group).master() + ")";
                         }
-                    }));
+                    }), base.deadlocks);
             this.reload = context == null ? null : new MetadataReload(config, context, plane.templates());
             base.users.add(this);
             dev.ballast.topology.SchemaVersion now = topology.schemaVersion();
@@ -486,7 +495,19 @@ public final class BallastDataSource implements DataSource, AutoCloseable, io.mi
     @Override
     public void bindTo(io.micrometer.core.instrument.MeterRegistry registry) {
         current.router.bindTo(registry);
+        dev.ballast.jdbc.internal.Deadlocks d = current.base.deadlocks;
+        if (d != null) {
+            io.micrometer.core.instrument.FunctionCounter.builder("ballast.deadlock.victims", d,
+                            dev.ballast.jdbc.internal.Deadlocks::victims)
+                    .description("Transactions over several groups rolled back to end a deadlock that no server saw whole")
+                    .tags("cluster", current.config.name()).register(registry);
+        }
         this.registry = registry;
+    }
+
+    /** The check that breaks deadlocks between this data source's transactions over several groups; null when off. */
+    public dev.ballast.jdbc.internal.Deadlocks deadlocks() {
+        return current.base.deadlocks;
     }
 
     /** The registry this data source reports to, or null when it is not bound. */

@@ -45,10 +45,8 @@ final class Backends {
     final LongAdder passedOn = new LongAdder();
     /** multi-node SELECTs of relayed transactions merged by the proxy ({@link Gather}) */
     final LongAdder merged = new LongAdder();
-    /** relayed transactions over several groups now open, from every event loop ({@link Deadlocks} reads them) */
-    final java.util.Set<ShardedTransaction> transactions = ConcurrentHashMap.newKeySet();
-    /** transactions rolled back as the victim of a deadlock across groups */
-    final LongAdder deadlockVictims = new LongAdder();
+    /** the data source's deadlock check, which relayed transactions over several groups register with; null when off */
+    volatile dev.ballast.jdbc.internal.Deadlocks deadlocks;
     private final AtomicInteger openTotal = new AtomicInteger();
 
     private record Key(NodeDataSource node, int variant) {

@@ -2,7 +2,6 @@ package dev.ballast.proxy;
 
 import com.sun.net.httpserver.HttpServer;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import dev.ballast.jdbc.BallastDataSource;
@@ -72,8 +71,6 @@ public final class ProxyServer implements AutoCloseable {
     private final SslContext sslContext;
     /** the relay's own server connections; null when proxy.relay is off */
     private final Backends backends;
-    /** breaks deadlocks between relayed transactions over several groups; null when off (proxy.deadlockCheckMs: 0) */
-    private final Deadlocks deadlocks;
     /** what GET /metrics shows: the proxy's meters, its data source's, HikariCP's and the JVM's */
     private final PrometheusMeterRegistry registry;
     private final Counter accepted;
@@ -101,16 +98,12 @@ public final class ProxyServer implements AutoCloseable {
         });
         workers.allowCoreThreadTimeOut(true);
         this.backends = settings.relay() ? new Backends(config) : null;
-        this.deadlocks = backends != null && settings.deadlockCheckMs() > 0 ? new Deadlocks(config, backends) : null;
+        if (backends != null) {
+            backends.deadlocks = ds.deadlocks();
+        }
         this.registry = registry(config, ds);
         Gauge.builder("ballast.proxy.connections.open", open, AtomicInteger::get)
                 .description("Client connections open now").tags("cluster", config.name()).register(registry);
-        if (backends != null) {
-            FunctionCounter.builder("ballast.proxy.deadlock.victims", backends.deadlockVictims,
-                            java.util.concurrent.atomic.LongAdder::sum)
-                    .description("Relayed transactions over several groups rolled back to end a deadlock no server saw whole")
-                    .tags("cluster", config.name()).register(registry);
-        }
         this.accepted = Counter.builder("ballast.proxy.connections.accepted")
                 .description("Client connections accepted").tags("cluster", config.name()).register(registry);
         this.cursorRequests = Counter.builder("ballast.proxy.cursor.requests")
@@ -200,9 +193,6 @@ public final class ProxyServer implements AutoCloseable {
                                 .addLast(new ClientSession(ProxyServer.this, ids.incrementAndGet(), gate));
                     }
                 });
-        if (deadlocks != null && relaysShardedTransactions()) {
-            deadlocks.start();
-        }
         ProxySettings.Endpoint listen = settings.listen();
         channel = b.bind(new InetSocketAddress(listen.host(), listen.port())).sync().channel();
         if (settings.health().isPresent()) {
@@ -305,12 +295,13 @@ public final class ProxyServer implements AutoCloseable {
 
     /**
      * Statements relayed to their server so far, relayable ones that took the JDBC path instead, multi-node SELECTs
-     * merged by the proxy, and transactions rolled back to end a deadlock across groups ({@link Deadlocks}).
+     * merged by the proxy, and transactions its data source rolled back to end a deadlock across groups (relayed or on
+     * the JDBC path; shared with every user of the data source).
      */
     public long[] relayCounts() {
-        return backends == null ? new long[]{0, 0, 0, 0}
-                : new long[]{backends.relayed.sum(), backends.passedOn.sum(), backends.merged.sum(),
-                backends.deadlockVictims.sum()};
+        long victims = ds.deadlocks() == null ? 0 : ds.deadlocks().victims();
+        return backends == null ? new long[]{0, 0, 0, victims}
+                : new long[]{backends.relayed.sum(), backends.passedOn.sum(), backends.merged.sum(), victims};
     }
 
     /** Server connections the relay holds now. */
@@ -418,9 +409,6 @@ public final class ProxyServer implements AutoCloseable {
         if (boss != null) {
             boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
             io.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-        }
-        if (deadlocks != null) {
-            deadlocks.close();
         }
         workers.shutdown();
         try {

@@ -30,7 +30,7 @@ import java.util.concurrent.TimeoutException;
  * and a worker never use a pin at once; ShardingSphere may use the pins of different groups from several threads,
  * which the event loop serialises.
  */
-final class ShardedTransaction {
+final class ShardedTransaction implements dev.ballast.jdbc.internal.Deadlocks.Transaction {
 
     /** One group's pinned server connection. */
     static final class Pin {
@@ -53,7 +53,7 @@ final class ShardedTransaction {
     private final String database;
     private final long waitMs;
     private final Map<String, Pin> pins = new LinkedHashMap<>();
-    /** the pins as another thread ({@link Deadlocks}) may read them */
+    /** the pins as another thread (the deadlock check) may read them */
     private volatile Pin[] pinned = new Pin[0];
     /** when the transaction was made (System.nanoTime): the younger of a deadlock's transactions is rolled back */
     final long startedNanos = System.nanoTime();
@@ -75,14 +75,39 @@ final class ShardedTransaction {
         this.cluster = cluster;
         this.database = database;
         this.waitMs = waitMs;
-        if (backends != null) { // null in the routing's unit tests
-            backends.transactions.add(this);
+        if (backends != null && backends.deadlocks != null) { // backends: null in the routing's unit tests
+            backends.deadlocks.register(this);
         }
     }
 
-    /** Its pins now, from any thread. */
-    Pin[] pinned() {
-        return pinned;
+    @Override
+    public long startedNanos() {
+        return startedNanos;
+    }
+
+    /** The earliest start of a statement in flight on its pins (several at once for a multi-node SELECT), or 0. */
+    @Override
+    public long busySinceNanos() {
+        long earliest = 0;
+        for (Pin p : pinned) {
+            long since = p.backend.busySinceNanos;
+            if (since != 0 && (earliest == 0 || since - earliest < 0)) {
+                earliest = since;
+            }
+        }
+        return earliest;
+    }
+
+    @Override
+    public List<dev.ballast.jdbc.internal.Deadlocks.Held> held() {
+        List<dev.ballast.jdbc.internal.Deadlocks.Held> held = new ArrayList<>();
+        for (Pin p : pinned) {
+            long id = p.backend.serverThreadId;
+            if (id != 0) {
+                held.add(new dev.ballast.jdbc.internal.Deadlocks.Held(p.backend.node, id));
+            }
+        }
+        return held;
     }
 
     /** Why it was chosen as a deadlock's victim, or null. */
@@ -91,7 +116,8 @@ final class ShardedTransaction {
     }
 
     /** Marks it as the victim of a deadlock across groups: its waiting statement is about to be interrupted. */
-    void victim(String why) {
+    @Override
+    public void victim(String why) {
         if (victim == null) {
             victim = why;
         }
@@ -247,8 +273,8 @@ final class ShardedTransaction {
     /** Marks the transaction ended: the JDBC views do nothing from now on. */
     void end() {
         ended = true;
-        if (backends != null) {
-            backends.transactions.remove(this);
+        if (backends != null && backends.deadlocks != null) {
+            backends.deadlocks.unregister(this);
         }
     }
 

@@ -13,7 +13,14 @@ public record ClusterConfig(String name, String database, Credentials credential
                             ReadPolicy readPolicy, Map<String, GroupConfig> groups, Map<String, TableRule> tables,
                             List<List<String>> bindingTables, boolean fastPath, FailoverSettings failover,
                             ProxySettings proxy, java.util.OptionalInt workerId, UpgradeSettings upgrade,
-                            SchemaSettings schema, Map<String, MongoReplicaSetConfig> mongoReplicaSets) {
+                            SchemaSettings schema, Map<String, MongoReplicaSetConfig> mongoReplicaSets,
+                            long deadlockCheckMs) {
+
+    /**
+     * How often the data plane (driver and proxy) looks for deadlocks between its own transactions over several groups,
+     * which no server sees whole, in ms; 0 = never.
+     */
+    public static final long DEFAULT_DEADLOCK_CHECK_MS = 100;
 
     /** A config without MongoDB replica sets. */
     public ClusterConfig(String name, String database, Credentials credentials,
@@ -22,7 +29,7 @@ public record ClusterConfig(String name, String database, Credentials credential
                          List<List<String>> bindingTables, boolean fastPath, FailoverSettings failover,
                          ProxySettings proxy, java.util.OptionalInt workerId, UpgradeSettings upgrade) {
         this(name, database, credentials, monitor, pool, readPolicy, groups, tables, bindingTables, fastPath, failover, proxy,
-                workerId, upgrade, null, Map.of());
+                workerId, upgrade, null, Map.of(), DEFAULT_DEADLOCK_CHECK_MS);
     }
 
     public ClusterConfig {
@@ -45,7 +52,7 @@ public record ClusterConfig(String name, String database, Credentials credential
     /** The same config with other groups (the live topology after a failover); everything else unchanged. */
     public ClusterConfig withGroups(Map<String, GroupConfig> newGroups) {
         return new ClusterConfig(name, database, credentials, monitor, pool, readPolicy, newGroups, tables, bindingTables,
-                fastPath, failover, proxy, workerId, upgrade, schema, mongoReplicaSets);
+                fastPath, failover, proxy, workerId, upgrade, schema, mongoReplicaSets, deadlockCheckMs);
     }
 
     /** The replica set {@code mongo.replicaSets.<name>}, if the config has one of that name. */

@@ -64,7 +64,8 @@ public final class ClusterConfigLoader {
 
     private ClusterConfig read(ConfigNode root) {
         root.onlyKeys(Set.of("name", "database", "flavour", "credentials", "monitor", "pool", "readPolicy", "groups",
-                "tables", "bindingTables", "fastPath", "failover", "proxy", "workerId", "upgrade", "schema", "mongo"));
+                "tables", "bindingTables", "fastPath", "failover", "proxy", "workerId", "upgrade", "schema", "mongo",
+                "deadlockCheckMs"));
         String name = matching(root, "name", CLUSTER_NAME, "letters, digits, '_', '.', '-' (at most 64)");
         String database = matching(root, "database", NAME, "a schema name: letters, digits, '_' (at most 64)");
         Flavour defaultFlavour = enumValue(root, "flavour", Flavour.MARIADB);
@@ -96,7 +97,8 @@ public final class ClusterConfigLoader {
         }
         return new ClusterConfig(name, database, credentials, monitor, pool, readPolicy, groups, tables, binding,
                 root.bool("fastPath", true), failover, proxy, workerId, upgrade(root.optionalChild("upgrade")),
-                schema(root.optionalChild("schema")), mongo(root.optionalChild("mongo"), groups));
+                schema(root.optionalChild("schema")), mongo(root.optionalChild("mongo"), groups),
+                root.number("deadlockCheckMs", 0, 60_000L, ClusterConfig.DEFAULT_DEADLOCK_CHECK_MS));
     }
 
     private static UpgradeSettings upgrade(ConfigNode node) {
@@ -340,7 +342,7 @@ public final class ClusterConfigLoader {
     private static ProxySettings proxy(ConfigNode node) {
         node.onlyKeys(Set.of("listen", "health", "maxConnections", "idleTimeoutMs", "maxPacketBytes", "workerThreads", "users",
                 "tls", "relay", "relayConnections", "drainTimeoutMs", "relayShardedTransactions",
-                "relayMerge", "deadlockCheckMs"));
+                "relayMerge"));
         ProxySettings d = ProxySettings.DEFAULTS;
         ProxySettings.Endpoint listen = proxyAddress(node, "listen", d.listen());
         Optional<ProxySettings.Endpoint> health = d.health();
@@ -386,8 +388,7 @@ public final class ClusterConfigLoader {
                 (int) node.number("relayConnections", 1, 10_000, d.relayConnections()),
                 node.number("drainTimeoutMs", 0, 3_600_000L, d.drainTimeoutMs()),
                 node.bool("relayShardedTransactions", d.relayShardedTransactions()),
-                node.bool("relayMerge", d.relayMerge()),
-                node.number("deadlockCheckMs", 0, 60_000L, d.deadlockCheckMs()));
+                node.bool("relayMerge", d.relayMerge()));
     }
 
     private static ProxySettings.Endpoint proxyAddress(ConfigNode node, String key, ProxySettings.Endpoint defaultValue) {

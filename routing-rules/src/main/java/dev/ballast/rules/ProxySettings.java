@@ -30,16 +30,11 @@ import java.util.Optional;
  *                        plain merge (rows in node order, ORDER BY columns, DISTINCT over them, LIMIT, COUNT/SUM/MIN/MAX
  *                        without GROUP BY) is sent to each node on the pinned connections and merged by the proxy,
  *                        default true; false runs it through ShardingSphere (on the same connections)
- * @param deadlockCheckMs how often the proxy looks for deadlocks between its relayed transactions over several groups
- *                        (no server sees such a cycle whole, so each would wait for {@code innodb_lock_wait_timeout}):
- *                        when two or more of them have a statement waiting longer than this, the proxy reads the
- *                        masters' lock waits and rolls back the youngest transaction of each cycle (error 1213), default
- *                        100; 0 = off
  */
 public record ProxySettings(Endpoint listen, Optional<Endpoint> health, int maxConnections, long idleTimeoutMs,
                             int maxPacketBytes, int workerThreads, Map<String, ProxyUser> users, Optional<Tls> tls,
                             boolean relay, int relayConnections, long drainTimeoutMs, boolean relayShardedTransactions,
-                            boolean relayMerge, long deadlockCheckMs) {
+                            boolean relayMerge) {
 
     /**
      * TLS for clients: a PEM certificate (chain) and its PEM private key (PKCS#8, unencrypted); with {@code required},
@@ -50,7 +45,7 @@ public record ProxySettings(Endpoint listen, Optional<Endpoint> health, int maxC
 
     public static final ProxySettings DEFAULTS = new ProxySettings(new Endpoint("127.0.0.1", 3307),
             Optional.of(new Endpoint("127.0.0.1", 3308)), 2000, 28_800_000L, 64 << 20, 64, Map.of(), Optional.empty(), true, 32,
-            60_000L, true, true, 100L);
+            60_000L, true, true);
 
     public ProxySettings {
         users = Map.copyOf(users);

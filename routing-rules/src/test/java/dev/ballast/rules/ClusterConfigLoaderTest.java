@@ -298,13 +298,13 @@ class ClusterConfigLoaderTest {
 
     @Test
     void theDeadlockCheckIsOnByDefaultAndZeroTurnsItOff() {
-        assertEquals(100, parse(FULL).proxy().deadlockCheckMs());
-        assertEquals(0, parse(FULL + "proxy:\n  deadlockCheckMs: 0\n").proxy().deadlockCheckMs());
-        assertEquals("proxy.deadlockCheckMs: -5 is out of range; expected 0..60000",
-                errorOf(FULL + "proxy:\n  deadlockCheckMs: -5\n"));
-        assertEquals("proxy.deadlockCheckMs: '100ms' is not a whole number",
-                errorOf(FULL + "proxy:\n  deadlockCheckMs: 100ms\n"));
-        assertEquals("proxy.deadlockCheckMs: has no value; write a whole number from 0 to 60000 (or leave the key out for 100)",
-                errorOf(FULL + "proxy:\n  deadlockCheckMs:\n"));
+        assertEquals(100, parse(FULL).deadlockCheckMs());
+        assertEquals(0, parse(FULL + "deadlockCheckMs: 0\n").deadlockCheckMs());
+        assertEquals("deadlockCheckMs: -5 is out of range; expected 0..60000",
+                errorOf(FULL + "deadlockCheckMs: -5\n"));
+        assertEquals("deadlockCheckMs: '100ms' is not a whole number",
+                errorOf(FULL + "deadlockCheckMs: 100ms\n"));
+        assertEquals("deadlockCheckMs: has no value; write a whole number from 0 to 60000 (or leave the key out for 100)",
+                errorOf(FULL + "deadlockCheckMs:\n"));
     }
 }

@@ -44,6 +44,8 @@ class CrossGroupDeadlockTest {
     static ProxyServer proxy;
     /** the same, but no monitor user: the application user may not read lock waits (no PROCESS) */
     static ProxyServer blind;
+    /** the driver's data source, with the monitor user */
+    static dev.ballast.jdbc.BallastDataSource driver;
     static final String USER = "dl_user";
     static final String PASSWORD = "dl-pw";
     /** ids of rows on group g0, and on group g1 */
@@ -71,6 +73,8 @@ class CrossGroupDeadlockTest {
                 s.executeUpdate("INSERT INTO t_dl (id, v) VALUES (" + id + ", 0)");
             }
         }
+        // made after the table: the driver's ShardingSphere loads the tables there are at its start
+        driver = new dev.ballast.jdbc.BallastDataSource(ClusterConfigLoader.parse(cluster + monitor, System::getenv));
         for (long id = 1; id <= 8; id++) {
             (onGroup(bed.group(0).master(), id) ? ON_G0 : ON_G1).add(id);
         }
@@ -90,7 +94,7 @@ class CrossGroupDeadlockTest {
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[]{blind, proxy, bed}) {
+        for (AutoCloseable c : new AutoCloseable[]{driver, blind, proxy, bed}) {
             try {
                 if (c != null) {
                     c.close();
@@ -155,7 +159,7 @@ class CrossGroupDeadlockTest {
      * T1 bumps a row on g0, T2 one on g1; then T1 wants T2's row and T2 wants T1's. Returns T1's and T2's waiting
      * statements' outcomes. {@code text}: T2's waiting statement is a text query (the JDBC path on the pins).
      */
-    static Outcome[] crossGroupDeadlock(ProxyServer p, Connection t1, Connection t2, boolean text) throws Exception {
+    static Outcome[] crossGroupDeadlock(Connection t1, Connection t2, boolean text) throws Exception {
         long a = ON_G0.get(0);
         long b = ON_G1.get(0);
         t1.setAutoCommit(false);
@@ -176,37 +180,60 @@ class CrossGroupDeadlockTest {
     @Test
     void aDeadlockAcrossGroupsRollsBackTheYoungerTransactionWithin1213NotAtTheLockWaitTimeout() throws Exception {
         for (boolean text : new boolean[]{false, true}) {
-            reset();
             long victimsBefore = proxy.relayCounts()[3];
             try (Connection t1 = connect(proxy); Connection t2 = connect(proxy)) {
-                Outcome[] o = crossGroupDeadlock(proxy, t1, t2, text);
-                System.out.printf("DEADLOCK across groups (%s): T1 %s after %d ms, T2 %s after %d ms%n", text ? "text" : "prepared",
-                        o[0].error() == null ? "updated" : "error " + o[0].error().getErrorCode(), o[0].millis(),
-                        o[1].error() == null ? "updated" : "error " + o[1].error().getErrorCode(), o[1].millis());
-                if (o[1].error() == null) {
-                    fail("T2, the younger, was not rolled back: " + o[1] + "; T1: " + o[0]);
-                }
-                assertEquals(1213, o[1].error().getErrorCode(), o[1].error().getMessage());
-                assertEquals("40001", o[1].error().getSQLState());
-                assertTrue(o[1].error().getMessage().contains("waited for each other's locks"), o[1].error().getMessage());
-                assertTrue(o[1].millis() < 3_000, "broken well before innodb_lock_wait_timeout (5 s): " + o[1].millis() + " ms");
-                assertEquals(null, o[0].error(), "T1 goes on");
-                assertEquals(1, o[0].updated());
-                t2.rollback(); // what a client does after 1213; nothing is left to roll back
-                t1.commit();
+                broken(crossGroupDeadlock(t1, t2, text), "proxy, " + (text ? "text" : "prepared"), t1, t2);
             }
-            assertEquals(1, value(ON_G0.get(0)), "T1's bump on g0; T2's rolled back");
-            assertEquals(1, value(ON_G1.get(0)), "T1's bump on g1; T2's, made first, rolled back");
             assertEquals(victimsBefore + 1, proxy.relayCounts()[3], "one victim counted");
         }
     }
 
+    /** The same through the driver: its fast path (prepared) and ShardingSphere (text) in a transaction over two groups. */
+    @Test
+    void theDriverBreaksADeadlockAcrossGroupsToo() throws Exception {
+        for (boolean text : new boolean[]{false, true}) {
+            long victimsBefore = driver.deadlocks().victims();
+            try (Connection t1 = driver.getConnection(); Connection t2 = driver.getConnection()) {
+                broken(crossGroupDeadlock(t1, t2, text), "driver, " + (text ? "text" : "prepared"), t1, t2);
+            }
+            assertEquals(victimsBefore + 1, driver.deadlocks().victims(), "one victim counted");
+        }
+    }
+
+    /** T2, the younger, was rolled back with 1213 well before the lock wait timeout; T1 went on and committed. */
+    private void broken(Outcome[] o, String label, Connection t1, Connection t2) throws Exception {
+        System.out.printf("DEADLOCK across groups (%s): T1 %s after %d ms, T2 %s after %d ms%n", label,
+                o[0].error() == null ? "updated" : "error " + o[0].error().getErrorCode(), o[0].millis(),
+                o[1].error() == null ? "updated" : "error " + o[1].error().getErrorCode(), o[1].millis());
+        if (o[1].error() == null) {
+            fail("T2, the younger, was not rolled back: " + o[1] + "; T1: " + o[0]);
+        }
+        assertEquals(1213, o[1].error().getErrorCode(), o[1].error().getMessage());
+        assertEquals("40001", o[1].error().getSQLState());
+        assertTrue(o[1].error().getMessage().contains("waited for each other's locks"), o[1].error().getMessage());
+        assertTrue(o[1].millis() < 3_000, "broken well before innodb_lock_wait_timeout (5 s): " + o[1].millis() + " ms");
+        assertEquals(null, o[0].error(), "T1 goes on");
+        assertEquals(1, o[0].updated());
+        t2.rollback(); // what a client does after 1213; nothing is left to roll back
+        t1.commit();
+        assertEquals(1, value(ON_G0.get(0)), "T1's bump on g0; T2's rolled back");
+        assertEquals(1, value(ON_G1.get(0)), "T1's bump on g1; T2's, made first, rolled back");
+        reset();
+    }
+
     @Test
     void aDeadlockOneServerFindsEndsTheTransactionOnEveryGroup() throws Exception {
+        serverDeadlock(connect(proxy), connect(proxy));
+        reset();
+        serverDeadlock(driver.getConnection(), driver.getConnection());
+    }
+
+    /** T2 writes on g1, then meets a deadlock that g0 finds and rolls back there: its g1 part must go too. */
+    private void serverDeadlock(Connection c1, Connection c2) throws Exception {
         long a1 = ON_G0.get(0);
         long a2 = ON_G0.get(1);
         long b = ON_G1.get(0);
-        try (Connection t1 = connect(proxy); Connection t2 = connect(proxy)) {
+        try (Connection t1 = c1; Connection t2 = c2) {
             t1.setAutoCommit(false);
             t2.setAutoCommit(false);
             assertEquals(1, bump(t1, a1));
@@ -233,7 +260,7 @@ class CrossGroupDeadlockTest {
     @Test
     void withoutALockWaitReaderTheCycleEndsOnlyAtTheTimeout() throws Exception {
         try (Connection t1 = connect(blind); Connection t2 = connect(blind)) {
-            Outcome[] o = crossGroupDeadlock(blind, t1, t2, false);
+            Outcome[] o = crossGroupDeadlock(t1, t2, false);
             System.out.printf("DEADLOCK without PROCESS: T1 %s after %d ms, T2 %s after %d ms%n",
                     o[0].error() == null ? "updated" : "error " + o[0].error().getErrorCode(), o[0].millis(),
                     o[1].error() == null ? "updated" : "error " + o[1].error().getErrorCode(), o[1].millis());

@@ -155,7 +155,17 @@ final class FastStatement implements InvocationHandler {
         try {
             if (!connection.autoCommit()) {
                 // inside a transaction: every statement on the master's connection the transaction holds, no retries
-                return runOn(kind, connection.masterPin(dataNode.group()), connection.plane.router().master(dataNode.group()), node);
+                boolean marked = connection.statementStarts(kind);
+                try {
+                    return runOn(kind, connection.masterPin(dataNode.group()), connection.plane.router().master(dataNode.group()), node);
+                } catch (SQLException e) {
+                    SQLException deadlock = marked ? connection.deadlockOutcome(e) : null;
+                    throw deadlock != null ? deadlock : e;
+                } finally {
+                    if (marked) {
+                        connection.statementEnded();
+                    }
+                }
             }
             boolean read = template.isRead();
             NodeDataSource target = read ? connection.plane.router().chooseNode(dataNode.group())

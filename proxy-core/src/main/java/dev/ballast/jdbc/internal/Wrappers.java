@@ -23,11 +23,12 @@ public final class Wrappers {
     /** What every wrapper of one data source shares. */
     public record Plane(String cluster, MergeGuard guard, ReadRouter router, Templates templates,
                         javax.sql.DataSource shardingSphere, java.util.concurrent.atomic.AtomicInteger open,
-                        dev.ballast.sysschema.SystemSchema system) {
+                        dev.ballast.sysschema.SystemSchema system, Deadlocks deadlocks) {
+        /** @param deadlocks the check transactions over several groups register with, or null when it is off */
         public Plane(dev.ballast.rules.ClusterConfig config, MergeGuard guard, ReadRouter router,
-                     javax.sql.DataSource shardingSphere, dev.ballast.sysschema.SystemSchema system) {
+                     javax.sql.DataSource shardingSphere, dev.ballast.sysschema.SystemSchema system, Deadlocks deadlocks) {
             this(config.name(), guard, router, new Templates(config), shardingSphere,
-                    new java.util.concurrent.atomic.AtomicInteger(), system);
+                    new java.util.concurrent.atomic.AtomicInteger(), system, deadlocks);
         }
     }
 
@@ -129,11 +130,17 @@ public final class Wrappers {
         Object call(Object target, Method method, Object[] args) throws Throwable {
             Session previous = session.enter();
             ConnectionHandler previousOwner = OWNER.get();
-            OWNER.set(connectionHandler());
+            ConnectionHandler owner = connectionHandler();
+            OWNER.set(owner);
+            boolean marked = owner.statementStarts(method.getName());
             try {
                 return method.invoke(target, args);
             } catch (InvocationTargetException e) {
                 Throwable cause = e.getCause();
+                SQLException deadlock = marked ? owner.deadlockOutcome(cause) : null;
+                if (deadlock != null) {
+                    throw deadlock;
+                }
                 SQLException shown;
                 if (cause instanceof SQLException sql) {
                     shown = Errors.translate(sql, plane.cluster());
@@ -147,6 +154,9 @@ public final class Wrappers {
                 }
                 throw shown;
             } finally {
+                if (marked) {
+                    owner.statementEnded();
+                }
                 Session.restore(previous);
                 if (previousOwner == null) {
                     OWNER.remove();
@@ -157,7 +167,7 @@ public final class Wrappers {
         }
     }
 
-    static final class ConnectionHandler extends Handler {
+    static final class ConnectionHandler extends Handler implements Deadlocks.Transaction {
         private static final java.util.Set<String> SESSION_SETTINGS = java.util.Set.of("setCatalog", "setSchema",
                 "setTransactionIsolation", "setReadOnly", "setHoldability", "setNetworkTimeout", "setClientInfo", "setTypeMap");
         /** ShardingSphere's logical connection, made on first need (a fast-path-only connection never needs one) */
@@ -187,6 +197,117 @@ public final class Wrappers {
             this.topologyVersion = plane.router().topology().version();
         }
 
+        // ---- the deadlock check across groups (Deadlocks): read from its thread ----
+
+        /** when the transaction took its first master connection (System.nanoTime) */
+        private volatile long startedNanos;
+        /** when the statement running in the transaction started (System.nanoTime), 0 while none is */
+        private volatile long busySinceNanos;
+        /** the transaction's master connections, as the servers name them */
+        private volatile java.util.List<Deadlocks.Held> held = java.util.List.of();
+        /** why the deadlock check chose this transaction to roll back, until the transaction ends; else null */
+        private volatile String victim;
+
+        @Override
+        public long startedNanos() {
+            return startedNanos;
+        }
+
+        @Override
+        public long busySinceNanos() {
+            return busySinceNanos;
+        }
+
+        @Override
+        public java.util.List<Deadlocks.Held> held() {
+            return held;
+        }
+
+        @Override
+        public void victim(String why) {
+            victim = why;
+        }
+
+        /** Whether the check watches this connection: its transactions are its own (not the proxy's pinned views). */
+        private boolean watched() {
+            return plane.deadlocks() != null && masters == null;
+        }
+
+        /** A statement starts (true: it runs in a watched transaction, and {@link #statementEnded} must follow). */
+        boolean statementStarts(String method) {
+            if (autoCommit || busySinceNanos != 0 || !method.startsWith("execute") || !watched()) {
+                return false;
+            }
+            busySinceNanos = System.nanoTime() | 1;
+            return true;
+        }
+
+        void statementEnded() {
+            busySinceNanos = 0;
+        }
+
+        /**
+         * What a statement of a watched transaction fails with when it met a deadlock: a server's own (1213: it rolled
+         * back its part) or this transaction chosen as the victim of one across groups (its statement interrupted,
+         * 1317). Either way the whole transaction is rolled back now, on every master, which also releases the locks the
+         * others wait for, and the error is 1213, SQLSTATE 40001. Null for any other failure.
+         */
+        SQLException deadlockOutcome(Throwable failure) {
+            int code = 0;
+            String message = null;
+            for (Throwable t = failure; t != null && code == 0; t = t.getCause()) {
+                if (t instanceof SQLException e && (e.getErrorCode() == 1213 || e.getErrorCode() == 1317)) {
+                    code = e.getErrorCode();
+                    message = e.getMessage();
+                }
+            }
+            String why = victim;
+            if (code == 0 || code == 1317 && why == null) {
+                return null;
+            }
+            String text = code == 1213 ? "[cluster=" + plane.cluster() + "] " + message
+                    + " (Ballast rolled the transaction back on every group)" : why;
+            SQLException shown = new java.sql.SQLTransactionRollbackException(text, "40001", 1213, failure);
+            try {
+                if (target != null) {
+                    target.rollback(); // ShardingSphere's own state (its master connections are shared: no-ops)
+                }
+            } catch (SQLException e) {
+                shown.addSuppressed(e);
+            }
+            try {
+                endTransaction(false);
+            } catch (SQLException e) {
+                shown.addSuppressed(e);
+            }
+            return shown;
+        }
+
+        /** The transaction's masters changed: what the deadlock check sees. */
+        private void transactionHolds() {
+            if (!watched()) {
+                return;
+            }
+            if (inTransaction.isEmpty()) {
+                plane.deadlocks().unregister(this);
+                held = java.util.List.of();
+                victim = null;
+                return;
+            }
+            java.util.List<Deadlocks.Held> now = new java.util.ArrayList<>();
+            for (NodeDataSource master : inTransaction) {
+                Connection c = pins.get(master);
+                if (c != null) {
+                    try {
+                        now.add(new Deadlocks.Held(master, c.unwrap(com.mysql.cj.jdbc.JdbcConnection.class).getSession().getThreadId()));
+                    } catch (SQLException | RuntimeException e) {
+                        // not a Connector/J connection: the check cannot name it
+                    }
+                }
+            }
+            held = java.util.List.copyOf(now);
+        }
+
         @Override
         ConnectionHandler connectionHandler() {
             return this;
@@ -213,8 +334,13 @@ public final class Wrappers {
             if (c.getAutoCommit() != autoCommit) {
                 c.setAutoCommit(autoCommit);
             }
-            if (!autoCommit) {
-                inTransaction.add(master);
+            if (!autoCommit && inTransaction.add(master)) {
+                if (inTransaction.size() == 1 && watched()) {
+                    startedNanos = System.nanoTime();
+                    victim = null;
+                    plane.deadlocks().register(this);
+                }
+                transactionHolds();
             }
             return c;
         }
@@ -258,6 +384,7 @@ public final class Wrappers {
                 }
             }
             inTransaction.clear();
+            transactionHolds();
             if (first != null) {
                 throw first;
             }
@@ -405,6 +532,7 @@ public final class Wrappers {
                     }
                 } catch (SQLException e) {
                     inTransaction.clear();
+                    transactionHolds();
                     throw commit ? Errors.inDoubt(e, plane.cluster(), "COMMIT") : e;
                 }
                 endTransaction(commit);
@@ -429,6 +557,9 @@ public final class Wrappers {
                     plane.open().decrementAndGet();
                 }
                 closed = true; // fast statements of this connection now hand over to ShardingSphere, which reports it closed
+                if (watched()) {
+                    plane.deadlocks().unregister(this);
+                }
                 java.util.List<NodeDataSource> pinned;
                 synchronized (this) {
                     pinned = java.util.List.copyOf(pins.keySet());

@@ -1,4 +1,4 @@
-package dev.ballast.proxy;
+package dev.ballast.jdbc.internal;
 
 import java.util.ArrayList;
 import java.util.Collections;

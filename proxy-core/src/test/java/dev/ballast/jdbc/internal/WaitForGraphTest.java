@@ -1,4 +1,4 @@
-package dev.ballast.proxy;
+package dev.ballast.jdbc.internal;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,6 +1,5 @@
-package dev.ballast.proxy;
+package dev.ballast.jdbc.internal;
 
-import dev.ballast.jdbc.internal.NodeDataSource;
 import dev.ballast.rules.ClusterConfig;
 import dev.ballast.rules.MonitorCredentials;
 import dev.ballast.rules.NodeAddress;
@@ -15,7 +14,6 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -23,28 +21,50 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.StringJoiner;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Finds deadlocks between the proxy's relayed transactions over several groups and breaks them. Each server sees only
- * its own part of such a cycle (T1 waits for T2 on one group, T2 for T1 on another), so no server detects it, and both
- * would wait for {@code innodb_lock_wait_timeout} (50 s by default) while every transaction that wants their rows queues
- * behind them.
+ * Finds deadlocks between one data plane's transactions over several groups and breaks them. Each server sees only its
+ * own part of such a cycle (T1 waits for T2 on one group, T2 for T1 on another), so no server detects it, and both
+ * would wait for {@code innodb_lock_wait_timeout} (50 s by default) while every transaction that wants their rows
+ * queues behind them.
  *
- * <p>Every {@code proxy.deadlockCheckMs} it looks at the pins of the open transactions; when two or more transactions
- * have a statement in flight for longer than that, it reads the lock waits of the masters they wait on
- * ({@code INNODB_LOCK_WAITS}, which needs {@code PROCESS}: the {@code monitor:} user when there is one, else the
- * application user), maps the servers' thread ids to the transactions that own them, and rolls back the youngest member
- * of each cycle ({@link WaitForGraph}): it marks the transaction as the victim and interrupts its waiting statement
- * ({@code KILL QUERY}, as the application user that owns the connection); the relay then rolls the transaction back on
- * every group and answers error 1213 (SQLSTATE 40001), as a server does for a deadlock it finds itself. Only this
- * proxy's own transactions are seen: a cycle through another proxy or another client still ends at the timeout.
+ * <p>Every {@code deadlockCheckMs} it looks at the open transactions that registered ({@link Transaction}: the driver's
+ * logical connections and the proxy's relayed transactions); when two or more have had a statement running for longer
+ * than that, it reads the lock waits of the masters they hold connections to ({@code INNODB_LOCK_WAITS}, which needs
+ * {@code PROCESS}: the {@code monitor:} user when there is one, else the application user), maps the servers' thread ids
+ * to the transactions that own them, and rolls back the youngest member of each cycle ({@link WaitForGraph}): it marks
+ * the transaction as the victim and interrupts its waiting statements ({@code KILL QUERY}, as the application user that
+ * owns the connection). The transaction then rolls itself back on every group and answers error 1213 (SQLSTATE 40001),
+ * as a server does for a deadlock it finds. Only this data plane's transactions are seen: a cycle through another
+ * process or another client still ends at the timeout.
  */
-final class Deadlocks implements AutoCloseable {
+public final class Deadlocks implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Deadlocks.class);
+
+    /** A transaction over several groups that the check may roll back; its methods are called from the check's thread. */
+    public interface Transaction {
+        /** When it began (System.nanoTime): the youngest of a cycle is rolled back. */
+        long startedNanos();
+
+        /** Since when a statement of it has been running (System.nanoTime), or 0 while none is. */
+        long busySinceNanos();
+
+        /** Its server connections now: the node of each and the server's thread id of the connection there. */
+        List<Held> held();
+
+        /** It was chosen to end a deadlock ({@code why} is the client's message), before its statements are interrupted. */
+        void victim(String why);
+    }
+
+    /** One server connection of a transaction. */
+    public record Held(NodeDataSource node, long threadId) {
+    }
 
     /** Each lock wait as the server's thread ids of the waiting and the blocking transaction. */
     static final String LOCK_WAITS = "SELECT r.trx_mysql_thread_id, b.trx_mysql_thread_id"
@@ -56,19 +76,20 @@ final class Deadlocks implements AutoCloseable {
     private static final long REFUSED_RETRY_MS = 60_000;
 
     private final ClusterConfig config;
-    private final Backends backends;
     private final long checkMs;
     private final Properties readerProperties;
+    private final Set<Transaction> open = ConcurrentHashMap.newKeySet();
+    private final LongAdder victims = new LongAdder();
     private final ScheduledExecutorService timer;
     /** one connection per master to read its lock waits; the timer thread only */
     private final Map<NodeAddress, Connection> readers = new HashMap<>();
     /** masters that refused the lock-wait query (no PROCESS privilege), until when (System.nanoTime) they are skipped */
     private final Map<NodeAddress, Long> refusedUntil = new HashMap<>();
 
-    Deadlocks(ClusterConfig config, Backends backends) {
+    /** A check every {@code config.deadlockCheckMs()} (which must be above 0), started by {@link #start()}. */
+    public Deadlocks(ClusterConfig config) {
         this.config = config;
-        this.backends = backends;
-        this.checkMs = config.proxy().deadlockCheckMs();
+        this.checkMs = config.deadlockCheckMs();
         Properties p = new Properties();
         config.pool().jdbcProperties().forEach(p::setProperty);
         p.setProperty("user", config.monitor().map(MonitorCredentials::user).orElse(config.credentials().user()));
@@ -77,20 +98,42 @@ final class Deadlocks implements AutoCloseable {
         p.setProperty("socketTimeout", "2000");
         this.readerProperties = p;
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "ballast-proxy-deadlocks");
+            Thread t = new Thread(r, "ballast-deadlocks-" + config.name());
             t.setDaemon(true);
             return t;
         });
     }
 
-    /** Checks now that each master lets the proxy read its lock waits (a warning names the one that does not), then looks every interval. */
-    void start() {
+    /** Whether the config wants a check: several groups (one server sees a one-group cycle whole) and an interval. */
+    public static boolean wanted(ClusterConfig config) {
+        return config.deadlockCheckMs() > 0 && config.groups().size() > 1;
+    }
+
+    /**
+     * Checks now that each master lets this process read its lock waits (a warning names the one that does not), then
+     * looks every interval.
+     */
+    public void start() {
         timer.execute(() -> {
             for (dev.ballast.rules.GroupConfig g : config.groups().values()) {
                 lockWaits(g.master());
             }
         });
         timer.scheduleWithFixedDelay(this::checkSafely, checkMs, checkMs, TimeUnit.MILLISECONDS);
+    }
+
+    /** From its first statement on a master until it ends. */
+    public void register(Transaction t) {
+        open.add(t);
+    }
+
+    public void unregister(Transaction t) {
+        open.remove(t);
+    }
+
+    /** Transactions rolled back so far to end a deadlock. */
+    public long victims() {
+        return victims.sum();
     }
 
     private void checkSafely() {
@@ -101,88 +144,79 @@ final class Deadlocks implements AutoCloseable {
         }
     }
 
-    /** A statement in flight on a pin for longer than the check interval. */
-    private record Waiting(ShardedTransaction tx, ShardedTransaction.Pin pin, long since) {
-    }
-
     /** One look: the transactions that wait, the masters' lock waits between them, the cycles and their victims. */
     void check() {
         long now = System.nanoTime();
         long threshold = checkMs * 1_000_000L;
-        Map<NodeAddress, Map<Long, ShardedTransaction>> owners = new HashMap<>();
-        Map<NodeAddress, NodeDataSource> waitedOn = new LinkedHashMap<>();
-        List<Waiting> waiting = new ArrayList<>();
-        Set<ShardedTransaction> waiters = new HashSet<>();
-        for (ShardedTransaction tx : backends.transactions) {
-            for (ShardedTransaction.Pin pin : tx.pinned()) {
-                Backend b = pin.backend;
-                long id = b.serverThreadId;
-                if (id != 0) {
-                    owners.computeIfAbsent(b.node.address(), k -> new HashMap<>()).put(id, tx);
-                }
-                long since = b.busySinceNanos;
-                if (since != 0 && now - since > threshold) {
-                    waiting.add(new Waiting(tx, pin, since));
-                    waiters.add(tx);
-                    waitedOn.put(b.node.address(), b.node);
+        Map<NodeAddress, Map<Long, Transaction>> owners = new HashMap<>();
+        Map<NodeAddress, NodeDataSource> asked = new LinkedHashMap<>();
+        Map<Transaction, Long> waiting = new HashMap<>(); // each waiting transaction and its statement's start
+        for (Transaction t : open) {
+            long since = t.busySinceNanos();
+            boolean waits = since != 0 && now - since > threshold;
+            for (Held h : t.held()) {
+                owners.computeIfAbsent(h.node().address(), k -> new HashMap<>()).put(h.threadId(), t);
+                if (waits) {
+                    asked.put(h.node().address(), h.node());
                 }
             }
+            if (waits) {
+                waiting.put(t, since);
+            }
         }
-        if (waiters.size() < 2) {
+        if (waiting.size() < 2) {
             return; // a cycle needs two transactions that both wait
         }
-        Map<ShardedTransaction, Set<ShardedTransaction>> graph = new LinkedHashMap<>();
-        for (Map.Entry<NodeAddress, NodeDataSource> e : waitedOn.entrySet()) {
-            Map<Long, ShardedTransaction> own = owners.getOrDefault(e.getKey(), Map.of());
+        Map<Transaction, Set<Transaction>> graph = new LinkedHashMap<>();
+        Map<Transaction, List<Held>> waitsOn = new HashMap<>(); // the connections each waiter waits on
+        for (Map.Entry<NodeAddress, NodeDataSource> e : asked.entrySet()) {
+            Map<Long, Transaction> own = owners.getOrDefault(e.getKey(), Map.of());
             for (long[] w : lockWaits(e.getKey())) {
-                ShardedTransaction waiter = own.get(w[0]);
-                ShardedTransaction holder = own.get(w[1]);
-                if (waiter != null && holder != null && waiter != holder && waiters.contains(waiter)) {
+                Transaction waiter = own.get(w[0]);
+                Transaction holder = own.get(w[1]);
+                if (waiter != null && holder != null && waiter != holder && waiting.containsKey(waiter)) {
                     graph.computeIfAbsent(waiter, k -> new LinkedHashSet<>()).add(holder);
+                    waitsOn.computeIfAbsent(waiter, k -> new ArrayList<>()).add(new Held(e.getValue(), w[0]));
                 }
             }
         }
-        for (WaitForGraph.Cycle<ShardedTransaction> c : WaitForGraph.victims(graph,
-                Comparator.comparingLong((ShardedTransaction t) -> t.startedNanos))) {
-            rollBack(c, waiting);
+        for (WaitForGraph.Cycle<Transaction> c : WaitForGraph.victims(graph,
+                Comparator.comparingLong(Transaction::startedNanos))) {
+            rollBack(c, waiting, waitsOn);
         }
     }
 
-    /** The victim is marked and its waiting statements interrupted; the relay rolls it back when their errors come. */
-    private void rollBack(WaitForGraph.Cycle<ShardedTransaction> c, List<Waiting> waiting) {
-        for (ShardedTransaction member : c.members()) {
-            if (waiting.stream().noneMatch(w -> w.tx() == member && w.pin().backend.busySinceNanos == w.since())) {
+    /** The victim is marked and its waiting statements interrupted; it rolls itself back when their errors come. */
+    private void rollBack(WaitForGraph.Cycle<Transaction> c, Map<Transaction, Long> waiting, Map<Transaction, List<Held>> waitsOn) {
+        for (Transaction member : c.members()) {
+            if (member.busySinceNanos() != waiting.get(member)) {
                 return; // a member's wait ended while the servers were read (a timeout, a client gone): no cycle now
             }
         }
-        ShardedTransaction victim = c.victim();
+        Transaction victim = c.victim();
         StringJoiner where = new StringJoiner(", ");
-        for (Waiting w : waiting) {
-            if (c.members().contains(w.tx())) {
-                where.add((w.tx() == victim ? "this one on " : "another on ") + w.pin().backend.node.address()
-                        + " (group " + w.pin().group + ")");
+        for (Transaction member : c.members()) {
+            for (Held h : waitsOn.getOrDefault(member, List.of())) {
+                where.add((member == victim ? "this one on " : "another on ") + h.node().address() + " (group "
+                        + h.node().group() + ")");
             }
         }
         String why = "[cluster=" + config.name() + "] Deadlock found when trying to get lock; try restarting transaction: "
                 + c.members().size() + " transactions over several groups waited for each other's locks (" + where
-                + "), which no server sees whole; the proxy rolled back this one, the youngest, on every group";
+                + "), which no server sees whole; Ballast rolled back this one, the youngest, on every group";
         victim.victim(why);
         int interrupted = 0;
-        for (Waiting w : waiting) {
-            Backend b = w.pin().backend;
-            if (w.tx() != victim || b.busySinceNanos != w.since()) {
-                continue; // another transaction's, or the statement ended meanwhile
-            }
-            try (Connection conn = b.node.getConnection(); Statement s = conn.createStatement()) {
-                s.execute("KILL QUERY " + b.serverThreadId);
+        for (Held h : waitsOn.getOrDefault(victim, List.of())) {
+            try (Connection conn = h.node().getConnection(); Statement s = conn.createStatement()) {
+                s.execute("KILL QUERY " + h.threadId());
                 interrupted++;
             } catch (SQLException e) {
                 log.warn("[cluster={} node={}] could not interrupt the statement of a deadlock's victim (KILL QUERY {}): {}; "
-                        + "it waits for innodb_lock_wait_timeout", config.name(), b.node.address(), b.serverThreadId, e.getMessage());
+                        + "it waits for innodb_lock_wait_timeout", config.name(), h.node().address(), h.threadId(), e.getMessage());
             }
         }
         if (interrupted > 0) {
-            backends.deadlockVictims.increment();
+            victims.increment();
             log.info("[cluster={}] deadlock across groups: {}; rolling back the youngest", config.name(), where);
         }
     }
@@ -219,7 +253,7 @@ final class Deadlocks implements AutoCloseable {
                 refusedUntil.put(address, System.nanoTime() + REFUSED_RETRY_MS * 1_000_000L);
                 log.warn("[cluster={} node={}] cannot read the lock waits as user {} ({}): deadlocks between transactions "
                         + "over several groups end only at innodb_lock_wait_timeout there. Give that user PROCESS (a "
-                        + "monitor: user with PROCESS is used when set), or set proxy.deadlockCheckMs: 0; asking again "
+                        + "monitor: user with PROCESS is used when set), or set deadlockCheckMs: 0; asking again "
                         + "in {} s", config.name(), address, readerProperties.getProperty("user"), e.getMessage(),
                         REFUSED_RETRY_MS / 1000);
             } else {
@@ -245,5 +279,6 @@ final class Deadlocks implements AutoCloseable {
             }
         }
         readers.clear();
+        open.clear();
     }
 }
