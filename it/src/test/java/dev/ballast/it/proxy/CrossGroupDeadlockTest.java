@@ -46,6 +46,8 @@ class CrossGroupDeadlockTest {
     static ProxyServer blind;
     /** the driver's data source, with the monitor user */
     static dev.ballast.jdbc.BallastDataSource driver;
+    /** the same with 2 connections per server: two transactions over both groups hold its pools whole */
+    static dev.ballast.jdbc.BallastDataSource tight;
     static final String USER = "dl_user";
     static final String PASSWORD = "dl-pw";
     /** ids of rows on group g0, and on group g1 */
@@ -75,6 +77,8 @@ class CrossGroupDeadlockTest {
         }
         // made after the table: the driver's ShardingSphere loads the tables there are at its start
         driver = new dev.ballast.jdbc.BallastDataSource(ClusterConfigLoader.parse(cluster + monitor, System::getenv));
+        tight = new dev.ballast.jdbc.BallastDataSource(ClusterConfigLoader.parse(cluster + monitor
+                + "pool:\n  maxPoolSize: 2\n  minIdle: 0\n", System::getenv));
         for (long id = 1; id <= 8; id++) {
             (onGroup(bed.group(0).master(), id) ? ON_G0 : ON_G1).add(id);
         }
@@ -94,7 +98,7 @@ class CrossGroupDeadlockTest {
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[]{driver, blind, proxy, bed}) {
+        for (AutoCloseable c : new AutoCloseable[]{tight, driver, blind, proxy, bed}) {
             try {
                 if (c != null) {
                     c.close();
@@ -188,15 +192,22 @@ class CrossGroupDeadlockTest {
         }
     }
 
-    /** The same through the driver: its fast path (prepared) and ShardingSphere (text) in a transaction over two groups. */
+    /**
+     * The same through the driver: its fast path (prepared) and ShardingSphere (text) in a transaction over two groups;
+     * and with pools of 2 connections, which the two transactions hold whole (the victim's statement is interrupted on
+     * a connection of the check's own).
+     */
     @Test
     void theDriverBreaksADeadlockAcrossGroupsToo() throws Exception {
-        for (boolean text : new boolean[]{false, true}) {
-            long victimsBefore = driver.deadlocks().victims();
-            try (Connection t1 = driver.getConnection(); Connection t2 = driver.getConnection()) {
-                broken(crossGroupDeadlock(t1, t2, text), "driver, " + (text ? "text" : "prepared"), t1, t2);
+        for (dev.ballast.jdbc.BallastDataSource ds : new dev.ballast.jdbc.BallastDataSource[]{driver, tight}) {
+            for (boolean text : new boolean[]{false, true}) {
+                long victimsBefore = ds.deadlocks().victims();
+                try (Connection t1 = ds.getConnection(); Connection t2 = ds.getConnection()) {
+                    broken(crossGroupDeadlock(t1, t2, text), "driver" + (ds == tight ? " (pools of 2)" : "") + ", "
+                            + (text ? "text" : "prepared"), t1, t2);
+                }
+                assertEquals(victimsBefore + 1, ds.deadlocks().victims(), "one victim counted");
             }
-            assertEquals(victimsBefore + 1, driver.deadlocks().victims(), "one victim counted");
         }
     }
 

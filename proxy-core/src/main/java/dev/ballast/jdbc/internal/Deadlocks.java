@@ -39,7 +39,7 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code PROCESS}: the {@code monitor:} user when there is one, else the application user), maps the servers' thread ids
  * to the transactions that own them, and rolls back the youngest member of each cycle ({@link WaitForGraph}): it marks
  * the transaction as the victim and interrupts its waiting statements ({@code KILL QUERY}, as the application user that
- * owns the connection). The transaction then rolls itself back on every group and answers error 1213 (SQLSTATE 40001),
+ * owns the connection, on a connection of the check's own: the pool may be held whole by the waiting transactions). The transaction then rolls itself back on every group and answers error 1213 (SQLSTATE 40001),
  * as a server does for a deadlock it finds. Only this data plane's transactions are seen: a cycle through another
  * process or another client still ends at the timeout.
  */
@@ -78,11 +78,17 @@ public final class Deadlocks implements AutoCloseable {
     private final ClusterConfig config;
     private final long checkMs;
     private final Properties readerProperties;
+    private final Properties killerProperties;
     private final Set<Transaction> open = ConcurrentHashMap.newKeySet();
     private final LongAdder victims = new LongAdder();
     private final ScheduledExecutorService timer;
     /** one connection per master to read its lock waits; the timer thread only */
     private final Map<NodeAddress, Connection> readers = new HashMap<>();
+    /**
+     * one connection per master, as the application user, to interrupt a victim's statement (a user may kill its own
+     * threads): not from the pool, which the deadlocked transactions may hold whole; the timer thread only
+     */
+    private final Map<NodeAddress, Connection> killers = new HashMap<>();
     /** masters that refused the lock-wait query (no PROCESS privilege), until when (System.nanoTime) they are skipped */
     private final Map<NodeAddress, Long> refusedUntil = new HashMap<>();
 
@@ -97,6 +103,11 @@ public final class Deadlocks implements AutoCloseable {
         p.setProperty("connectTimeout", "2000");
         p.setProperty("socketTimeout", "2000");
         this.readerProperties = p;
+        Properties k = new Properties();
+        k.putAll(p);
+        k.setProperty("user", config.credentials().user());
+        k.setProperty("password", config.credentials().password() == null ? "" : config.credentials().password());
+        this.killerProperties = k;
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "ballast-deadlocks-" + config.name());
             t.setDaemon(true);
@@ -207,10 +218,14 @@ public final class Deadlocks implements AutoCloseable {
         victim.victim(why);
         int interrupted = 0;
         for (Held h : waitsOn.getOrDefault(victim, List.of())) {
-            try (Connection conn = h.node().getConnection(); Statement s = conn.createStatement()) {
-                s.execute("KILL QUERY " + h.threadId());
+            try {
+                Connection conn = open(killers, h.node().address(), killerProperties);
+                try (Statement s = conn.createStatement()) {
+                    s.execute("KILL QUERY " + h.threadId());
+                }
                 interrupted++;
             } catch (SQLException e) {
+                discard(killers, h.node().address());
                 log.warn("[cluster={} node={}] could not interrupt the statement of a deadlock's victim (KILL QUERY {}): {}; "
                         + "it waits for innodb_lock_wait_timeout", config.name(), h.node().address(), h.threadId(), e.getMessage());
             }
@@ -229,11 +244,7 @@ public final class Deadlocks implements AutoCloseable {
         }
         List<long[]> waits = new ArrayList<>();
         try {
-            Connection c = readers.get(address);
-            if (c == null) {
-                c = DriverManager.getConnection("jdbc:mysql://" + address + "/", readerProperties);
-                readers.put(address, c);
-            }
+            Connection c = open(readers, address, readerProperties);
             try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(LOCK_WAITS)) {
                 while (rs.next()) {
                     waits.add(new long[]{rs.getLong(1), rs.getLong(2)});
@@ -241,14 +252,7 @@ public final class Deadlocks implements AutoCloseable {
             }
             refusedUntil.remove(address);
         } catch (SQLException e) {
-            Connection c = readers.remove(address);
-            if (c != null) {
-                try {
-                    c.close();
-                } catch (SQLException ignored) {
-                    // broken anyway
-                }
-            }
+            discard(readers, address);
             if (e.getErrorCode() == 1227 || e.getErrorCode() == 1044 || e.getErrorCode() == 1045) {
                 refusedUntil.put(address, System.nanoTime() + REFUSED_RETRY_MS * 1_000_000L);
                 log.warn("[cluster={} node={}] cannot read the lock waits as user {} ({}): deadlocks between transactions "
@@ -263,6 +267,29 @@ public final class Deadlocks implements AutoCloseable {
         return waits;
     }
 
+    /** The kept connection to {@code address}, opened now if there is none. */
+    private static Connection open(Map<NodeAddress, Connection> kept, NodeAddress address, Properties properties)
+            throws SQLException {
+        Connection c = kept.get(address);
+        if (c == null) {
+            c = DriverManager.getConnection("jdbc:mysql://" + address + "/", properties);
+            kept.put(address, c);
+        }
+        return c;
+    }
+
+    /** Closes a kept connection after a failure: the next use opens a new one. */
+    private static void discard(Map<NodeAddress, Connection> kept, NodeAddress address) {
+        Connection c = kept.remove(address);
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException ignored) {
+                // broken anyway
+            }
+        }
+    }
+
     @Override
     public void close() {
         timer.shutdownNow();
@@ -271,14 +298,11 @@ public final class Deadlocks implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        for (Connection c : readers.values()) {
-            try {
-                c.close();
-            } catch (SQLException ignored) {
-                // closing anyway
+        for (Map<NodeAddress, Connection> kept : List.of(readers, killers)) {
+            for (NodeAddress a : List.copyOf(kept.keySet())) {
+                discard(kept, a);
             }
         }
-        readers.clear();
         open.clear();
     }
 }
