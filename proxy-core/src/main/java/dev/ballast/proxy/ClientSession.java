@@ -310,6 +310,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
                 case RELAY_STATEMENT -> relay.tryStart(command, done);
                 case RELAY_TRANSACTION -> relay.tryTransaction(command, done);
                 case RELAY_SHARDED_TRANSACTION -> relay.tryShardedTransaction(command, done);
+                case BEGIN -> relay.begin(command, done);
                 case JDBC -> false;
             };
         } catch (RuntimeException e) {

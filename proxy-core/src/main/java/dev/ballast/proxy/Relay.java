@@ -261,6 +261,21 @@ final class Relay implements Backend.Listener {
     }
 
     /**
+     * BEGIN while no transaction has started, where transactions are relayed: they start with their first statement (on a
+     * relay connection, or on the JDBC path), so BEGIN only marks the session, as the JDBC path would, and is answered
+     * here rather than on a worker thread.
+     */
+    boolean begin(Command command, CompletableFuture<Void> done) {
+        this.command = command;
+        this.done = done;
+        lastSequence = 0;
+        state.begun();
+        okPacket();
+        finish();
+        return true;
+    }
+
+    /**
      * Transactions of a cluster with one group whose tables keep their names: every statement of a transaction goes,
      * unchanged, to one server connection (BEGIN first), held until COMMIT or ROLLBACK. A transaction that started on
      * the JDBC path (no relay connection was free) stays there. Returns false when the command is not for this path.

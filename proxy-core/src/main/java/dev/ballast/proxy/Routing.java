@@ -19,6 +19,11 @@ final class Routing {
         RELAY_TRANSACTION,
         /** a statement of a transaction over several groups the relay carries (or is to start, or lost) */
         RELAY_SHARDED_TRANSACTION,
+        /**
+         * BEGIN or START TRANSACTION while no transaction has started, where transactions are relayed (they start with
+         * their first statement): the session notes it and answers on the event loop
+         */
+        BEGIN,
         /** the JDBC data plane on a worker thread */
         JDBC
     }
@@ -36,6 +41,9 @@ final class Routing {
         if (!relay || c.sequence() != 0) {
             return Executor.JDBC;
         }
+        if ((relayTransactions || relayShardedTransactions) && s.nothingStarted() && begins(c, s)) {
+            return Executor.BEGIN;
+        }
         if (relayShardedTransactions && (s.sharded() != null || s.transactionWanted())
                 && (c instanceof Command.Query || c instanceof Command.Execute || c instanceof Command.ResetConnection
                 || c instanceof Command.Quit)) {
@@ -50,5 +58,14 @@ final class Routing {
             return Executor.RELAY_STATEMENT;
         }
         return Executor.JDBC;
+    }
+
+    /** Whether the command is a BEGIN: a query of its own, or the execute of a prepared one. */
+    private static boolean begins(Command c, SessionState s) {
+        if (c instanceof Command.Execute x) {
+            SessionState.Prepared p = s.prepared(x.statementId());
+            return p != null && p.begins;
+        }
+        return c instanceof Command.Query q && Sql.begins(q.sql());
     }
 }

@@ -31,11 +31,15 @@ final class SessionState {
         final Map<Integer, ByteArrayOutputStream> longData = new HashMap<>();
         boolean longDataTooLarge;
 
+        /** the statement is BEGIN or START TRANSACTION (without parameters) */
+        final boolean begins;
+
         Prepared(int id, String sql, int params, Columns.Column[] columns) {
             this.id = id;
             this.sql = sql;
             this.params = params;
             this.columns = columns;
+            this.begins = params == 0 && Sql.begins(sql);
         }
     }
 
@@ -76,6 +80,11 @@ final class SessionState {
     boolean autocommitStatement() {
         return autocommit && !explicit && jdbcTransaction == null && relayedTransaction == null && relayedTransactionLost == null
                 && sharded == null;
+    }
+
+    /** Whether no transaction has started anywhere (none on the JDBC path, none relayed, none lost); BEGIN may be seen. */
+    boolean nothingStarted() {
+        return jdbcTransaction == null && relayedTransaction == null && relayedTransactionLost == null && sharded == null;
     }
 
     /** Whether the client is in a transaction that has not started anywhere yet (BEGIN seen, or autocommit off). */

@@ -129,6 +129,14 @@ final class Sql {
         return out;
     }
 
+    /** Whether {@code sql} is BEGIN (BEGIN WORK) or START TRANSACTION, alone (not several statements). */
+    static boolean begins(String sql) {
+        java.util.List<String> w = words(sql, 2);
+        boolean begin = !w.isEmpty() && (w.get(0).equals("BEGIN") || w.get(0).equals("START") && w.size() > 1
+                && w.get(1).equals("TRANSACTION"));
+        return begin && !severalStatements(sql);
+    }
+
     /** Whether the text may hold more than one statement: cheap, no lexing unless it has a {@code ;} before its end. */
     static boolean severalStatements(String sql) {
         int semicolon = sql.indexOf(';');

@@ -36,6 +36,9 @@ class RoutingTest {
                 yield w;
             }
             case "query" -> Codec.command(a, Command.COM_QUERY, "SELECT 1");
+            case "begin" -> Codec.command(a, Command.COM_QUERY, "BEGIN");
+            case "start" -> Codec.command(a, Command.COM_QUERY, "start  transaction");
+            case "begin-and-more" -> Codec.command(a, Command.COM_QUERY, "BEGIN; SELECT 1");
             case "prepare" -> Codec.command(a, Command.COM_STMT_PREPARE, "SELECT ?");
             case "ping" -> Codec.command(a, Command.COM_PING, "");
             case "reset" -> Codec.command(a, Command.COM_RESET_CONNECTION, "");
@@ -56,6 +59,7 @@ class RoutingTest {
                 x.begun();
                 x.shardedStarted(new ShardedTransaction(null, null, null, 0, "c", "db", 1000));
             };
+            case "prepared-begin" -> x -> x.addPrepared("BEGIN", 0, new Columns.Column[0]); // statement id 1
             case "relayed-lost" -> x -> {
                 x.begun();
                 x.relayedTransactionLost("server gone");
@@ -88,6 +92,16 @@ class RoutingTest {
             "execute, 0, relayed-lost,   true,  true,  RELAY_TRANSACTION",
             "execute, 0, relayed-lost,   true,  false, JDBC",
             "query,   0, relayed-lost,   true,  true,  RELAY_TRANSACTION",
+            "begin,   0, autocommit,     true,  true,  BEGIN",
+            "begin,   0, begun,          true,  true,  BEGIN",
+            "start,   0, autocommit-off, true,  true,  BEGIN",
+            "execute, 0, prepared-begin, true,  true,  BEGIN",
+            "execute, 0, prepared-begin, true,  false, RELAY_STATEMENT",
+            "begin,   0, autocommit,     true,  false, JDBC",
+            "begin,   0, autocommit,     false, true,  JDBC",
+            "begin,   3, autocommit,     true,  true,  JDBC",
+            "begin,   0, relayed-lost,   true,  true,  RELAY_TRANSACTION",
+            "begin-and-more, 0, autocommit, true, true, JDBC",
     })
     void theExecutorForACommand(String kind, int sequence, String session, boolean relay, boolean transactions,
                                 Executor expected) {
@@ -114,6 +128,9 @@ class RoutingTest {
             "reset,   0, sharded-open,   true,  true,  RELAY_SHARDED_TRANSACTION",
             "quit,    0, sharded-open,   true,  true,  RELAY_SHARDED_TRANSACTION",
             "query,   0, sharded-open,   false, true,  JDBC",
+            "begin,   0, autocommit,     true,  true,  BEGIN",
+            "begin,   0, sharded-open,   true,  true,  RELAY_SHARDED_TRANSACTION",
+            "execute, 0, prepared-begin, true,  true,  BEGIN",
     })
     void theExecutorForACommandWithTransactionsOverSeveralGroups(String kind, int sequence, String session, boolean relay,
                                                                  boolean sharded, Executor expected) {
