@@ -34,6 +34,8 @@ final class Gather {
     private final String cluster;
     private final Done done;
     private final Merge.NodeResult[] results;
+    /** the merge compares or adds values (ORDER BY, DISTINCT, aggregates): rows are decoded as they come */
+    private final boolean decode;
     private final Map<ShardedTransaction.Pin, ArrayDeque<Integer>> queues = new LinkedHashMap<>();
     private int running;
     private Reply.Err error;
@@ -48,6 +50,7 @@ final class Gather {
         this.cluster = cluster;
         this.done = done;
         this.results = new Merge.NodeResult[steps.size()];
+        this.decode = template.aggregates() || template.distinct() || !template.order().isEmpty();
         for (int n = 0; n < steps.size(); n++) {
             queues.computeIfAbsent(steps.get(n).pin(), p -> new ArrayDeque<>()).add(n);
         }
@@ -119,6 +122,10 @@ final class Gather {
             }
             byte[] payload = new byte[length - 4];
             in.getBytes(index + 4, payload);
+            if (!decode) {
+                rows.add(new Merge.Row(payload, null)); // rows in node order: passed on as the server encoded them
+                return;
+            }
             try {
                 rows.add(new Merge.Row(payload, BinaryRows.decodeRow(in.slice(index + 4, length - 4), columns)));
             } catch (RuntimeException e) {

@@ -601,6 +601,11 @@ final class Relay implements Backend.Listener {
         String logical = t.table().name();
         int status = state.status();
         ByteBuf o = out();
+        long size = 64L + 128L * columns.size();
+        for (byte[] row : rows) {
+            size += 4 + row.length;
+        }
+        o.ensureWritable((int) Math.min(size, FLUSH_BYTES + 4096)); // once, not by doubling as the rows go in
         int seq = 1;
         int at = Codec.beginPacket(o, seq++);
         Wire.lenencInt(o, columns.size());
