@@ -91,7 +91,7 @@ final class Backend extends ByteToMessageDecoder {
     long idleSinceNanos = System.nanoTime();
     /** the server's id of this connection (its thread id, as {@code KILL} and {@code INNODB_TRX} name it); 0 before login */
     volatile long serverThreadId;
-    /** when the command in flight was sent (System.nanoTime), 0 while none is: what {@link Deadlocks} reads */
+    /** when the command in flight was sent (System.nanoTime), 0 while none is: what the deadlock check reads (through {@link ShardedTransaction#busySinceNanos}) */
     volatile long busySinceNanos;
 
     Backend(Backends pool, NodeDataSource node, int variant, String user, String password, String database, int socketTimeoutMs) {

@@ -635,7 +635,7 @@ final class Relay implements Backend.Listener {
 
     /**
      * A statement of a transaction over several groups met a deadlock: the server rolled back its own part (1213), or the
-     * proxy interrupted the statement of the victim it chose ({@link Deadlocks}). As a server does for a deadlock, the
+     * deadlock check interrupted the statement of the victim it chose ({@link dev.ballast.jdbc.internal.Deadlocks}). As a server does for a deadlock, the
      * whole transaction ends: ROLLBACK on every pin (which releases the locks the others wait for), then error 1213.
      */
     private void rollBackDeadlocked(String message) {

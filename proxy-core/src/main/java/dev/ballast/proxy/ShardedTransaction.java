@@ -57,7 +57,7 @@ final class ShardedTransaction implements dev.ballast.jdbc.internal.Deadlocks.Tr
     private volatile Pin[] pinned = new Pin[0];
     /** when the transaction was made (System.nanoTime): the younger of a deadlock's transactions is rolled back */
     final long startedNanos = System.nanoTime();
-    /** why {@link Deadlocks} chose this transaction to roll back, once it did; else null */
+    /** why the deadlock check chose this transaction to roll back, once it did; else null */
     private volatile String victim;
     /** why the transaction is lost (a pinned connection broke, a deadlock), until the client ends it; null while it is not */
     private volatile String lost;
@@ -137,7 +137,7 @@ final class ShardedTransaction implements dev.ballast.jdbc.internal.Deadlocks.Tr
      * already named in it) and that the proxy rolled back the rest; for a victim, why the proxy chose it.
      */
     String deadlockMessage(int code, String serverMessage) {
-        return code == 1213 ? serverMessage + " (the proxy rolled the transaction back on every group)" : victim;
+        return code == 1213 ? serverMessage + " (Ballast rolled the transaction back on every group)" : victim;
     }
 
     String cluster() {
@@ -342,7 +342,7 @@ final class ShardedTransaction implements dev.ballast.jdbc.internal.Deadlocks.Tr
         private SQLException errorOf(ByteBuf in, int index, int length) {
             Reply.Err e = Reply.Err.read(in, index, length);
             if (deadlocked(e.code())) {
-                // the client's ROLLBACK (which it sends after 1213) closes the pins: the servers roll back the rest
+                // done() closes the pins: the servers roll back the rest now, releasing the locks others wait for
                 String why = deadlockMessage(e.code(), "[cluster=" + cluster + " node=" + pin.backend.node.address() + "] "
                         + e.message());
                 lostBecause("it met a deadlock (" + why + ")");

@@ -139,6 +139,7 @@ public final class Wrappers {
                 Throwable cause = e.getCause();
                 SQLException deadlock = marked ? owner.deadlockOutcome(cause) : null;
                 if (deadlock != null) {
+                    plane.router().metrics().error(dev.ballast.metrics.DataPlaneMetrics.SHARDING_SPHERE, deadlock.getSQLState());
                     throw deadlock;
                 }
                 SQLException shown;
