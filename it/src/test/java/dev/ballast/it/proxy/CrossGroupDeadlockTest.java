@@ -48,6 +48,8 @@ class CrossGroupDeadlockTest {
     static dev.ballast.jdbc.BallastDataSource driver;
     /** the same with 2 connections per server: two transactions over both groups hold its pools whole */
     static dev.ballast.jdbc.BallastDataSource tight;
+    /** the driver with the check off (deadlockCheckMs: 0): a server's own deadlock must still end the whole transaction */
+    static dev.ballast.jdbc.BallastDataSource unchecked;
     static final String USER = "dl_user";
     static final String PASSWORD = "dl-pw";
     /** ids of rows on group g0, and on group g1 */
@@ -79,6 +81,8 @@ class CrossGroupDeadlockTest {
         driver = new dev.ballast.jdbc.BallastDataSource(ClusterConfigLoader.parse(cluster + monitor, System::getenv));
         tight = new dev.ballast.jdbc.BallastDataSource(ClusterConfigLoader.parse(cluster + monitor
                 + "pool:\n  maxPoolSize: 2\n  minIdle: 0\n", System::getenv));
+        unchecked = new dev.ballast.jdbc.BallastDataSource(ClusterConfigLoader.parse(cluster + "deadlockCheckMs: 0\n",
+                System::getenv));
         for (long id = 1; id <= 8; id++) {
             (onGroup(bed.group(0).master(), id) ? ON_G0 : ON_G1).add(id);
         }
@@ -98,7 +102,7 @@ class CrossGroupDeadlockTest {
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[]{tight, driver, blind, proxy, bed}) {
+        for (AutoCloseable c : new AutoCloseable[]{unchecked, tight, driver, blind, proxy, bed}) {
             try {
                 if (c != null) {
                     c.close();
@@ -237,6 +241,9 @@ class CrossGroupDeadlockTest {
         serverDeadlock(connect(proxy), connect(proxy));
         reset();
         serverDeadlock(driver.getConnection(), driver.getConnection());
+        reset();
+        assertEquals(null, unchecked.deadlocks(), "deadlockCheckMs: 0 runs no check");
+        serverDeadlock(unchecked.getConnection(), unchecked.getConnection());
     }
 
     /** T2 writes on g1, then meets a deadlock that g0 finds and rolls back there: its g1 part must go too. */

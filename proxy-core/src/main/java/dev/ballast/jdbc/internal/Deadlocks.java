@@ -39,7 +39,8 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code PROCESS}: the {@code monitor:} user when there is one, else the application user), maps the servers' thread ids
  * to the transactions that own them, and rolls back the youngest member of each cycle ({@link WaitForGraph}): it marks
  * the transaction as the victim and interrupts its waiting statements ({@code KILL QUERY}, as the application user that
- * owns the connection, on a connection of the check's own: the pool may be held whole by the waiting transactions). The transaction then rolls itself back on every group and answers error 1213 (SQLSTATE 40001),
+ * owns the connection, on a connection of the check's own: the pool may be held whole by the waiting transactions).
+ * The transaction then rolls itself back on every group and answers error 1213 (SQLSTATE 40001),
  * as a server does for a deadlock it finds. Only this data plane's transactions are seen: a cycle through another
  * process or another client still ends at the timeout.
  */

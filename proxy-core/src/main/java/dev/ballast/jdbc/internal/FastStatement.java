@@ -155,11 +155,11 @@ final class FastStatement implements InvocationHandler {
         try {
             if (!connection.autoCommit()) {
                 // inside a transaction: every statement on the master's connection the transaction holds, no retries
-                boolean marked = connection.statementStarts(kind);
+                boolean marked = connection.statementStarts();
                 try {
                     return runOn(kind, connection.masterPin(dataNode.group()), connection.plane.router().master(dataNode.group()), node);
                 } catch (SQLException e) {
-                    SQLException deadlock = marked ? connection.deadlockOutcome(e) : null;
+                    SQLException deadlock = connection.deadlockOutcome(e); // ends the whole transaction
                     throw deadlock != null ? deadlock : e;
                 } finally {
                     if (marked) {

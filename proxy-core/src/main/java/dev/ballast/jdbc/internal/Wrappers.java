@@ -132,12 +132,14 @@ public final class Wrappers {
             ConnectionHandler previousOwner = OWNER.get();
             ConnectionHandler owner = connectionHandler();
             OWNER.set(owner);
-            boolean marked = owner.statementStarts(method.getName());
+            // a statement of a transaction: a deadlock ends the whole transaction, checked or not; the check sees it run
+            boolean inTransaction = !owner.autoCommit() && method.getName().startsWith("execute");
+            boolean marked = inTransaction && owner.statementStarts();
             try {
                 return method.invoke(target, args);
             } catch (InvocationTargetException e) {
                 Throwable cause = e.getCause();
-                SQLException deadlock = marked ? owner.deadlockOutcome(cause) : null;
+                SQLException deadlock = inTransaction ? owner.deadlockOutcome(cause) : null;
                 if (deadlock != null) {
                     plane.router().metrics().error(dev.ballast.metrics.DataPlaneMetrics.SHARDING_SPHERE, deadlock.getSQLState());
                     throw deadlock;
@@ -234,9 +236,12 @@ public final class Wrappers {
             return plane.deadlocks() != null && masters == null;
         }
 
-        /** A statement starts (true: it runs in a watched transaction, and {@link #statementEnded} must follow). */
-        boolean statementStarts(String method) {
-            if (autoCommit || busySinceNanos != 0 || !method.startsWith("execute") || !watched()) {
+        /**
+         * A statement of the transaction starts (true: the deadlock check watches this connection and no statement of it
+         * runs already; {@link #statementEnded} must follow).
+         */
+        boolean statementStarts() {
+            if (busySinceNanos != 0 || !watched()) {
                 return false;
             }
             busySinceNanos = System.nanoTime() | 1;
@@ -248,9 +253,9 @@ public final class Wrappers {
         }
 
         /**
-         * What a statement of a watched transaction fails with when it met a deadlock: a server's own (1213: it rolled
-         * back its part) or this transaction chosen as the victim of one across groups (its statement interrupted,
-         * 1317). Either way the whole transaction is rolled back now, on every master, which also releases the locks the
+         * What a statement of the transaction fails with when it met a deadlock: a server's own (1213: it rolled back its
+         * part, whether or not the check runs) or this transaction chosen by the check as the victim of one across groups
+         * (its statement interrupted, 1317). Either way the whole transaction is rolled back now, on every master, which also releases the locks the
          * others wait for, and the error is 1213, SQLSTATE 40001. Null for any other failure.
          */
         SQLException deadlockOutcome(Throwable failure) {
